@@ -1,0 +1,83 @@
+// The backend client: HTTP/1.1 to the app over loopback through a keep-alive pool shared by every worker.
+//
+// A pooled connection idle longer than the idle timeout is not reused (a Lambda freeze can leave the app's side
+// closed), and a request that fails on a reused connection before any response byte arrives is sent once more
+// on a fresh connection — aws-lambda-web-adapter sends each request once and turns a stale socket into a 5xx.
+// Every operation is bounded by the invocation's deadline.
+//
+// An exchange is split so that the reply body can be consumed whole (buffered mode) or piece by piece
+// (streaming): send() returns once the reply's header is in, then read_body() or read_some() takes the body.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lambda_bridge/asio.hpp"
+#include "lambda_bridge/http_message.hpp"
+#include "lambda_bridge/result.hpp"
+
+namespace lambda_bridge {
+
+struct backend_connection {
+  explicit backend_connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  steady_time idle_since{};
+  std::uint64_t uses = 0;
+};
+
+class backend_pool {
+ public:
+  backend_pool(asio::any_io_executor ex, tcp::endpoint endpoint, std::chrono::milliseconds idle_timeout);
+
+  // An idle connection young enough to reuse, or null; stale ones are closed on the way.
+  std::unique_ptr<backend_connection> take_idle();
+  void put_back(std::unique_ptr<backend_connection> c);
+  // Connects a fresh connection, bounded by `deadline`.
+  awaitable<result<std::unique_ptr<backend_connection>>> connect(steady_time deadline);
+
+  const tcp::endpoint& endpoint() const { return endpoint_; }
+  std::size_t idle_count() const { return idle_.size(); }
+  std::uint64_t connections_opened() const { return opened_; }
+
+ private:
+  asio::any_io_executor ex_;
+  tcp::endpoint endpoint_;
+  std::chrono::milliseconds idle_timeout_;
+  std::vector<std::unique_ptr<backend_connection>> idle_;
+  std::uint64_t opened_ = 0;
+};
+
+struct reply_head {
+  int status = 0;
+  std::string reason;
+  std::vector<header> headers;
+};
+
+class backend_exchange {
+ public:
+  backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes);
+  ~backend_exchange();
+
+  // Sends the request and reads the reply's status line and headers (skipping 1xx interim replies).
+  awaitable<result<reply_head>> send(const backend_request& req);
+  // Appends the whole body to `out`.
+  awaitable<status> read_body(std::string& out);
+  // Reads the next piece of the body into `buf`; 0 bytes means the body is complete.
+  awaitable<result<std::size_t>> read_some(char* buf, std::size_t size);
+
+ private:
+  failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;
+  void finish();
+
+  backend_pool& pool_;
+  steady_time deadline_;
+  std::size_t max_body_bytes_;
+  std::unique_ptr<backend_connection> conn_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::string head_;
+};
+
+}  // namespace lambda_bridge

@@ -1,0 +1,19 @@
+// Standard base64 (RFC 4648 §4), written straight into an existing buffer: the response body goes from the
+// backend's bytes into the result JSON without an intermediate string. Used by the translation core.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace lambda_bridge::base64 {
+
+std::size_t encoded_size(std::size_t n);
+
+// Appends the encoding of `in` to `out`.
+void append_encoded(std::string& out, std::string_view in);
+
+// Appends the decoding of `in` to `out`. Padding may be omitted (some clients do); any other deviation — a byte
+// outside the alphabet, misplaced '=', an impossible length — returns false and leaves `out` unspecified.
+bool append_decoded(std::string& out, std::string_view in);
+
+}  // namespace lambda_bridge::base64

@@ -1,0 +1,21 @@
+// The errorType values the bridge posts to the Runtime API. Lambda keeps an error type only if it matches
+// (Runtime|Function)\.[A-Z][a-zA-Z]+ and turns anything else into Runtime.Unknown, so every name fits that shape.
+#pragma once
+
+#include <string_view>
+
+namespace lambda_bridge::error_types {
+
+inline constexpr std::string_view invalid_event = "Runtime.InvalidEvent";
+inline constexpr std::string_view unsupported_event = "Runtime.UnsupportedEvent";
+inline constexpr std::string_view event_too_large = "Runtime.EventTooLarge";
+inline constexpr std::string_view backend_unreachable = "Runtime.BackendUnreachable";
+inline constexpr std::string_view backend_timeout = "Runtime.BackendTimeout";
+inline constexpr std::string_view backend_invalid_response = "Runtime.BackendInvalidResponse";
+inline constexpr std::string_view response_too_large = "Runtime.ResponseTooLarge";
+inline constexpr std::string_view error_status = "Function.ErrorStatus";
+inline constexpr std::string_view invalid_config = "Runtime.InvalidConfiguration";
+inline constexpr std::string_view internal_error = "Runtime.BridgeError";
+inline constexpr std::string_view backend_not_ready = "Runtime.BackendNotReady";
+
+}  // namespace lambda_bridge::error_types

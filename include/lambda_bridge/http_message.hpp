@@ -1,0 +1,34 @@
+// The HTTP request the bridge sends to the app and the reply it gets back, as plain data. The translation core
+// produces and consumes these; the backend client puts them on and takes them off the wire.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lambda_bridge {
+
+struct header {
+  std::string name;
+  std::string value;
+};
+
+struct backend_request {
+  std::string method;
+  std::string target;  // origin-form: path and optional ?query, already safe for a request line
+  std::vector<header> headers;
+  std::string body;
+
+  // Appends the request line and header block (ending in the blank line) to `out`. Every piece was validated by
+  // the translation, so this only concatenates.
+  void append_head(std::string& out) const;
+};
+
+struct backend_reply {
+  int status = 0;
+  std::string reason;
+  std::vector<header> headers;  // as received, in order, names in their original case
+  std::string body;
+};
+
+}  // namespace lambda_bridge

@@ -1,0 +1,43 @@
+// One invocation, from the event handed out by /next to the result posted back. The object owns all of its
+// state (event, context, request, reply), so any number of them can run at once on one io_context; what it
+// borrows (translator, result buffer) belongs to the worker that runs it and is reused across invocations.
+#pragma once
+
+#include <string>
+
+#include "lambda_bridge/asio.hpp"
+#include "lambda_bridge/backend_client.hpp"
+#include "lambda_bridge/config.hpp"
+#include "lambda_bridge/runtime_client.hpp"
+#include "lambda_bridge/translate.hpp"
+
+namespace lambda_bridge {
+
+// What a worker lends each invocation.
+struct worker_resources {
+  translator& translate;
+  std::string& result_buffer;
+};
+
+class invocation {
+ public:
+  invocation(next_event event, const config& cfg, backend_pool& pool);
+
+  // Runs the invocation to the end, result or error posted. Errors of the event, the app or the result are
+  // posted as the invocation's error; only Runtime API failures Lambda calls fatal escape (runtime_api_fatal).
+  awaitable<void> run(runtime_client& runtime, worker_resources res);
+
+  // The point in steady time at which the app's answer is given up: the deadline minus the configured reserve.
+  static steady_time backend_deadline(const invocation_context& ctx, std::chrono::milliseconds reserve,
+                                      std::chrono::system_clock::time_point now_system, steady_time now_steady);
+
+ private:
+  awaitable<status> exchange(translation& t, std::string& result);
+  awaitable<void> fail(runtime_client& runtime, const failure& f);
+
+  next_event event_;
+  const config& cfg_;
+  backend_pool& pool_;
+};
+
+}  // namespace lambda_bridge

@@ -1,0 +1,37 @@
+// The pure translation core, reply side: the app's HTTP reply in, the result JSON Lambda expects for the event's
+// source out (docs/event-mapping.md, "Response"). Written in one pass into a buffer the caller reuses.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "lambda_bridge/http_message.hpp"
+#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/status_set.hpp"
+#include "lambda_bridge/translate.hpp"
+
+namespace lambda_bridge {
+
+// Lambda's limit on a buffered result, in bytes of the JSON document.
+inline constexpr std::size_t max_buffered_result_bytes = 6'291'556;
+
+struct response_options {
+  const status_set* error_status_codes = nullptr;  // statuses that make the invocation fail
+  std::size_t max_result_bytes = max_buffered_result_bytes;
+};
+
+// Writes the result JSON into `out` (cleared first). Fails with Function.ErrorStatus when the status is listed
+// in the error codes (the body goes into the message), or Runtime.ResponseTooLarge past the limit.
+status convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
+                     const response_options& opts);
+
+// Whether a body is sent as text (true) or base64 (false), from the reply's Content-Type, Content-Encoding and
+// bytes. Exposed for tests.
+bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body);
+
+bool is_valid_utf8(std::string_view s);
+
+// The standard reason phrase for a status code, or "" when there is none.
+std::string_view reason_phrase(int status);
+
+}  // namespace lambda_bridge

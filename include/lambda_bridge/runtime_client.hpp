@@ -1,0 +1,81 @@
+// The Lambda Runtime API client (runtime-api.md §1): one keep-alive connection that long-polls /next and posts
+// results and errors. One per worker, so concurrent workers never share a connection. The /next poll has no
+// timeout on purpose: Lambda freezes the process between invocations and a timer would fire on thaw.
+//
+// Outcomes Lambda defines as fatal (500 on any call, 403 on /next) throw runtime_api_fatal; the bridge then exits
+// non-zero. Everything else is returned for the caller to act on.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "lambda_bridge/asio.hpp"
+#include "lambda_bridge/invocation_context.hpp"
+#include "lambda_bridge/result.hpp"
+
+namespace lambda_bridge {
+
+class runtime_api_fatal : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Runtime API header names.
+namespace runtime_header {
+inline constexpr std::string_view request_id = "Lambda-Runtime-Aws-Request-Id";
+inline constexpr std::string_view deadline_ms = "Lambda-Runtime-Deadline-Ms";
+inline constexpr std::string_view function_arn = "Lambda-Runtime-Invoked-Function-Arn";
+inline constexpr std::string_view trace_id = "Lambda-Runtime-Trace-Id";
+inline constexpr std::string_view client_context = "Lambda-Runtime-Client-Context";
+inline constexpr std::string_view cognito_identity = "Lambda-Runtime-Cognito-Identity";
+inline constexpr std::string_view tenant_id = "Lambda-Runtime-Aws-Tenant-Id";
+inline constexpr std::string_view invocation_id = "Lambda-Runtime-Invocation-Id";
+inline constexpr std::string_view function_error_type = "Lambda-Runtime-Function-Error-Type";
+}  // namespace runtime_header
+
+struct next_event {
+  invocation_context ctx;
+  std::string body;
+  // Set when the event cannot be handled at all (too large); the caller posts it as the invocation's error.
+  std::optional<failure> problem;
+};
+
+enum class post_outcome {
+  accepted,   // 202
+  too_large,  // 413: the result exceeded Lambda's limit
+  gone,       // 410: the invocation already timed out
+  refused,    // 400/403/…: logged, nothing more to do
+};
+
+// Parses the Lambda-Runtime-* headers of a /next answer. Empty values count as absent; a deadline that is not a
+// number is left unset (never asserted on). Pure, for tests.
+invocation_context parse_invocation_context(const http::fields& fields);
+
+class runtime_client {
+ public:
+  runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes);
+
+  awaitable<next_event> next();
+  // `body` is sent and handed back (its capacity is reused by the caller).
+  awaitable<post_outcome> post_response(const invocation_context& ctx, std::string& body);
+  awaitable<post_outcome> post_error(const invocation_context& ctx, std::string_view type, std::string_view message);
+  awaitable<void> post_init_error(std::string_view type, std::string_view message);
+
+ private:
+  awaitable<void> ensure_connected();
+  void disconnect();
+  awaitable<post_outcome> post(std::string target, const invocation_context* ctx, std::string_view content_type,
+                               std::string_view error_type, std::string& body);
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  tcp::endpoint endpoint_;
+  std::size_t max_event_bytes_;
+  bool connected_ = false;
+};
+
+// Writes Lambda's error document: {"errorMessage":…,"errorType":…,"stackTrace":[]}.
+void append_error_json(std::string& out, std::string_view type, std::string_view message);
+
+}  // namespace lambda_bridge

@@ -1,0 +1,188 @@
+#include "lambda_bridge/backend_client.hpp"
+
+#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/log.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+std::string describe(const tcp::endpoint& ep) { return ep.address().to_string() + ":" + std::to_string(ep.port()); }
+
+}  // namespace
+
+tcp::endpoint resolve_endpoint(const std::string& host, std::uint16_t port) {
+  if (host == "localhost") return {asio::ip::address_v4::loopback(), port};
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(host, ec);
+  if (!ec) return {addr, port};
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(host, std::to_string(port));  // throws with the resolver's reason
+  return *results.begin();
+}
+
+backend_pool::backend_pool(asio::any_io_executor ex, tcp::endpoint endpoint, std::chrono::milliseconds idle_timeout)
+    : ex_(std::move(ex)), endpoint_(endpoint), idle_timeout_(idle_timeout) {}
+
+std::unique_ptr<backend_connection> backend_pool::take_idle() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_.empty()) {
+    auto c = std::move(idle_.back());
+    idle_.pop_back();
+    if (now - c->idle_since <= idle_timeout_) return c;
+    boost::system::error_code ignored;
+    c->stream.socket().close(ignored);
+  }
+  return nullptr;
+}
+
+void backend_pool::put_back(std::unique_ptr<backend_connection> c) {
+  c->idle_since = std::chrono::steady_clock::now();
+  c->stream.expires_never();
+  idle_.push_back(std::move(c));
+}
+
+awaitable<result<std::unique_ptr<backend_connection>>> backend_pool::connect(steady_time deadline) {
+  auto c = std::make_unique<backend_connection>(ex_);
+  c->stream.expires_at(deadline);
+  boost::system::error_code ec;
+  co_await c->stream.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == beast::error::timeout) {
+    co_return failure{error_types::backend_timeout,
+                      "connecting to the app at " + describe(endpoint_) + " did not finish before the deadline"};
+  }
+  if (ec) {
+    co_return failure{error_types::backend_unreachable,
+                      "cannot connect to the app at " + describe(endpoint_) + ": " + ec.message()};
+  }
+  c->stream.socket().set_option(tcp::no_delay(true));
+  ++opened_;
+  co_return std::move(c);
+}
+
+backend_exchange::backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes)
+    : pool_(pool), deadline_(deadline), max_body_bytes_(max_body_bytes) {}
+
+backend_exchange::~backend_exchange() {
+  // An exchange abandoned half way leaves unread bytes: the connection is closed, never pooled.
+  if (conn_) {
+    boost::system::error_code ignored;
+    conn_->stream.socket().close(ignored);
+  }
+}
+
+failure backend_exchange::transport_failure(const boost::system::error_code& ec, std::string_view step) const {
+  const std::string where = " (" + std::string(step) + ", app at " + describe(pool_.endpoint()) + ")";
+  if (ec == beast::error::timeout) {
+    return failure{error_types::backend_timeout, "the app did not answer before the invocation deadline" + where};
+  }
+  if (ec == http::error::body_limit) {
+    return failure{error_types::response_too_large,
+                   "the app's reply body is over " + std::to_string(max_body_bytes_) +
+                       " bytes, more than a buffered Lambda result can carry" + where};
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == http::error::partial_message) {
+    return failure{error_types::backend_invalid_response,
+                   "the app closed the connection before its reply was complete" + where};
+  }
+  if (ec.category() == make_error_code(http::error::bad_version).category()) {
+    return failure{error_types::backend_invalid_response, "the app's reply is not valid HTTP/1.1: " + ec.message() + where};
+  }
+  return failure{error_types::backend_invalid_response, "the connection to the app failed: " + ec.message() + where};
+}
+
+awaitable<result<reply_head>> backend_exchange::send(const backend_request& req) {
+  head_.clear();
+  req.append_head(head_);
+  const std::array<asio::const_buffer, 2> wire{asio::buffer(head_), asio::buffer(req.body)};
+  const bool head_request = req.method == "HEAD";
+
+  for (int attempt = 1;; ++attempt) {
+    bool reused = false;
+    if (attempt == 1) conn_ = pool_.take_idle();
+    if (conn_) {
+      reused = true;
+    } else {
+      auto fresh = co_await pool_.connect(deadline_);
+      if (!fresh) co_return fresh.error();
+      conn_ = std::move(fresh.value());
+    }
+    ++conn_->uses;
+    conn_->stream.expires_at(deadline_);
+    boost::system::error_code ec;
+    co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    std::string_view step = "sending the request";
+    reply_head head;
+    if (!ec) {
+      step = "reading the reply's header";
+      // 1xx interim replies (100 Continue, 103 Early Hints) precede the real one; each needs a fresh parser.
+      do {
+        parser_.emplace();
+        parser_->body_limit(max_body_bytes_);
+        parser_->header_limit(64 * 1024);
+        if (head_request) parser_->skip(true);
+        co_await http::async_read_header(conn_->stream, conn_->buffer, *parser_,
+                                         asio::redirect_error(asio::use_awaitable, ec));
+      } while (!ec && parser_->get().result_int() / 100 == 1 && parser_->get().result_int() != 101);
+    }
+    if (ec) {
+      const bool nothing_received = !parser_ || !parser_->got_some();
+      if (reused && nothing_received && ec != beast::error::timeout) {
+        // The app (or a freeze) closed the pooled connection in between: once more on a fresh one.
+        log::debug("", "a reused connection to the app failed ({}) before any reply byte; retrying on a new one",
+                   ec.message());
+        boost::system::error_code ignored;
+        conn_->stream.socket().close(ignored);
+        conn_.reset();
+        parser_.reset();
+        continue;
+      }
+      co_return transport_failure(ec, step);
+    }
+    const auto& msg = parser_->get();
+    head.status = msg.result_int();
+    head.reason = std::string(msg.reason());
+    for (const auto& f : msg) head.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    co_return head;
+  }
+}
+
+awaitable<status> backend_exchange::read_body(std::string& out) {
+  if (const auto len = parser_->content_length()) out.reserve(out.size() + static_cast<std::size_t>(*len));
+  while (!parser_->is_done()) {
+    if (out.capacity() - out.size() < 16 * 1024) out.reserve(std::max<std::size_t>(out.size() * 2, 64 * 1024));
+    const std::size_t used = out.size();
+    out.resize(out.capacity());
+    auto read = co_await read_some(out.data() + used, out.size() - used);
+    if (!read) {
+      out.resize(used);
+      co_return read.error();
+    }
+    out.resize(used + *read);
+  }
+  finish();
+  co_return std::nullopt;
+}
+
+awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_t size) {
+  if (parser_->is_done()) {
+    finish();
+    co_return std::size_t{0};
+  }
+  auto& body = parser_->get().body();
+  body.data = buf;
+  body.size = size;
+  boost::system::error_code ec;
+  co_await http::async_read(conn_->stream, conn_->buffer, *parser_, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec == http::error::need_buffer) ec = {};
+  if (ec) co_return transport_failure(ec, "reading the reply's body");
+  co_return size - body.size;
+}
+
+void backend_exchange::finish() {
+  if (conn_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
+    pool_.put_back(std::move(conn_));
+  }
+}
+
+}  // namespace lambda_bridge

@@ -1,0 +1,262 @@
+#include "lambda_bridge/config.hpp"
+
+#include <charconv>
+#include <cstdlib>
+
+#include "lambda_bridge/uri.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+template <class Int>
+std::optional<Int> parse_int(std::string_view s, Int min, Int max) {
+  Int v{};
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc{} || r.ptr != s.data() + s.size() || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Collects the errors of one read so that every bad variable is reported at once, not one per restart.
+class reader {
+ public:
+  reader(const env_lookup& lookup, config_result& out) : lookup_(lookup), out_(out) {}
+
+  // The value of `name`; an empty value counts as unset (shells and templates often export empty variables).
+  std::optional<std::string> get(std::string_view name) const {
+    auto v = lookup_(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  }
+
+  // The first set name of a preferred/deprecated pair, warning when only the deprecated one is used.
+  std::optional<std::string> get_either(std::string_view name, std::string_view fallback, bool fallback_deprecated,
+                                        std::string_view* used) {
+    if (auto v = get(name)) {
+      *used = name;
+      return v;
+    }
+    if (auto v = get(fallback)) {
+      *used = fallback;
+      if (fallback_deprecated) {
+        out_.warnings.push_back(std::string(fallback) + " is deprecated; use " + std::string(name));
+      }
+      return v;
+    }
+    return std::nullopt;
+  }
+
+  void fail(std::string_view name, std::string_view value, std::string_view accepted) {
+    out_.errors.push_back(std::string(name) + "=\"" + std::string(value) + "\" is not valid: expected " +
+                          std::string(accepted));
+  }
+
+  std::optional<std::uint16_t> port(std::string_view name, const std::string& value) {
+    auto p = parse_int<std::uint16_t>(value, 1, 65535);
+    if (!p) fail(name, value, "a TCP port number from 1 to 65535");
+    return p;
+  }
+
+  void boolean(std::string_view name, bool& target) {
+    if (auto v = get(name)) {
+      if (auto b = parse_bool(*v)) {
+        target = *b;
+      } else {
+        fail(name, *v, "true/false, 1/0, yes/no or on/off");
+      }
+    }
+  }
+
+  void seconds(std::string_view name, std::chrono::milliseconds& target) {
+    if (auto v = get(name)) {
+      if (auto s = parse_int<std::int64_t>(*v, 0, 86'400)) {
+        target = std::chrono::seconds(*s);
+      } else {
+        fail(name, *v, "a whole number of seconds from 0 to 86400");
+      }
+    }
+  }
+
+  void path(std::string_view name, std::string& target) {
+    if (auto v = get(name)) {
+      if (v->front() != '/' || !uri::is_field_value(*v) || v->find(' ') != std::string::npos) {
+        fail(name, *v, "a path starting with '/' without spaces or control characters");
+      } else {
+        target = *v;
+      }
+    }
+  }
+
+  void statuses(std::string_view name, std::optional<status_set>& target) {
+    if (auto v = get(name)) {
+      if (auto s = status_set::parse(*v)) {
+        target = std::move(*s);
+      } else {
+        fail(name, *v, "a comma-separated list of status codes and ranges (100-599), e.g. 200-399,404");
+      }
+    }
+  }
+
+ private:
+  const env_lookup& lookup_;
+  config_result& out_;
+};
+
+}  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+  const std::string v = lower(text);
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return std::nullopt;
+}
+
+std::optional<host_port> parse_host_port(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto port = parse_int<std::uint16_t>(text.substr(colon + 1), 1, 65535);
+  if (!port || host.empty() || !uri::is_field_value(host) || host.find(' ') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return host_port{std::string(host), *port};
+}
+
+config_result read_config(const env_lookup& lookup) {
+  config_result out;
+  config c;
+  reader r(lookup, out);
+
+  if (auto v = r.get(env::runtime_api)) {
+    if (!(c.runtime_api = parse_host_port(*v))) r.fail(env::runtime_api, *v, "host:port");
+  }
+  if (auto v = r.get(env::runtime_api_proxy)) {
+    if (!(c.runtime_api_proxy = parse_host_port(*v))) r.fail(env::runtime_api_proxy, *v, "host:port");
+  }
+
+  std::string_view used;
+  if (auto v = r.get_either(env::port, env::port_fallback, false, &used)) {
+    if (auto p = r.port(used, *v)) c.backend.port = *p;
+  }
+  if (auto v = r.get_either(env::host, env::host_deprecated, true, &used)) {
+    if (v->find_first_of(" /?#") != std::string::npos || !uri::is_field_value(*v)) {
+      r.fail(used, *v, "a host name or IP address");
+    } else {
+      c.backend.host = *v;
+    }
+  }
+
+  c.readiness_port = c.backend.port;
+  if (auto v = r.get(env::readiness_port)) {
+    if (auto p = r.port(env::readiness_port, *v)) c.readiness_port = *p;
+  }
+  r.path(env::readiness_path, c.readiness_path);
+  if (auto v = r.get(env::readiness_protocol)) {
+    const std::string p = lower(*v);
+    if (p == "http") {
+      c.readiness = readiness_protocol::http;
+    } else if (p == "tcp") {
+      c.readiness = readiness_protocol::tcp;
+    } else {
+      r.fail(env::readiness_protocol, *v, "http or tcp");
+    }
+  }
+  {
+    std::optional<status_set> healthy;
+    r.statuses(env::readiness_healthy_status, healthy);
+    if (healthy) c.readiness_healthy = std::move(*healthy);
+  }
+  if (auto v = r.get(env::readiness_timeout)) {
+    if (auto s = parse_int<std::int64_t>(*v, 1, 86'400)) {
+      c.readiness_timeout = std::chrono::seconds(*s);
+    } else {
+      r.fail(env::readiness_timeout, *v, "a whole number of seconds from 1 to 86400");
+    }
+  }
+
+  r.path(env::remove_base_path, c.remove_base_path);
+  r.boolean(env::strip_stage, c.strip_stage);
+  r.path(env::pass_through_path, c.pass_through_path);
+  if (auto v = r.get(env::invoke_mode)) {
+    // Streaming arrives with its own issue; until then a streaming configuration is refused rather than
+    // silently served buffered (the aws-lambda-web-adapter fault the configuration spec names).
+    if (lower(*v) != "buffered") r.fail(env::invoke_mode, *v, "buffered (response_stream is not supported yet)");
+  }
+  r.statuses(env::error_status_codes, c.error_status_codes);
+  if (auto v = r.get(env::authorization_source)) {
+    if (!uri::is_token(*v)) {
+      r.fail(env::authorization_source, *v, "an HTTP header name");
+    } else {
+      c.authorization_source = *v;
+    }
+  }
+  r.seconds(env::pool_idle_timeout, c.pool_idle_timeout);
+  if (auto v = r.get(env::max_event_bytes)) {
+    if (auto n = parse_int<std::size_t>(*v, 1024, std::size_t{256} << 20)) {
+      c.max_event_bytes = *n;
+    } else {
+      r.fail(env::max_event_bytes, *v, "a byte count from 1024 to 268435456");
+    }
+  }
+  if (auto v = r.get(env::deadline_reserve_ms)) {
+    if (auto n = parse_int<std::int64_t>(*v, 0, 60'000)) {
+      c.deadline_reserve = std::chrono::milliseconds(*n);
+    } else {
+      r.fail(env::deadline_reserve_ms, *v, "milliseconds from 0 to 60000");
+    }
+  }
+
+  if (auto v = r.get(env::log_format)) {
+    const std::string f = lower(*v);
+    if (f == "text") {
+      c.log_fmt = log_format::text;
+    } else if (f == "json") {
+      c.log_fmt = log_format::json;
+    } else {
+      r.fail(env::log_format, *v, "Text or JSON");
+    }
+  }
+  if (auto v = r.get(env::log_level)) {
+    const std::string l = lower(*v);
+    if (l == "trace") c.log_lvl = log_level::trace;
+    else if (l == "debug") c.log_lvl = log_level::debug;
+    else if (l == "info") c.log_lvl = log_level::info;
+    else if (l == "warn" || l == "warning") c.log_lvl = log_level::warn;
+    else if (l == "error") c.log_lvl = log_level::error;
+    else if (l == "fatal") c.log_lvl = log_level::fatal;
+    else r.fail(env::log_level, *v, "TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
+  }
+
+  c.function.function_name = r.get(env::function_name).value_or("");
+  c.function.version = r.get(env::function_version).value_or("");
+  c.function.log_group = r.get(env::log_group_name).value_or("");
+  c.function.log_stream = r.get(env::log_stream_name).value_or("");
+  if (auto v = r.get(env::function_memory_size)) {
+    if (auto m = parse_int<std::int64_t>(*v, 1, 1'000'000)) {
+      c.function.memory_mb = *m;
+    } else {
+      r.fail(env::function_memory_size, *v, "a size in MB");
+    }
+  }
+
+  if (out.errors.empty()) out.value = std::move(c);
+  return out;
+}
+
+env_lookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+}  // namespace lambda_bridge

@@ -1,0 +1,39 @@
+#include "lambda_bridge/help.hpp"
+
+namespace lambda_bridge {
+
+std::string_view help_text() {
+  return R"(Usage: lambda-bridge [--help] [--version]
+
+Runs an unmodified web app on AWS Lambda: polls the Lambda Runtime API, turns each event into an HTTP/1.1
+request to the app on loopback, and posts the app's reply back as the result Lambda expects.
+
+Options:
+  -h, --help      show this text and exit
+  --version       print the version and exit
+
+Environment (aws-lambda-web-adapter's names are honoured unchanged; see docs/configuration.md):
+  AWS_LAMBDA_RUNTIME_API                  host:port of the Runtime API (set by Lambda)
+  AWS_LWA_PORT (fallback PORT)            app port [8080]
+  AWS_LWA_HOST (deprecated HOST)          app host [127.0.0.1]
+  AWS_LWA_READINESS_CHECK_PORT            port probed before the first invocation [the app port]
+  AWS_LWA_READINESS_CHECK_PATH            HTTP path probed [/]
+  AWS_LWA_READINESS_CHECK_PROTOCOL        http or tcp [http]
+  AWS_LWA_READINESS_CHECK_HEALTHY_STATUS  statuses that mean ready, e.g. 200-399,404 [100-499]
+  AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS bound on the readiness wait; past it init fails [none]
+  AWS_LWA_REMOVE_BASE_PATH                strip this leading path segment(s) from request paths [none]
+  AWS_LWA_PASS_THROUGH_PATH               path non-HTTP events (SQS, SNS, ...) are POSTed to [/events]
+  AWS_LWA_INVOKE_MODE                     buffered [buffered]
+  AWS_LWA_ERROR_STATUS_CODES              app statuses that fail the invocation, e.g. 500-599 [none]
+  AWS_LWA_AUTHORIZATION_SOURCE            header whose value replaces Authorization [none]
+  AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS       idle seconds after which a kept-alive app connection is not reused [4]
+  AWS_LWA_LAMBDA_RUNTIME_API_PROXY        host:port to send Runtime API traffic through [none]
+  LAMBDA_BRIDGE_STRIP_STAGE               strip an HTTP API named stage (/dev/x -> /x) [false]
+  LAMBDA_BRIDGE_MAX_EVENT_BYTES           largest event accepted [6291556]
+  LAMBDA_BRIDGE_DEADLINE_RESERVE_MS       time kept back from the deadline to report a slow app [50]
+  AWS_LAMBDA_LOG_FORMAT                   Text or JSON [Text]
+  AWS_LAMBDA_LOG_LEVEL                    TRACE, DEBUG, INFO, WARN, ERROR or FATAL [INFO]
+)";
+}
+
+}  // namespace lambda_bridge

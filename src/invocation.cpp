@@ -1,0 +1,108 @@
+#include "lambda_bridge/invocation.hpp"
+
+#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/log.hpp"
+#include "lambda_bridge/response.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+// Without a deadline header (never on Lambda, possible with hand-made Runtime APIs) the request is bounded by
+// Lambda's maximum function timeout.
+constexpr auto missing_deadline_budget = std::chrono::minutes(15);
+
+}  // namespace
+
+steady_time invocation::backend_deadline(const invocation_context& ctx, std::chrono::milliseconds reserve,
+                                         std::chrono::system_clock::time_point now_system, steady_time now_steady) {
+  if (!ctx.deadline_ms) return now_steady + missing_deadline_budget;
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now_system.time_since_epoch()).count();
+  auto remaining = std::chrono::milliseconds(*ctx.deadline_ms - now_ms);
+  // Keep the reserve only while it leaves the app some time; a deadline already past still gets a try of 1 ms.
+  if (remaining > reserve * 2) remaining -= reserve;
+  if (remaining < std::chrono::milliseconds(1)) remaining = std::chrono::milliseconds(1);
+  return now_steady + remaining;
+}
+
+invocation::invocation(next_event event, const config& cfg, backend_pool& pool)
+    : event_(std::move(event)), cfg_(cfg), pool_(pool) {}
+
+awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
+  log::error(event_.ctx.request_id, "invocation failed: {}: {}", f.type, f.message);
+  const auto outcome = co_await runtime.post_error(event_.ctx, f.type, f.message);
+  if (outcome == post_outcome::gone) {
+    log::warn(event_.ctx.request_id, "the invocation had already timed out when its error was posted (410)");
+  }
+}
+
+awaitable<status> invocation::exchange(translation& t, std::string& result) {
+  const auto deadline = backend_deadline(event_.ctx, cfg_.deadline_reserve, std::chrono::system_clock::now(),
+                                         std::chrono::steady_clock::now());
+  backend_exchange ex(pool_, deadline, max_buffered_result_bytes);
+  auto head = co_await ex.send(t.request);
+  if (!head) co_return head.error();
+
+  backend_reply reply;
+  reply.status = head->status;
+  reply.reason = std::move(head->reason);
+  reply.headers = std::move(head->headers);
+  if (auto err = co_await ex.read_body(reply.body)) co_return err;
+  log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
+
+  const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
+                              max_buffered_result_bytes};
+  co_return convert_reply(t.shape, reply, result, opts);
+}
+
+awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
+  const auto& rid = event_.ctx.request_id;
+  if (event_.problem) {
+    co_await fail(runtime, *event_.problem);
+    co_return;
+  }
+  log::debug(rid, "event: {}", event_.body);
+
+  translate_options topts;
+  topts.pass_through_path = cfg_.pass_through_path;
+  topts.remove_base_path = cfg_.remove_base_path;
+  topts.strip_stage = cfg_.strip_stage;
+  topts.authorization_source = cfg_.authorization_source;
+  const std::string default_host = cfg_.backend.to_string();
+  topts.default_host = default_host;
+  topts.function = &cfg_.function;
+
+  auto t = res.translate.translate(std::move(event_.body), event_.ctx, topts);
+  if (!t) {
+    co_await fail(runtime, t.error());
+    co_return;
+  }
+  for (const auto& name : t->dropped_headers) {
+    log::warn(rid, "dropped header '{}': its name or value may not appear on the wire (CR, LF, NUL or not a token)",
+              name);
+  }
+  log::info(rid, "{} {} ({})", t->request.method, t->request.target, to_string(t->shape.source));
+
+  std::string& result = res.result_buffer;
+  if (auto err = co_await exchange(*t, result)) {
+    co_await fail(runtime, *err);
+    co_return;
+  }
+  const std::size_t result_size = result.size();
+  switch (co_await runtime.post_response(event_.ctx, result)) {
+    case post_outcome::accepted:
+      break;
+    case post_outcome::too_large:
+      co_await fail(runtime, failure{error_types::response_too_large,
+                                     "the Runtime API refused the " + std::to_string(result_size) +
+                                         "-byte result as too large (413)"});
+      break;
+    case post_outcome::gone:
+      log::warn(rid, "the invocation had already timed out when its result was posted (410)");
+      break;
+    case post_outcome::refused:
+      break;  // logged by the client
+  }
+}
+
+}  // namespace lambda_bridge

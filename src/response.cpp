@@ -1,0 +1,304 @@
+#include "lambda_bridge/response.hpp"
+
+#include <boost/beast/http/status.hpp>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+
+#include <cstring>
+
+#include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/json_writer.hpp"
+#include "lambda_bridge/uri.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+// The gateway frames the response itself; these describe the app's connection, not the response.
+bool is_framing(std::string_view name) {
+  return uri::iequals(name, "connection") || uri::iequals(name, "keep-alive") ||
+         uri::iequals(name, "transfer-encoding") || uri::iequals(name, "content-length");
+}
+
+std::string_view header_value(const backend_reply& r, std::string_view name) {
+  for (const auto& h : r.headers) {
+    if (uri::iequals(h.name, name)) return h.value;
+  }
+  return {};
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool ends_with_ci(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && uri::iequals(s.substr(s.size() - suffix.size()), suffix);
+}
+
+bool starts_with_ci(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && uri::iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// Visits the distinct header names (case-insensitively, in order of first appearance) that pass `keep`, with
+// every value of each: f(name, first_index).
+template <class Keep, class F>
+void for_each_name(const std::vector<header>& hs, Keep&& keep, F&& f) {
+  for (std::size_t i = 0; i < hs.size(); ++i) {
+    if (!keep(hs[i].name)) continue;
+    bool seen = false;
+    for (std::size_t j = 0; j < i && !seen; ++j) seen = uri::iequals(hs[j].name, hs[i].name);
+    if (!seen) f(hs[i].name, i);
+  }
+}
+
+// One member per header name, repeated values joined with ',' (never dropping all but the first).
+template <class Keep>
+void write_joined_members(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
+  std::string joined;
+  for_each_name(hs, keep, [&](std::string_view name, std::size_t first) {
+    joined.clear();
+    for (std::size_t j = first; j < hs.size(); ++j) {
+      if (!uri::iequals(hs[j].name, name)) continue;
+      if (!joined.empty()) joined.push_back(',');
+      joined.append(hs[j].value);
+    }
+    w.key(name).string(joined);
+  });
+}
+
+template <class Keep>
+void write_joined_headers(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
+  w.begin_object();
+  write_joined_members(w, hs, keep);
+  w.end_object();
+}
+
+template <class Keep>
+void write_multi_value_headers(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
+  w.begin_object();
+  for_each_name(hs, keep, [&](std::string_view name, std::size_t first) {
+    w.key(name).begin_array();
+    for (std::size_t j = first; j < hs.size(); ++j) {
+      if (uri::iequals(hs[j].name, name)) w.string(hs[j].value);
+    }
+    w.end_array();
+  });
+  w.end_object();
+}
+
+// ALB's single-value mode keeps one value per name, so several cookies survive only under names that differ in
+// case: set-cookie, Set-cookie, sEt-cookie, SEt-cookie … (bit k of the index upper-cases letter k).
+std::string cookie_header_name(std::size_t index) {
+  std::string name = "set-cookie";
+  std::size_t bit = 0;
+  for (auto& c : name) {
+    if (c == '-') continue;
+    if (index & (std::size_t{1} << bit)) c = static_cast<char>(c - 'a' + 'A');
+    ++bit;
+  }
+  return name;
+}
+
+bool is_set_cookie(std::string_view name) { return uri::iequals(name, "set-cookie"); }
+
+void write_status_description(json_writer& w, const backend_reply& r) {
+  std::string description = std::to_string(r.status);
+  description.push_back(' ');
+  const std::string_view reason = reason_phrase(r.status);
+  description.append(!reason.empty() ? reason : (!r.reason.empty() && uri::is_field_value(r.reason) ? std::string_view(r.reason) : "Unknown"));
+  w.key("statusDescription").string(description);
+}
+
+void write_body(json_writer& w, const backend_reply& r, bool text) {
+  w.key("body");
+  if (text) {
+    w.string(r.body);
+  } else {
+    w.base64_string(r.body);
+  }
+  w.key("isBase64Encoded").boolean(!text);
+}
+
+bool is_json(std::string_view body);
+std::string too_large_message(std::size_t size, std::size_t limit) {
+  return "the result is " + std::to_string(size) + " bytes, over Lambda's limit of " + std::to_string(limit) +
+         " bytes for a buffered response";
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    // ASCII fast path, eight bytes at a time.
+    if (end - p >= 8) {
+      std::uint64_t chunk;
+      std::memcpy(&chunk, p, 8);
+      if ((chunk & 0x8080808080808080ull) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+      continue;
+    }
+    int n;
+    std::uint32_t cp;
+    if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
+    else return false;
+    if (end - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    p += n + 1;
+  }
+  return true;
+}
+
+bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body) {
+  content_encoding = trim(content_encoding);
+  if (!content_encoding.empty() && !uri::iequals(content_encoding, "identity")) return false;
+  std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+  if (!media.empty()) {
+    static constexpr std::string_view text_types[] = {
+        "application/json", "application/javascript", "application/xml", "application/yaml",
+        "application/x-www-form-urlencoded", "application/graphql"};
+    bool text = starts_with_ci(media, "text/") || ends_with_ci(media, "+json") || ends_with_ci(media, "+xml") ||
+                ends_with_ci(media, "+yaml");
+    for (auto t : text_types) text = text || uri::iequals(media, t);
+    if (!text) return false;
+  }
+  return is_valid_utf8(body);
+}
+
+std::string_view reason_phrase(int status) {
+  if (status < 100 || status > 999) return {};
+  const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
+  if (reason == "<unknown-status>") return {};
+  return {reason.data(), reason.size()};
+}
+
+namespace {
+
+bool is_json(std::string_view body) {
+  // Validation only: a SAX pass with a handler that accepts everything, no DOM.
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(body.data(), body.size());
+  rapidjson::BaseReaderHandler<> accept_all;
+  return !reader.Parse<rapidjson::kParseValidateEncodingFlag>(ms, accept_all).IsError();
+}
+
+}  // namespace
+
+status convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
+                     const response_options& opts) {
+  out.clear();
+  if (opts.error_status_codes != nullptr && opts.error_status_codes->contains(reply.status)) {
+    constexpr std::size_t max_quoted = 64 * 1024;
+    std::string message = "the app answered HTTP " + std::to_string(reply.status) +
+                          ", a status listed in AWS_LWA_ERROR_STATUS_CODES; body: ";
+    message.append(reply.body, 0, max_quoted);
+    if (reply.body.size() > max_quoted) message.append("… (truncated)");
+    return failure{error_types::error_status, std::move(message)};
+  }
+
+  if (shape.source == event_source::pass_through) {
+    if (reply.body.empty()) {
+      out = "null";
+    } else if (is_json(reply.body)) {
+      out.swap(reply.body);  // the body is the result, byte for byte
+    } else if (is_valid_utf8(reply.body)) {
+      append_json_string(out, reply.body);
+    } else {
+      return failure{error_types::backend_invalid_response,
+                     "the app's reply to a non-HTTP event is neither JSON nor UTF-8 text, so it cannot be a Lambda "
+                     "result"};
+    }
+    if (out.size() > opts.max_result_bytes) {
+      return failure{error_types::response_too_large, too_large_message(out.size(), opts.max_result_bytes)};
+    }
+    return std::nullopt;
+  }
+
+  const bool text =
+      is_text_body(header_value(reply, "content-type"), header_value(reply, "content-encoding"), reply.body);
+  // Refuse before writing megabytes that cannot be sent anyway.
+  const std::size_t body_bytes = text ? reply.body.size() : base64::encoded_size(reply.body.size());
+  if (body_bytes > opts.max_result_bytes) {
+    return failure{error_types::response_too_large,
+                   too_large_message(body_bytes, opts.max_result_bytes) + " (body alone, before headers)"};
+  }
+  out.reserve(body_bytes + 1024);
+
+  auto keep = [](std::string_view name) { return !is_framing(name); };
+  auto keep_except_cookies = [](std::string_view name) { return !is_framing(name) && !is_set_cookie(name); };
+
+  json_writer w(out);
+  w.begin_object();
+  w.key("statusCode").integer(reply.status);
+  switch (shape.source) {
+    case event_source::rest:
+      // API Gateway merges the two maps; filling both would duplicate every header.
+      w.key("headers").begin_object().end_object();
+      w.key("multiValueHeaders");
+      write_multi_value_headers(w, reply.headers, keep);
+      write_body(w, reply, text);
+      break;
+    case event_source::http_api_v2:
+    case event_source::function_url:
+      w.key("headers");
+      write_joined_headers(w, reply.headers, keep_except_cookies);
+      w.key("cookies").begin_array();
+      for (const auto& h : reply.headers) {
+        if (is_set_cookie(h.name)) w.string(h.value);
+      }
+      w.end_array();
+      write_body(w, reply, text);
+      break;
+    case event_source::alb:
+      write_status_description(w, reply);
+      if (shape.multi_value) {
+        w.key("multiValueHeaders");
+        write_multi_value_headers(w, reply.headers, keep);
+      } else {
+        w.key("headers").begin_object();
+        write_joined_members(w, reply.headers, keep_except_cookies);
+        std::size_t cookie_index = 0;
+        for (const auto& h : reply.headers) {
+          if (is_set_cookie(h.name)) w.key(cookie_header_name(cookie_index++)).string(h.value);
+        }
+        w.end_object();
+      }
+      write_body(w, reply, text);
+      break;
+    case event_source::lattice_v1:
+    case event_source::lattice_v2:
+      write_status_description(w, reply);
+      w.key("headers");
+      write_joined_headers(w, reply.headers, keep);
+      write_body(w, reply, text);
+      break;
+    case event_source::pass_through:
+      break;  // handled above
+  }
+  w.end_object();
+  if (out.size() > opts.max_result_bytes) {
+    return failure{error_types::response_too_large, too_large_message(out.size(), opts.max_result_bytes)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace lambda_bridge

@@ -1,0 +1,210 @@
+#include "lambda_bridge/runtime_client.hpp"
+
+#include <charconv>
+
+#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/json_writer.hpp"
+#include "lambda_bridge/log.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+constexpr std::string_view api_prefix = "/2018-06-01";
+// Posts go to a local endpoint that answers at once; a minute means it is gone.
+constexpr auto post_timeout = std::chrono::seconds(60);
+// Reconnection attempts for /next before the Runtime API is declared unreachable.
+constexpr int next_attempts = 3;
+
+std::string field(const http::fields& f, std::string_view name) {
+  const auto it = f.find(boost::beast::string_view(name.data(), name.size()));
+  if (it == f.end()) return {};
+  return std::string(it->value());
+}
+
+bool is_expected_close(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == beast::error::timeout;
+}
+
+}  // namespace
+
+invocation_context parse_invocation_context(const http::fields& f) {
+  invocation_context c;
+  c.request_id = field(f, runtime_header::request_id);
+  const std::string deadline = field(f, runtime_header::deadline_ms);
+  std::int64_t ms = 0;
+  const auto r = std::from_chars(deadline.data(), deadline.data() + deadline.size(), ms);
+  if (!deadline.empty() && r.ec == std::errc{} && r.ptr == deadline.data() + deadline.size() && ms > 0) {
+    c.deadline_ms = ms;
+  }
+  c.invoked_function_arn = field(f, runtime_header::function_arn);
+  c.trace_id = field(f, runtime_header::trace_id);
+  c.client_context = field(f, runtime_header::client_context);
+  c.cognito_identity = field(f, runtime_header::cognito_identity);
+  c.tenant_id = field(f, runtime_header::tenant_id);
+  c.invocation_id = field(f, runtime_header::invocation_id);
+  return c;
+}
+
+void append_error_json(std::string& out, std::string_view type, std::string_view message) {
+  json_writer w(out);
+  w.begin_object();
+  w.key("errorMessage").string(message);
+  w.key("errorType").string(type);
+  w.key("stackTrace").begin_array().end_array();
+  w.end_object();
+}
+
+runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes)
+    : stream_(std::move(ex)), endpoint_(endpoint), max_event_bytes_(max_event_bytes) {}
+
+void runtime_client::disconnect() {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+  buffer_.clear();
+  connected_ = false;
+}
+
+awaitable<void> runtime_client::ensure_connected() {
+  if (connected_) co_return;
+  stream_.expires_after(std::chrono::seconds(10));
+  boost::system::error_code ec;
+  co_await stream_.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    throw runtime_api_fatal("cannot connect to the Runtime API at " + endpoint_.address().to_string() + ":" +
+                            std::to_string(endpoint_.port()) + ": " + ec.message());
+  }
+  stream_.socket().set_option(tcp::no_delay(true));
+  connected_ = true;
+}
+
+awaitable<next_event> runtime_client::next() {
+  http::request<http::empty_body> req{http::verb::get, std::string(api_prefix) + "/runtime/invocation/next", 11};
+  req.set(http::field::host, endpoint_.address().to_string());
+  req.set(http::field::user_agent, "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
+
+  for (int attempt = 1;; ++attempt) {
+    co_await ensure_connected();
+    boost::system::error_code ec;
+    stream_.expires_never();  // the long poll may last as long as the process is frozen
+    co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_event_bytes_);
+    if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      // A dropped keep-alive connection is reconnected; a Runtime API that stays away ends the process.
+      disconnect();
+      if (attempt >= next_attempts) {
+        throw runtime_api_fatal("the Runtime API connection failed while waiting for /next: " + ec.message());
+      }
+      log::warn("", "the Runtime API connection failed while waiting for /next ({}); reconnecting", ec.message());
+      continue;
+    }
+
+    next_event ev;
+    const auto status = parser.get().result_int();
+    ev.ctx = parse_invocation_context(parser.get().base());
+    const auto declared = parser.content_length();
+    if (declared && *declared > max_event_bytes_) {
+      ev.problem = failure{error_types::event_too_large,
+                           "the event is " + std::to_string(*declared) + " bytes, over the bridge's limit of " +
+                               std::to_string(max_event_bytes_) + " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
+      disconnect();  // the unread body makes the connection unusable
+      if (status == 200) co_return ev;
+    }
+    if (!ev.problem) co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::body_limit) {
+      ev.problem = failure{error_types::event_too_large, "the event is over the bridge's limit of " +
+                                                             std::to_string(max_event_bytes_) +
+                                                             " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
+      disconnect();
+      if (status == 200) co_return ev;
+    } else if (ec) {
+      disconnect();
+      if (attempt >= next_attempts) {
+        throw runtime_api_fatal("the Runtime API connection failed while reading an event: " + ec.message());
+      }
+      log::warn("", "the Runtime API connection failed while reading an event ({}); reconnecting", ec.message());
+      continue;
+    }
+    if (!parser.get().keep_alive()) disconnect();
+    if (status != 200) {
+      throw runtime_api_fatal("the Runtime API answered /next with HTTP " + std::to_string(status) + ": " +
+                              parser.get().body().substr(0, 1024));
+    }
+    ev.body = std::move(parser.get().body());
+    co_return ev;
+  }
+}
+
+awaitable<post_outcome> runtime_client::post(std::string target, const invocation_context* ctx,
+                                             std::string_view content_type, std::string_view error_type,
+                                             std::string& body) {
+  http::request<http::string_body> req{http::verb::post, std::move(target), 11};
+  req.set(http::field::host, endpoint_.address().to_string());
+  req.set(http::field::user_agent, "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
+  req.set(http::field::content_type, content_type);
+  if (!error_type.empty()) req.set(runtime_header::function_error_type, error_type);
+  if (ctx != nullptr && !ctx->invocation_id.empty()) req.set(runtime_header::invocation_id, ctx->invocation_id);
+  req.body() = std::move(body);
+  req.prepare_payload();
+
+  http::response<http::string_body> res;
+  boost::system::error_code ec;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    co_await ensure_connected();
+    stream_.expires_after(post_timeout);
+    co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(64 * 1024);
+      co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) res = parser.release();
+    }
+    if (!ec) break;
+    disconnect();
+    // A kept-alive connection the Runtime API closed in between is retried once on a fresh one.
+    if (attempt == 2 || !is_expected_close(ec)) {
+      body = std::move(req.body());
+      throw runtime_api_fatal("posting to the Runtime API (" + std::string(req.target()) + ") failed: " + ec.message());
+    }
+  }
+  body = std::move(req.body());
+  if (!res.keep_alive()) disconnect();
+
+  const int status = res.result_int();
+  if (status >= 200 && status < 300) co_return post_outcome::accepted;
+  if (status == 413) co_return post_outcome::too_large;
+  if (status == 410) co_return post_outcome::gone;
+  if (status >= 500) {
+    throw runtime_api_fatal("the Runtime API answered " + std::string(req.target()) + " with HTTP " +
+                            std::to_string(status) + ": " + res.body().substr(0, 1024));
+  }
+  log::warn(ctx != nullptr ? std::string_view(ctx->request_id) : std::string_view{},
+            "the Runtime API refused {} with HTTP {}: {}", std::string(req.target()), status, res.body().substr(0, 1024));
+  co_return post_outcome::refused;
+}
+
+awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string& body) {
+  co_return co_await post(std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response", &ctx,
+                          "application/json", {}, body);
+}
+
+awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx, std::string_view type,
+                                                   std::string_view message) {
+  std::string body;
+  append_error_json(body, type, message);
+  co_return co_await post(std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/error", &ctx,
+                          "application/vnd.aws.lambda.error+json", type, body);
+}
+
+awaitable<void> runtime_client::post_init_error(std::string_view type, std::string_view message) {
+  std::string body;
+  append_error_json(body, type, message);
+  co_await post(std::string(api_prefix) + "/runtime/init/error", nullptr, "application/vnd.aws.lambda.error+json",
+                type, body);
+}
+
+}  // namespace lambda_bridge
