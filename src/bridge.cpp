@@ -37,7 +37,8 @@ awaitable<void> worker(const config& cfg, tcp::endpoint runtime_endpoint, backen
     }
     if (unexpected) {
       log::error(ctx.request_id, "internal error: {}", *unexpected);
-      co_await runtime.post_error(ctx, error_types::internal_error, "lambda-bridge internal error: " + *unexpected);
+      const std::string message = "lambda-bridge internal error: " + *unexpected;
+      co_await runtime.post_error(ctx, error_types::internal_error, message);
     }
   }
 }

@@ -89,14 +89,19 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
     co_return;
   }
   const std::size_t result_size = result.size();
-  switch (co_await runtime.post_response(event_.ctx, result)) {
+  // Outcomes and failures are named before they are awaited: g++ 12 destroys some temporaries of a co_await
+  // full-expression twice.
+  const post_outcome outcome = co_await runtime.post_response(event_.ctx, result);
+  switch (outcome) {
     case post_outcome::accepted:
       break;
-    case post_outcome::too_large:
-      co_await fail(runtime, failure{error_types::response_too_large,
-                                     "the Runtime API refused the " + std::to_string(result_size) +
-                                         "-byte result as too large (413)"});
+    case post_outcome::too_large: {
+      const failure too_large{error_types::response_too_large, "the Runtime API refused the " +
+                                                                   std::to_string(result_size) +
+                                                                   "-byte result as too large (413)"};
+      co_await fail(runtime, too_large);
       break;
+    }
     case post_outcome::gone:
       log::warn(rid, "the invocation had already timed out when its result was posted (410)");
       break;

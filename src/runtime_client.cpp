@@ -188,23 +188,25 @@ awaitable<post_outcome> runtime_client::post(std::string target, const invocatio
 }
 
 awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string& body) {
-  co_return co_await post(std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response", &ctx,
-                          "application/json", {}, body);
+  std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
+  const post_outcome outcome = co_await post(std::move(target), &ctx, "application/json", {}, body);
+  co_return outcome;
 }
 
 awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx, std::string_view type,
                                                    std::string_view message) {
   std::string body;
   append_error_json(body, type, message);
-  co_return co_await post(std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/error", &ctx,
-                          "application/vnd.aws.lambda.error+json", type, body);
+  std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/error";
+  const post_outcome outcome = co_await post(std::move(target), &ctx, "application/vnd.aws.lambda.error+json", type, body);
+  co_return outcome;
 }
 
 awaitable<void> runtime_client::post_init_error(std::string_view type, std::string_view message) {
   std::string body;
   append_error_json(body, type, message);
-  co_await post(std::string(api_prefix) + "/runtime/init/error", nullptr, "application/vnd.aws.lambda.error+json",
-                type, body);
+  std::string target = std::string(api_prefix) + "/runtime/init/error";
+  co_await post(std::move(target), nullptr, "application/vnd.aws.lambda.error+json", type, body);
 }
 
 }  // namespace lambda_bridge

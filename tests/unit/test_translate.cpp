@@ -1,0 +1,342 @@
+// Event → HTTP request: one case per pitfall of docs/event-mapping.md (each a bug some adapter shipped).
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+
+#include "lambda_bridge/error_types.hpp"
+#include "support.hpp"
+
+using namespace lambda_bridge;
+using test_support::header_value;
+using test_support::header_values;
+using test_support::translate;
+
+namespace {
+
+translation must_translate(std::string event, translate_options opts = {}) {
+  auto r = translate(std::move(event), opts);
+  if (!r) FAIL("translation failed: " << r.error().type << ": " << r.error().message);
+  return std::move(r.value());
+}
+
+failure must_fail(std::string event) {
+  auto r = translate(std::move(event));
+  if (r) FAIL("translation unexpectedly succeeded: " << r->request.method << " " << r->request.target);
+  return r.error();
+}
+
+}  // namespace
+
+TEST_CASE("the hand-written RIE test event is a valid REST event") {
+  const auto t = must_translate(R"({"path":"/test1","httpMethod":"GET","requestContext":{},"multiValueQueryStringParameters":{}})");
+  CHECK(t.shape.source == event_source::rest);
+  CHECK(t.request.method == "GET");
+  CHECK(t.request.target == "/test1");
+  CHECK(t.request.body.empty());
+  CHECK(header_value(t.request, "content-length") == "0");
+  CHECK(header_value(t.request, "host") == "127.0.0.1:8080");
+  CHECK(header_value(t.request, "x-amzn-request-context") == "{}");
+}
+
+TEST_CASE("a plain string where a multi-value array belongs counts as one value") {
+  const auto t = must_translate(
+      R"({"path":"/test3","httpMethod":"POST","requestContext":{},"multiValueQueryStringParameters":{"message":"hoge"},
+          "multiValueHeaders":{"X-One":"single"}})");
+  CHECK(t.request.target == "/test3?message=hoge");
+  CHECK(header_values(t.request, "x-one") == std::vector<std::string>{"single"});
+}
+
+TEST_CASE("null maps, null body and null requestContext are treated as empty") {
+  const auto t = must_translate(
+      R"({"httpMethod":"GET","path":"/x","headers":null,"multiValueHeaders":null,"queryStringParameters":null,
+          "multiValueQueryStringParameters":null,"pathParameters":null,"body":null,"requestContext":null,
+          "isBase64Encoded":null})");
+  CHECK(t.request.target == "/x");
+  CHECK(t.request.body.empty());
+  CHECK(header_value(t.request, "x-amzn-request-context") == "null");
+}
+
+TEST_CASE("REST query keeps event order and repeated keys, and encodes decoded values") {
+  const auto t = must_translate(
+      R"({"httpMethod":"GET","path":"/q","multiValueQueryStringParameters":{"b":["2","1"],"a":["x y","é&="]},
+          "queryStringParameters":{"b":"1","a":"é&="}})");
+  CHECK(t.request.target == "/q?b=2&b=1&a=x%20y&a=%C3%A9%26%3D");
+}
+
+TEST_CASE("REST falls back to queryStringParameters when the multi-value map is empty") {
+  const auto t = must_translate(R"({"httpMethod":"GET","path":"/q","multiValueQueryStringParameters":{},"queryStringParameters":{"k":"v"}})");
+  CHECK(t.request.target == "/q?k=v");
+}
+
+TEST_CASE("ALB query values are passed as the client encoded them, never encoded twice") {
+  const auto t = must_translate(
+      R"({"requestContext":{"elb":{"targetGroupArn":"arn"}},"httpMethod":"GET","path":"/",
+          "queryStringParameters":{"myKey":"%3FshowAll%3Dtrue","sp":"a b"}})");
+  CHECK(t.shape.source == event_source::alb);
+  CHECK_FALSE(t.shape.multi_value);
+  CHECK(t.request.target == "/?myKey=%3FshowAll%3Dtrue&sp=a%20b");
+}
+
+TEST_CASE("ALB multi-value mode is detected from multiValueHeaders") {
+  const auto t = must_translate(
+      R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/","multiValueHeaders":{"accept":["*/*"]}})");
+  CHECK(t.shape.multi_value);
+}
+
+TEST_CASE("a decoded HTTP API path with '?' and a space stays one path in the request line") {
+  const auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/a b?c#d","rawQueryString":"x=1","requestContext":{"http":{"method":"GET"}}})");
+  CHECK(t.shape.source == event_source::http_api_v2);
+  CHECK(t.request.target == "/a%20b%3Fc%23d?x=1");
+}
+
+TEST_CASE("HTTP API rawQueryString is forwarded verbatim and an empty one adds no '?'") {
+  auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/p","rawQueryString":"b=2&a=%3A&b=1","queryStringParameters":{"a":":","b":"2,1"},
+          "requestContext":{"http":{"method":"GET"}}})");
+  CHECK(t.request.target == "/p?b=2&a=%3A&b=1");
+  t = must_translate(R"({"version":"2.0","rawPath":"/p","rawQueryString":"","requestContext":{"http":{"method":"GET"}}})");
+  CHECK(t.request.target == "/p");
+}
+
+TEST_CASE("a Function URL is told apart by its domain and keeps the client's encoding") {
+  const auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/a%2Fb","rawQueryString":"","requestContext":{"domainName":"abc.lambda-url.us-east-1.on.aws","http":{"method":"GET"}}})");
+  CHECK(t.shape.source == event_source::function_url);
+  CHECK(t.request.target == "/a%2Fb");
+  CHECK(header_value(t.request, "host") == "abc.lambda-url.us-east-1.on.aws");
+}
+
+TEST_CASE("HTTP API cookies become one Cookie header and headers are never split on commas") {
+  const auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/","cookies":["a=1","b=2"],"headers":{"cookie":"stale=1","accept":"a, b"},
+          "requestContext":{"http":{"method":"GET"}}})");
+  CHECK(header_values(t.request, "cookie") == std::vector<std::string>{"a=1; b=2"});
+  CHECK(header_values(t.request, "accept") == std::vector<std::string>{"a, b"});
+}
+
+TEST_CASE("REST multiValueHeaders is the truth and headers only adds missing names") {
+  const auto t = must_translate(
+      R"({"httpMethod":"GET","path":"/","headers":{"X-A":"2","x-b":"only-single"},"multiValueHeaders":{"x-a":["1","2"]}})");
+  CHECK(header_values(t.request, "x-a") == std::vector<std::string>{"1", "2"});
+  CHECK(header_values(t.request, "x-b") == std::vector<std::string>{"only-single"});
+}
+
+TEST_CASE("header values with CR, LF or NUL and names that are not tokens never reach the wire") {
+  const auto t = must_translate(
+      R"({"httpMethod":"GET","path":"/","headers":{"x-ok":"fine","x-crlf":"a\r\nInjected: 1","x-nul":"a\u0000b",
+          "bad name":"v","x-lf":"a\nb"}})");
+  CHECK(header_value(t.request, "x-ok") == "fine");
+  CHECK(header_values(t.request, "x-crlf").empty());
+  CHECK(header_values(t.request, "x-nul").empty());
+  CHECK(header_values(t.request, "x-lf").empty());
+  CHECK(header_values(t.request, "injected").empty());
+  CHECK(t.dropped_headers.size() == 4);
+  std::string head;
+  t.request.append_head(head);
+  CHECK(head.find("Injected") == std::string::npos);
+}
+
+TEST_CASE("framing headers from the event are dropped and Content-Length is recomputed") {
+  const auto t = must_translate(
+      R"({"httpMethod":"POST","path":"/","body":"abc","headers":{"Content-Length":"999","Transfer-Encoding":"chunked",
+          "Connection":"close","TE":"trailers","Upgrade":"h2c","Keep-Alive":"5","Proxy-Connection":"x","Trailer":"y"}})");
+  for (auto name : {"transfer-encoding", "connection", "te", "upgrade", "keep-alive", "proxy-connection", "trailer"}) {
+    CHECK_MESSAGE(header_values(t.request, name).empty(), name);
+  }
+  CHECK(header_values(t.request, "content-length") == std::vector<std::string>{"3"});
+}
+
+TEST_CASE("context headers overwrite spoofed copies from the client") {
+  invocation_context ctx = test_support::sample_context();
+  ctx.tenant_id = "tenant-7";
+  auto r = translate(
+      R"({"httpMethod":"GET","path":"/","requestContext":{"stage":"prod"},"headers":{"x-amzn-request-context":"{\"spoof\":1}",
+          "X-Amzn-Lambda-Context":"spoof","x-amzn-trace-id":"spoof","x-amz-tenant-id":"spoof"}})",
+      {}, ctx);
+  REQUIRE(r);
+  const auto& req = r->request;
+  CHECK(header_values(req, "x-amzn-request-context") == std::vector<std::string>{R"({"stage":"prod"})"});
+  CHECK(header_values(req, "x-amzn-trace-id") == std::vector<std::string>{ctx.trace_id});
+  CHECK(header_values(req, "x-amz-tenant-id") == std::vector<std::string>{"tenant-7"});
+  const auto lambda_ctx = header_values(req, "x-amzn-lambda-context");
+  REQUIRE(lambda_ctx.size() == 1);
+  rapidjson::Document d;
+  d.Parse(lambda_ctx[0].c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  CHECK(std::string(d["request_id"].GetString()) == ctx.request_id);
+  CHECK(d["deadline"].GetInt64() == *ctx.deadline_ms);
+  CHECK(std::string(d["invoked_function_arn"].GetString()) == ctx.invoked_function_arn);
+  CHECK(std::string(d["xray_trace_id"].GetString()) == ctx.trace_id);
+  CHECK(std::string(d["tenant_id"].GetString()) == "tenant-7");
+  CHECK(d["env_config"].IsObject());
+}
+
+TEST_CASE("client context and identity are embedded as JSON objects on one header line") {
+  invocation_context ctx = test_support::sample_context();
+  ctx.client_context = "{\n \"custom\": {\"k\": \"v\"}\n}";
+  ctx.cognito_identity = "not json";
+  auto r = translate(R"({"httpMethod":"GET","path":"/"})", {}, ctx);
+  REQUIRE(r);
+  const auto v = header_value(r->request, "x-amzn-lambda-context");
+  CHECK(v.find('\n') == std::string::npos);
+  rapidjson::Document d;
+  d.Parse(v.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  CHECK(std::string(d["client_context"]["custom"]["k"].GetString()) == "v");
+  CHECK(d["identity"].IsNull());
+}
+
+TEST_CASE("the authorization source header replaces Authorization") {
+  translate_options opts;
+  opts.authorization_source = "x-original-auth";
+  const auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}},
+          "headers":{"authorization":"AWS4-HMAC-SHA256 sigv4","x-original-auth":"Bearer app-token"}})",
+      opts);
+  CHECK(header_values(t.request, "authorization") == std::vector<std::string>{"Bearer app-token"});
+  CHECK(header_values(t.request, "x-original-auth").empty());
+}
+
+TEST_CASE("without the source header Authorization is left alone") {
+  translate_options opts;
+  opts.authorization_source = "x-original-auth";
+  const auto t = must_translate(R"({"httpMethod":"GET","path":"/","headers":{"Authorization":"Basic abc"}})", opts);
+  CHECK(header_values(t.request, "authorization") == std::vector<std::string>{"Basic abc"});
+}
+
+TEST_CASE("base path removal strips one leading segment-aligned prefix") {
+  translate_options opts;
+  opts.remove_base_path = "/api";
+  CHECK(must_translate(R"({"httpMethod":"GET","path":"/api/x"})", opts).request.target == "/x");
+  CHECK(must_translate(R"({"httpMethod":"GET","path":"/api"})", opts).request.target == "/");
+  CHECK(must_translate(R"({"httpMethod":"GET","path":"/apix"})", opts).request.target == "/apix");
+  CHECK(must_translate(R"({"httpMethod":"GET","path":"/api/api/x"})", opts).request.target == "/api/x");
+}
+
+TEST_CASE("the stage option strips an HTTP API named stage but not $default") {
+  translate_options opts;
+  opts.strip_stage = true;
+  CHECK(must_translate(R"({"version":"2.0","rawPath":"/dev/pets","requestContext":{"stage":"dev","http":{"method":"GET"}}})", opts)
+            .request.target == "/pets");
+  CHECK(must_translate(R"({"version":"2.0","rawPath":"/pets","requestContext":{"stage":"$default","http":{"method":"GET"}}})", opts)
+            .request.target == "/pets");
+  CHECK(must_translate(R"({"version":"2.0","rawPath":"/dev/pets","requestContext":{"stage":"dev","http":{"method":"GET"}}})")
+            .request.target == "/dev/pets");
+}
+
+TEST_CASE("a base64 body is decoded, binary bytes intact") {
+  const auto t = must_translate(R"({"httpMethod":"POST","path":"/","body":"AAEC/w==","isBase64Encoded":true})");
+  CHECK(t.request.body == std::string("\x00\x01\x02\xff", 4));
+  CHECK(header_value(t.request, "content-length") == "4");
+}
+
+TEST_CASE("invalid base64 is an invocation error naming the field") {
+  const auto f = must_fail(R"({"httpMethod":"POST","path":"/","body":"not base64!","isBase64Encoded":true})");
+  CHECK(f.type == error_types::invalid_event);
+  CHECK(f.message.find("'body'") != std::string::npos);
+  CHECK(f.message.find("base64") != std::string::npos);
+}
+
+TEST_CASE("invalid JSON is an invocation error, not a crash") {
+  for (std::string bad : {"", "{", "{\"httpMethod\":", "nul", "{\"a\":1}garbage", "\xff\xfe"}) {
+    const auto f = must_fail(bad);
+    CHECK(f.type == error_types::invalid_event);
+    CHECK(f.message.find("not valid JSON") != std::string::npos);
+  }
+}
+
+TEST_CASE("a value of the wrong type is an error naming the field") {
+  auto f = must_fail(R"({"httpMethod":"GET","path":42})");
+  CHECK(f.message.find("'path'") != std::string::npos);
+  f = must_fail(R"({"httpMethod":"GET","path":"/","headers":{"x":1}})");
+  CHECK(f.message.find("'headers.x'") != std::string::npos);
+  f = must_fail(R"({"httpMethod":"GET","path":"/","multiValueQueryStringParameters":{"a":[1]}})");
+  CHECK(f.message.find("'multiValueQueryStringParameters.a'") != std::string::npos);
+  f = must_fail(R"({"version":"2.0","rawPath":"/","requestContext":{"http":{"method":7}}})");
+  CHECK(f.message.find("'requestContext.http.method'") != std::string::npos);
+  f = must_fail(R"({"httpMethod":"GET","path":"/","requestContext":[]})");
+  CHECK(f.message.find("'requestContext'") != std::string::npos);
+}
+
+TEST_CASE("a method that is not an HTTP token is refused") {
+  for (auto m : {"GET /x HTTP/1.1\\r\\n", "GE T", "", "G\\u0000T"}) {
+    const auto f = must_fail(std::string(R"({"httpMethod":")") + m + R"(","path":"/"})");
+    CHECK(f.type == error_types::invalid_event);
+    CHECK(f.message.find("httpMethod") != std::string::npos);
+  }
+}
+
+TEST_CASE("a HEAD request is marked so the reply body is not awaited") {
+  CHECK(must_translate(R"({"httpMethod":"HEAD","path":"/"})").shape.head);
+  CHECK_FALSE(must_translate(R"({"httpMethod":"GET","path":"/"})").shape.head);
+}
+
+TEST_CASE("no input puts a space, CR, LF or NUL into the request line") {
+  const auto t = must_translate(
+      R"({"httpMethod":"GET","path":"/a\r\nHost: evil\u0000 x","multiValueQueryStringParameters":{"k\r\n":["v \u0000"]}})");
+  const auto& target = t.request.target;
+  CHECK(target.find_first_of(std::string(" \r\n\0", 4)) == std::string::npos);
+  CHECK(target == "/a%0D%0AHost:%20evil%00%20x?k%0D%0A=v%20%00");
+  const auto alb = must_translate(
+      R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/","queryStringParameters":{"a b":"c\r\nd%zz"}})");
+  CHECK(alb.request.target == "/?a%20b=c%0D%0Ad%25zz");
+}
+
+TEST_CASE("non-HTTP events pass through byte for byte to the pass-through path") {
+  const std::string sqs = test_support::fixture("aws__aws-lambda-go/sqs-event.json");
+  const auto t = must_translate(sqs);
+  CHECK(t.shape.source == event_source::pass_through);
+  CHECK(t.request.method == "POST");
+  CHECK(t.request.target == "/events");
+  CHECK(t.request.body == sqs);
+  CHECK(header_value(t.request, "content-type") == "application/json");
+  CHECK(header_value(t.request, "x-amzn-request-context") == "null");
+  translate_options opts;
+  opts.pass_through_path = "/jobs";
+  CHECK(must_translate(R"([1,2,3])", opts).request.target == "/jobs");
+}
+
+TEST_CASE("WebSocket events are forwarded as non-HTTP events") {
+  const auto t = must_translate(test_support::fixture("aws__aws-lambda-rust-runtime/example-apigw-websocket-request-without-method.json"));
+  CHECK(t.shape.source == event_source::pass_through);
+}
+
+TEST_CASE("Lambda@Edge events are refused with a clear error") {
+  auto r = translate(R"({"Records":[{"cf":{"config":{},"request":{"method":"GET","uri":"/"}}}]})");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().type == error_types::unsupported_event);
+  CHECK(r.error().message.find("Lambda@Edge") != std::string::npos);
+}
+
+TEST_CASE("VPC Lattice v2 with the query inside the path uses it as the raw query") {
+  const auto t = must_translate(test_support::fixture("aws-powertools__powertools-lambda-typescript/base.json"));
+  CHECK(t.shape.source == event_source::lattice_v2);
+  CHECK(t.request.target == "/echo?QS1=value1&QS1=value2&single=one");
+  CHECK(header_values(t.request, "header1") == std::vector<std::string>{"value1", "value2"});
+}
+
+TEST_CASE("detection follows the spec's order, most specific first") {
+  // An ALB event that also looks like REST is ALB.
+  CHECK(must_translate(R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/"})").shape.source == event_source::alb);
+  // Lattice v2 without serviceNetworkArn: version 2.0, top-level method, no requestContext.http.
+  CHECK(must_translate(R"({"version":"2.0","method":"GET","path":"/"})").shape.source == event_source::lattice_v2);
+  CHECK(must_translate(R"({"raw_path":"/","method":"GET"})").shape.source == event_source::lattice_v1);
+  // A WebSocket event that carries httpMethod is still WebSocket.
+  CHECK(must_translate(R"({"httpMethod":"GET","path":"/","requestContext":{"connectionId":"x"}})").shape.source ==
+        event_source::pass_through);
+  // httpMethod that is not a string is not REST.
+  CHECK(must_translate(R"({"httpMethod":1})").shape.source == event_source::pass_through);
+}
+
+TEST_CASE("a translator reused across events carries nothing over") {
+  lambda_bridge::translator tr;
+  translate_options opts;
+  auto first = tr.translate(R"({"httpMethod":"GET","path":"/one","headers":{"x-first":"1"}})", test_support::sample_context(), opts);
+  auto second = tr.translate(R"({"httpMethod":"POST","path":"/two","body":"b"})", test_support::sample_context(), opts);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(second->request.target == "/two");
+  CHECK(header_values(second->request, "x-first").empty());
+  CHECK(second->request.body == "b");
+}
