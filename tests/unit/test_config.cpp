@@ -1,0 +1,131 @@
+// Configuration: defaults, aws-lambda-web-adapter's names, and errors that name the variable and the value.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "lambda_bridge/config.hpp"
+
+using namespace lambda_bridge;
+
+namespace {
+
+config_result read(std::map<std::string, std::string> vars) {
+  return read_config([vars](std::string_view name) -> std::optional<std::string> {
+    const auto it = vars.find(std::string(name));
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  });
+}
+
+std::string all_errors(const config_result& r) {
+  std::string s;
+  for (const auto& e : r.errors) s += e + "\n";
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("defaults match aws-lambda-web-adapter's") {
+  const auto r = read({});
+  REQUIRE(r.value);
+  const auto& c = *r.value;
+  CHECK(c.backend.host == "127.0.0.1");
+  CHECK(c.backend.port == 8080);
+  CHECK(c.readiness_port == 8080);
+  CHECK(c.readiness_path == "/");
+  CHECK(c.readiness == readiness_protocol::http);
+  CHECK(c.readiness_healthy.contains(404));
+  CHECK_FALSE(c.readiness_healthy.contains(500));
+  CHECK(c.pass_through_path == "/events");
+  CHECK(c.pool_idle_timeout == std::chrono::seconds(4));
+  CHECK_FALSE(c.error_status_codes);
+  CHECK_FALSE(c.runtime_api);
+}
+
+TEST_CASE("AWS_LWA_PORT wins over PORT and the readiness port follows the app port") {
+  auto r = read({{"PORT", "3000"}});
+  CHECK(r.value->backend.port == 3000);
+  CHECK(r.value->readiness_port == 3000);
+  r = read({{"PORT", "3000"}, {"AWS_LWA_PORT", "8000"}, {"AWS_LWA_READINESS_CHECK_PORT", "9000"}});
+  CHECK(r.value->backend.port == 8000);
+  CHECK(r.value->readiness_port == 9000);
+}
+
+TEST_CASE("the deprecated HOST works and warns once") {
+  const auto r = read({{"HOST", "127.0.0.2"}});
+  REQUIRE(r.value);
+  CHECK(r.value->backend.host == "127.0.0.2");
+  REQUIRE(r.warnings.size() == 1);
+  CHECK(r.warnings[0].find("HOST is deprecated") != std::string::npos);
+}
+
+TEST_CASE("booleans accept the usual spellings in any case and reject the rest") {
+  for (auto t : {"true", "TRUE", "1", "yes", "On"}) CHECK(parse_bool(t) == true);
+  for (auto f : {"false", "False", "0", "no", "OFF"}) CHECK(parse_bool(f) == false);
+  for (auto bad : {"", "2", "enabled", "truee"}) CHECK_FALSE(parse_bool(bad));
+  const auto r = read({{"LAMBDA_BRIDGE_STRIP_STAGE", "sure"}});
+  CHECK_FALSE(r.value);
+  CHECK(all_errors(r).find("LAMBDA_BRIDGE_STRIP_STAGE=\"sure\"") != std::string::npos);
+}
+
+TEST_CASE("an unusable value is an error naming the variable, the value and what is accepted") {
+  const auto r = read({{"AWS_LWA_PORT", "notaport"},
+                       {"AWS_LWA_READINESS_CHECK_PROTOCOL", "grpc"},
+                       {"AWS_LWA_READINESS_CHECK_HEALTHY_STATUS", "200-abc"},
+                       {"AWS_LWA_ERROR_STATUS_CODES", "500-400"},
+                       {"AWS_LWA_INVOKE_MODE", "fast"},
+                       {"AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS", "-1"},
+                       {"AWS_LWA_PASS_THROUGH_PATH", "events"},
+                       {"AWS_LWA_AUTHORIZATION_SOURCE", "bad header"},
+                       {"AWS_LAMBDA_LOG_FORMAT", "xml"},
+                       {"AWS_LAMBDA_RUNTIME_API", "nocolon"}});
+  CHECK_FALSE(r.value);
+  const auto e = all_errors(r);
+  CHECK(r.errors.size() == 10);
+  CHECK(e.find("AWS_LWA_PORT=\"notaport\" is not valid: expected a TCP port") != std::string::npos);
+  CHECK(e.find("AWS_LWA_READINESS_CHECK_PROTOCOL=\"grpc\" is not valid: expected http or tcp") != std::string::npos);
+  CHECK(e.find("AWS_LWA_READINESS_CHECK_HEALTHY_STATUS=\"200-abc\"") != std::string::npos);
+  CHECK(e.find("AWS_LWA_ERROR_STATUS_CODES=\"500-400\"") != std::string::npos);
+  CHECK(e.find("AWS_LWA_INVOKE_MODE=\"fast\"") != std::string::npos);
+  CHECK(e.find("AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS=\"-1\"") != std::string::npos);
+  CHECK(e.find("AWS_LWA_PASS_THROUGH_PATH=\"events\"") != std::string::npos);
+  CHECK(e.find("AWS_LWA_AUTHORIZATION_SOURCE=\"bad header\"") != std::string::npos);
+  CHECK(e.find("AWS_LAMBDA_LOG_FORMAT=\"xml\"") != std::string::npos);
+  CHECK(e.find("AWS_LAMBDA_RUNTIME_API=\"nocolon\"") != std::string::npos);
+}
+
+TEST_CASE("status lists take codes and ranges and refuse anything else") {
+  const auto s = status_set::parse("200-399, 404");
+  REQUIRE(s);
+  CHECK(s->contains(200));
+  CHECK(s->contains(399));
+  CHECK(s->contains(404));
+  CHECK_FALSE(s->contains(400));
+  for (auto bad : {"", "abc", "200-", "-200", "99", "600", "300-200", "200,,300", "200;300"}) {
+    CHECK_MESSAGE(!status_set::parse(bad), bad);
+  }
+}
+
+TEST_CASE("the runtime API proxy carries invocation traffic when set") {
+  const auto r = read({{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}, {"AWS_LWA_LAMBDA_RUNTIME_API_PROXY", "127.0.0.1:9009"}});
+  REQUIRE(r.value);
+  CHECK(r.value->runtime_api->port == 9001);
+  CHECK(r.value->invocation_api()->port == 9009);
+}
+
+TEST_CASE("Lambda's own variables fill the function environment and are never required") {
+  const auto r = read({{"AWS_LAMBDA_FUNCTION_NAME", "fn"}, {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512"},
+                       {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"}, {"AWS_LAMBDA_LOG_LEVEL", "debug"},
+                       {"AWS_LAMBDA_LOG_FORMAT", "JSON"}});
+  REQUIRE(r.value);
+  CHECK(r.value->function.function_name == "fn");
+  CHECK(r.value->function.memory_mb == 512);
+  CHECK(r.value->log_lvl == log_level::debug);
+  CHECK(r.value->log_fmt == log_format::json);
+}
+
+TEST_CASE("an empty variable counts as unset") {
+  const auto r = read({{"AWS_LWA_PORT", ""}, {"AWS_LWA_ERROR_STATUS_CODES", ""}});
+  REQUIRE(r.value);
+  CHECK(r.value->backend.port == 8080);
+}

@@ -1,0 +1,107 @@
+// Building blocks of the core: base64, request-line encoding, the JSON writer, Runtime API header parsing.
+#include <doctest/doctest.h>
+
+#include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/invocation.hpp"
+#include "lambda_bridge/json_writer.hpp"
+#include "lambda_bridge/runtime_client.hpp"
+#include "lambda_bridge/uri.hpp"
+
+using namespace lambda_bridge;
+
+TEST_CASE("base64 round-trips every length and tolerates missing padding") {
+  std::string bytes;
+  for (int i = 0; i < 300; ++i) bytes.push_back(static_cast<char>(i * 7));
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    std::string enc, dec;
+    base64::append_encoded(enc, std::string_view(bytes).substr(0, n));
+    CHECK(enc.size() == base64::encoded_size(n));
+    REQUIRE(base64::append_decoded(dec, enc));
+    CHECK(dec == bytes.substr(0, n));
+  }
+  std::string dec;
+  CHECK(base64::append_decoded(dec, "aGk"));
+  CHECK(dec == "hi");
+}
+
+TEST_CASE("base64 refuses bytes outside the alphabet and impossible lengths") {
+  for (auto bad : {"a", "ab=c", "a===", "!!!!", "aGk=\n", "aG k", "aGk==="}) {
+    std::string out;
+    CHECK_MESSAGE(!base64::append_decoded(out, bad), bad);
+  }
+}
+
+TEST_CASE("path encoding keeps pchars and existing escapes and encodes the rest") {
+  std::string out;
+  uri::append_path(out, "/a b/%2F/%zz/é/?#[]{}\"<>|\\^`~!$&'()*+,;=:@");
+  CHECK(out == "/a%20b/%2F/%25zz/%C3%A9/%3F%23%5B%5D%7B%7D%22%3C%3E%7C%5C%5E%60~!$&'()*+,;=:@");
+}
+
+TEST_CASE("a raw query keeps its encoding and only fixes bytes a request line cannot hold") {
+  std::string out;
+  uri::append_raw_query(out, "a=%3A&b=c d&e=?/&f=#%G1");
+  CHECK(out == "a=%3A&b=c%20d&e=?/&f=%23%25G1");
+}
+
+TEST_CASE("query components encode everything but unreserved bytes") {
+  std::string out;
+  uri::append_query_component(out, "a b&c=d/é~");
+  CHECK(out == "a%20b%26c%3Dd%2F%C3%A9~");
+}
+
+TEST_CASE("tokens and field values follow RFC 9110") {
+  CHECK(uri::is_token("X-Custom_Header.1!"));
+  CHECK_FALSE(uri::is_token(""));
+  CHECK_FALSE(uri::is_token("a b"));
+  CHECK_FALSE(uri::is_token("a:b"));
+  CHECK(uri::is_field_value("tab\tok é"));
+  CHECK_FALSE(uri::is_field_value(std::string("nul\0", 4)));
+  CHECK_FALSE(uri::is_field_value("cr\r"));
+  CHECK_FALSE(uri::is_field_value("del\x7f"));
+}
+
+TEST_CASE("the JSON writer nests, separates and escapes") {
+  std::string out;
+  json_writer w(out);
+  w.begin_object().key("a").begin_array().integer(-1).boolean(true).null().string("x\"\n\x1f").end_array();
+  w.key("b").begin_object().end_object().key("c").base64_string("hi").key("d").raw("[1]").end_object();
+  CHECK(out == R"({"a":[-1,true,null,"x\"\n\u001f"],"b":{},"c":"aGk=","d":[1]})");
+}
+
+TEST_CASE("Runtime API headers are parsed, empty values count as absent, a bad deadline is not trusted") {
+  http::fields f;
+  f.set("Lambda-Runtime-Aws-Request-Id", "id-1");
+  f.set("Lambda-Runtime-Deadline-Ms", "1700000000123");
+  f.set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:1:function:f");
+  f.set("Lambda-Runtime-Trace-Id", "Root=1-abc");
+  f.set("Lambda-Runtime-Client-Context", "{}");
+  f.set("Lambda-Runtime-Cognito-Identity", "");
+  f.set("Lambda-Runtime-Aws-Tenant-Id", "t1");
+  f.set("Lambda-Runtime-Invocation-Id", "nonce-9");
+  auto c = parse_invocation_context(f);
+  CHECK(c.request_id == "id-1");
+  CHECK(c.deadline_ms == 1700000000123);
+  CHECK(c.trace_id == "Root=1-abc");
+  CHECK(c.client_context == "{}");
+  CHECK(c.cognito_identity.empty());
+  CHECK(c.tenant_id == "t1");
+  CHECK(c.invocation_id == "nonce-9");
+  for (auto bad : {"", "soon", "12abc", "-5", "99999999999999999999999"}) {
+    f.set("Lambda-Runtime-Deadline-Ms", bad);
+    CHECK_MESSAGE(!parse_invocation_context(f).deadline_ms, bad);
+  }
+}
+
+TEST_CASE("the backend deadline keeps a reserve before Lambda's and never lies in the past") {
+  invocation_context ctx;
+  const auto sys = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'000'000));
+  const auto steady = std::chrono::steady_clock::time_point(std::chrono::seconds(50));
+  ctx.deadline_ms = 1'003'000;  // 3 s from now
+  CHECK(invocation::backend_deadline(ctx, std::chrono::milliseconds(50), sys, steady) == steady + std::chrono::milliseconds(2950));
+  ctx.deadline_ms = 1'000'060;  // too close for the reserve: all of it goes to the app
+  CHECK(invocation::backend_deadline(ctx, std::chrono::milliseconds(50), sys, steady) == steady + std::chrono::milliseconds(60));
+  ctx.deadline_ms = 999'000;  // already past
+  CHECK(invocation::backend_deadline(ctx, std::chrono::milliseconds(50), sys, steady) == steady + std::chrono::milliseconds(1));
+  ctx.deadline_ms.reset();
+  CHECK(invocation::backend_deadline(ctx, std::chrono::milliseconds(50), sys, steady) == steady + std::chrono::minutes(15));
+}

@@ -1,0 +1,197 @@
+// App reply → Lambda result: the response shape of every source, the text/base64 rule and the limits.
+#include <doctest/doctest.h>
+
+#include <rapidjson/document.h>
+
+#include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/response.hpp"
+
+using namespace lambda_bridge;
+
+namespace {
+
+backend_reply reply(int status, std::vector<header> headers, std::string body) {
+  return backend_reply{status, "", std::move(headers), std::move(body)};
+}
+
+rapidjson::Document convert(event_source source, backend_reply r, bool multi_value = false) {
+  std::string out;
+  const auto err = convert_reply(response_shape{source, multi_value, false}, r, out, {});
+  if (err) FAIL(err->type << ": " << err->message);
+  rapidjson::Document d;
+  d.Parse(out.c_str(), out.size());
+  if (d.HasParseError()) FAIL("result is not JSON: " << out);
+  return d;
+}
+
+std::string str(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+const std::vector<header> app_headers = {
+    {"Content-Type", "application/json"}, {"Set-Cookie", "a=1; Path=/"}, {"X-Multi", "one"},
+    {"Connection", "keep-alive"},         {"Content-Length", "11"},     {"Set-Cookie", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT"},
+    {"x-multi", "two"},                   {"Transfer-Encoding", "chunked"}, {"Keep-Alive", "timeout=5"}};
+
+}  // namespace
+
+TEST_CASE("REST results carry every header in multiValueHeaders and an empty headers map") {
+  const auto d = convert(event_source::rest, reply(200, app_headers, R"({"ok":true})"));
+  CHECK(d["statusCode"].GetInt() == 200);
+  CHECK(d["headers"].IsObject());
+  CHECK(d["headers"].MemberCount() == 0);
+  const auto& mv = d["multiValueHeaders"];
+  CHECK(mv.MemberCount() == 3);
+  CHECK(str(mv["Content-Type"][0]) == "application/json");
+  REQUIRE(mv["Set-Cookie"].Size() == 2);
+  CHECK(str(mv["Set-Cookie"][1]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
+  REQUIRE(mv["X-Multi"].Size() == 2);
+  CHECK(str(mv["X-Multi"][1]) == "two");
+  CHECK_FALSE(mv.HasMember("Connection"));
+  CHECK_FALSE(mv.HasMember("Content-Length"));
+  CHECK_FALSE(mv.HasMember("Transfer-Encoding"));
+  CHECK_FALSE(mv.HasMember("Keep-Alive"));
+  CHECK(str(d["body"]) == R"({"ok":true})");
+  CHECK(d["isBase64Encoded"].GetBool() == false);
+}
+
+TEST_CASE("HTTP API results join repeated headers and move every Set-Cookie into cookies") {
+  for (auto source : {event_source::http_api_v2, event_source::function_url}) {
+    const auto d = convert(source, reply(201, app_headers, "{}"));
+    CHECK(d["statusCode"].GetInt() == 201);
+    const auto& h = d["headers"];
+    CHECK(str(h["X-Multi"]) == "one,two");
+    CHECK_FALSE(h.HasMember("Set-Cookie"));
+    CHECK_FALSE(h.HasMember("Connection"));
+    REQUIRE(d["cookies"].Size() == 2);
+    CHECK(str(d["cookies"][0]) == "a=1; Path=/");
+    CHECK(str(d["cookies"][1]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
+  }
+}
+
+TEST_CASE("ALB single-value results keep several cookies under case variants of the name") {
+  const auto d = convert(event_source::alb, reply(200, app_headers, "hi"));
+  CHECK(str(d["statusDescription"]) == "200 OK");
+  const auto& h = d["headers"];
+  CHECK(str(h["set-cookie"]) == "a=1; Path=/");
+  CHECK(str(h["Set-cookie"]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
+  CHECK(str(h["X-Multi"]) == "one,two");
+  CHECK_FALSE(d.HasMember("multiValueHeaders"));
+}
+
+TEST_CASE("ALB multi-value results use multiValueHeaders and an empty body is an empty string") {
+  const auto d = convert(event_source::alb, reply(404, {{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}}, ""), true);
+  CHECK(str(d["statusDescription"]) == "404 Not Found");
+  CHECK(d["multiValueHeaders"]["Set-Cookie"].Size() == 2);
+  CHECK_FALSE(d.HasMember("headers"));
+  REQUIRE(d["body"].IsString());
+  CHECK(str(d["body"]).empty());
+}
+
+TEST_CASE("a status without a standard reason still gets a statusDescription") {
+  auto r = reply(477, {}, "");
+  r.reason = "Custom Thing";
+  CHECK(str(convert(event_source::alb, r)["statusDescription"]) == "477 Custom Thing");
+  CHECK(str(convert(event_source::lattice_v1, reply(477, {}, ""))["statusDescription"]) == "477 Unknown");
+}
+
+TEST_CASE("VPC Lattice results have a status description and single-valued headers") {
+  const auto d = convert(event_source::lattice_v2, reply(503, app_headers, "down"));
+  CHECK(str(d["statusDescription"]) == "503 Service Unavailable");
+  CHECK(str(d["headers"]["X-Multi"]) == "one,two");
+  CHECK(str(d["headers"]["Set-Cookie"]) == "a=1; Path=/,b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
+}
+
+TEST_CASE("a binary body goes out base64 and round-trips exactly") {
+  std::string png("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", 20);
+  const auto d = convert(event_source::http_api_v2, reply(200, {{"Content-Type", "image/png"}}, png));
+  CHECK(d["isBase64Encoded"].GetBool());
+  std::string decoded;
+  REQUIRE(base64::append_decoded(decoded, str(d["body"])));
+  CHECK(decoded == png);
+}
+
+TEST_CASE("text or base64 follows the media type, the encoding and the bytes") {
+  CHECK(is_text_body("application/json; charset=utf-8", "", R"({"a":"é"})"));
+  CHECK(is_text_body("text/html", "identity", "<p>"));
+  CHECK(is_text_body("application/vnd.api+json", "", "{}"));
+  CHECK(is_text_body("application/problem+XML", "", "<a/>"));
+  CHECK(is_text_body("application/x-www-form-urlencoded", "", "a=1"));
+  CHECK(is_text_body("", "", "plain utf-8 ✓"));
+  CHECK_FALSE(is_text_body("", "", "\xff\xfe"));
+  CHECK_FALSE(is_text_body("text/plain", "gzip", "abc"));
+  CHECK_FALSE(is_text_body("text/plain", "", "caf\xe9"));  // Latin-1 bytes are not UTF-8
+  CHECK_FALSE(is_text_body("image/svg", "", "<svg/>"));
+  CHECK_FALSE(is_text_body("application/octet-stream", "", "abc"));
+  CHECK_FALSE(is_text_body("application/pdf", "", "%PDF"));
+}
+
+TEST_CASE("UTF-8 validation refuses overlongs, surrogates and truncated sequences") {
+  CHECK(is_valid_utf8("ascii only, long enough for the fast path"));
+  CHECK(is_valid_utf8("\xf0\x9f\x98\x80 emoji"));
+  CHECK_FALSE(is_valid_utf8("\xc0\xaf"));
+  CHECK_FALSE(is_valid_utf8("\xed\xa0\x80"));
+  CHECK_FALSE(is_valid_utf8("abc\xe2\x82"));
+  CHECK_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));
+}
+
+TEST_CASE("text bodies with quotes, controls and newlines are escaped into valid JSON") {
+  const std::string body = "line1\n\"quoted\"\t\\ \x01 end";
+  const auto d = convert(event_source::rest, reply(200, {{"Content-Type", "text/plain"}}, body));
+  CHECK(str(d["body"]) == body);
+}
+
+TEST_CASE("a non-HTTP event's JSON reply is the result byte for byte") {
+  std::string out;
+  auto r = reply(200, {{"Content-Type", "application/json"}}, R"({"batchItemFailures":[{"itemIdentifier":"x"}]})");
+  REQUIRE_FALSE(convert_reply(response_shape{}, r, out, {}));
+  CHECK(out == R"({"batchItemFailures":[{"itemIdentifier":"x"}]})");
+  auto empty = reply(202, {}, "");
+  REQUIRE_FALSE(convert_reply(response_shape{}, empty, out, {}));
+  CHECK(out == "null");
+  auto text = reply(200, {}, "done \"ok\"");
+  REQUIRE_FALSE(convert_reply(response_shape{}, text, out, {}));
+  CHECK(out == R"("done \"ok\"")");
+  auto binary = reply(200, {}, "\xff\x00");
+  const auto err = convert_reply(response_shape{}, binary, out, {});
+  REQUIRE(err);
+  CHECK(err->type == error_types::backend_invalid_response);
+}
+
+TEST_CASE("a listed error status fails the invocation and keeps the body in the message") {
+  const auto codes = status_set::parse("500-599,404");
+  REQUIRE(codes);
+  std::string out;
+  auto r = reply(503, {}, "database unavailable");
+  const auto err = convert_reply(response_shape{event_source::rest}, r, out, {&*codes});
+  REQUIRE(err);
+  CHECK(err->type == error_types::error_status);
+  CHECK(err->message.find("503") != std::string::npos);
+  CHECK(err->message.find("database unavailable") != std::string::npos);
+  auto ok = reply(200, {}, "fine");
+  CHECK_FALSE(convert_reply(response_shape{event_source::rest}, ok, out, {&*codes}));
+}
+
+TEST_CASE("a 7 MB result is refused as too large with the sizes in the message") {
+  std::string out;
+  auto big = reply(200, {{"Content-Type", "text/plain"}}, std::string(7 * 1024 * 1024, 'x'));
+  const auto err = convert_reply(response_shape{event_source::http_api_v2}, big, out, {});
+  REQUIRE(err);
+  CHECK(err->type == error_types::response_too_large);
+  CHECK(err->message.find("6291556") != std::string::npos);
+  // 4.8 MB of binary is 6.4 MB once base64-encoded: also too large.
+  auto binary = reply(200, {{"Content-Type", "application/octet-stream"}}, std::string(4'800'000, '\0'));
+  REQUIRE(convert_reply(response_shape{event_source::rest}, binary, out, {}));
+  // Just under the limit passes.
+  auto fits = reply(200, {{"Content-Type", "text/plain"}}, std::string(6'000'000, 'x'));
+  CHECK_FALSE(convert_reply(response_shape{event_source::rest}, fits, out, {}));
+  CHECK(out.size() <= max_buffered_result_bytes);
+}
+
+TEST_CASE("a reused result buffer holds only the latest result") {
+  std::string out;
+  auto first = reply(200, {{"X-First", "1"}}, std::string(1000, 'a'));
+  REQUIRE_FALSE(convert_reply(response_shape{event_source::rest}, first, out, {}));
+  auto second = reply(204, {}, "");
+  REQUIRE_FALSE(convert_reply(response_shape{event_source::rest}, second, out, {}));
+  CHECK(out == R"({"statusCode":204,"headers":{},"multiValueHeaders":{},"body":"","isBase64Encoded":false})");
+}
