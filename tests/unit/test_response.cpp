@@ -102,7 +102,8 @@ TEST_CASE("VPC Lattice results have a status description and single-valued heade
 }
 
 TEST_CASE("a binary body goes out base64 and round-trips exactly") {
-  std::string png("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", 20);
+  static constexpr char png_bytes[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe";
+  const std::string png(png_bytes, sizeof png_bytes - 1);
   const auto d = convert(event_source::http_api_v2, reply(200, {{"Content-Type", "image/png"}}, png));
   CHECK(d["isBase64Encoded"].GetBool());
   std::string decoded;
