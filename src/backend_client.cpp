@@ -60,10 +60,30 @@ awaitable<result<std::unique_ptr<backend_connection>>> backend_pool::connect(ste
   co_return std::move(c);
 }
 
+void backend_pool::abort_all(failure why) {
+  aborted_ = std::move(why);
+  for (auto* ex : active_) ex->abort();
+  for (auto& c : idle_) {
+    boost::system::error_code ignored;
+    c->stream.socket().close(ignored);
+  }
+  idle_.clear();
+}
+
 backend_exchange::backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes)
-    : pool_(pool), deadline_(deadline), max_body_bytes_(max_body_bytes) {}
+    : pool_(pool), deadline_(deadline), max_body_bytes_(max_body_bytes) {
+  pool_.active_.push_back(this);
+}
+
+void backend_exchange::abort() {
+  if (conn_) {
+    boost::system::error_code ignored;
+    conn_->stream.socket().close(ignored);
+  }
+}
 
 backend_exchange::~backend_exchange() {
+  std::erase(pool_.active_, this);
   // An exchange abandoned half way leaves unread bytes: the connection is closed, never pooled.
   if (conn_) {
     boost::system::error_code ignored;
@@ -72,6 +92,7 @@ backend_exchange::~backend_exchange() {
 }
 
 failure backend_exchange::transport_failure(const boost::system::error_code& ec, std::string_view step) const {
+  if (pool_.aborted_) return *pool_.aborted_;
   const std::string where = " (" + std::string(step) + ", app at " + describe(pool_.endpoint()) + ")";
   if (ec == beast::error::timeout) {
     return failure{error_types::backend_timeout, "the app did not answer before the invocation deadline" + where};
@@ -104,7 +125,7 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       reused = true;
     } else {
       auto fresh = co_await pool_.connect(deadline_);
-      if (!fresh) co_return fresh.error();
+      if (!fresh) co_return pool_.aborted_ ? *pool_.aborted_ : fresh.error();
       conn_ = std::move(fresh.value());
     }
     ++conn_->uses;
@@ -127,7 +148,7 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     }
     if (ec) {
       const bool nothing_received = !parser_ || !parser_->got_some();
-      if (reused && nothing_received && ec != beast::error::timeout) {
+      if (reused && nothing_received && ec != beast::error::timeout && !pool_.aborted_) {
         // The app (or a freeze) closed the pooled connection in between: once more on a fresh one.
         log::debug("", "a reused connection to the app failed ({}) before any reply byte; retrying on a new one",
                    ec.message());

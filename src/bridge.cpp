@@ -1,47 +1,257 @@
 #include "lambda_bridge/bridge.hpp"
 
+#include <signal.h>
+
 #include "lambda_bridge/asio.hpp"
 #include "lambda_bridge/backend_client.hpp"
+#include "lambda_bridge/emulator.hpp"
 #include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/gateway.hpp"
 #include "lambda_bridge/invocation.hpp"
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/readiness.hpp"
 #include "lambda_bridge/runtime_client.hpp"
+#include "lambda_bridge/supervisor.hpp"
 #include "lambda_bridge/uri.hpp"
 
 namespace lambda_bridge {
 namespace {
 
-awaitable<void> worker(const config& cfg, tcp::endpoint runtime_endpoint, backend_pool& pool) {
-  runtime_client runtime(co_await asio::this_coro::executor, runtime_endpoint, cfg.max_event_bytes);
-  translator translate;
-  std::string result_buffer;
-  for (;;) {
-    auto ev = co_await runtime.next();
-    // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all.
-    if (!uri::is_token(ev.ctx.request_id)) {
-      log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
-                 runtime_header::request_id);
-      continue;
-    }
-    const invocation_context ctx = ev.ctx;
-    std::optional<std::string> unexpected;
+// Registered with Lambda as an internal extension: Lambda sends SIGTERM (and a shutdown phase) only to runtimes
+// with at least one extension; without one the environment is SIGKILLed and the app never shuts down cleanly.
+constexpr std::string_view extension_name = "lambda-bridge";
+
+class bridge {
+ public:
+  bridge(const config& cfg, std::vector<std::string> app_argv)
+      : cfg_(cfg), app_argv_(std::move(app_argv)), supervisor_(io_), signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+
+  int run() {
+    if (!resolve()) return 1;
+    asio::co_spawn(io_, main(), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const runtime_api_fatal& f) {
+          log::error("", "exiting: {}", f.what());
+        } catch (const std::exception& f) {
+          log::error("", "exiting on an unexpected error: {}", f.what());
+        }
+        exit_status_ = 1;
+        if (supervisor_.running()) supervisor_.signal(SIGKILL);
+      }
+      io_.stop();
+    });
+    io_.run();
+    return exit_status_;
+  }
+
+ private:
+  bool resolve() {
     try {
-      invocation inv(std::move(ev), cfg, pool);
-      co_await inv.run(runtime, {translate, result_buffer});
-    } catch (const runtime_api_fatal&) {
-      throw;
+      backend_ = resolve_endpoint(cfg_.backend.host, cfg_.backend.port);
+      pool_ = std::make_unique<backend_pool>(io_.get_executor(), backend_, cfg_.pool_idle_timeout);
+      if (cfg_.runtime_api) {
+        runtime_ = resolve_endpoint(cfg_.invocation_api()->host, cfg_.invocation_api()->port);
+        extensions_ = resolve_endpoint(cfg_.runtime_api->host, cfg_.runtime_api->port);
+      }
+      return true;
     } catch (const std::exception& e) {
-      // A bug of ours must cost one invocation, not the environment.
-      unexpected = e.what();
-    }
-    if (unexpected) {
-      log::error(ctx.request_id, "internal error: {}", *unexpected);
-      const std::string message = "lambda-bridge internal error: " + *unexpected;
-      co_await runtime.post_error(ctx, error_types::internal_error, message);
+      const std::string message = std::string("cannot resolve an address: ") + e.what();
+      log::error("", "{}", message);
+      report_init_error(cfg_.runtime_api, error_types::invalid_config, message);
+      return false;
     }
   }
-}
+
+  awaitable<void> main() {
+    watch_signals();
+    supervisor_.on_exit([this](const exit_status& s) { on_app_exit(s); });
+
+    if (!cfg_.runtime_api) {
+      // Local run: the emulator plays Lambda, on loopback, for the very same loop.
+      emulator_ = std::make_unique<emulator>(io_, cfg_);
+      emulator_->start();
+      runtime_ = extensions_ = emulator_->runtime_endpoint();
+      if (cfg_.gateway_port) {
+        const tcp::endpoint ep(asio::ip::make_address(cfg_.emulator.host), *cfg_.gateway_port);
+        gateway_ = std::make_unique<gateway>(io_, ep, cfg_.gateway, *emulator_);
+        gateway_->start();
+      }
+    }
+
+    if (!app_argv_.empty()) {
+      if (auto err = supervisor_.start(app_argv_)) {
+        co_await fail_init(*err);
+        co_return;
+      }
+    }
+    asio::co_spawn(io_, keep_extension_registered(), asio::detached);
+
+    readiness_.emplace(cfg_, tcp::endpoint(backend_.address(), cfg_.readiness_port), [this]() -> std::optional<failure> {
+      if (app_exit_failure_) return app_exit_failure_;
+      if (stopping_) return failure{error_types::app_exited, "the bridge is shutting down"};
+      return std::nullopt;
+    });
+    const bool ready = co_await wait_for_readiness();
+    if (!ready && readiness_->failed()) {
+      if (!stopping_ || app_exit_failure_) {
+        co_await fail_init(*readiness_->failed());
+        co_return;
+      }
+    }
+    if (!stopping_) co_await worker();
+    co_await shut_down();
+  }
+
+  // Waits for the app; with async init only until Lambda's init cut-off, leaving the rest to the first invocation.
+  awaitable<bool> wait_for_readiness() {
+    if (!cfg_.async_init) {
+      co_await readiness_->run();
+      co_return readiness_->ready();
+    }
+    asio::co_spawn(io_, [this]() -> awaitable<void> { co_await readiness_->run(); }, asio::detached);
+    const bool ready = co_await readiness_->wait_ready(start_ + cfg_.async_init_cutoff);
+    if (!ready && !readiness_->failed()) {
+      log::info("", "the app is not ready at the async init cut-off; the first invocation will finish the wait");
+    }
+    co_return ready;
+  }
+
+  awaitable<void> keep_extension_registered() {
+    runtime_client ext(io_.get_executor(), extensions_, 4096);
+    extension_client_ = &ext;
+    const std::string id = co_await ext.register_extension(extension_name, R"({"events":[]})");
+    if (!id.empty()) {
+      log::debug("", "registered the internal extension {} ({})", extension_name, id);
+      // Parked for the life of the environment: init completes only when every extension has called next.
+      co_await ext.next_extension_event(id);
+    }
+    extension_client_ = nullptr;
+  }
+
+  awaitable<void> worker() {
+    runtime_client runtime(io_.get_executor(), runtime_, cfg_.max_event_bytes);
+    worker_client_ = &runtime;
+    translator translate;
+    std::string result_buffer;
+    readiness_check* pending_readiness = readiness_->ready() ? nullptr : &*readiness_;
+    while (!stopping_) {
+      auto ev = co_await runtime.next();
+      if (!ev) break;
+      // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all.
+      if (!uri::is_token(ev->ctx.request_id)) {
+        log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
+                   runtime_header::request_id);
+        continue;
+      }
+      const invocation_context ctx = ev->ctx;
+      std::optional<std::string> unexpected;
+      in_flight_ = true;
+      try {
+        invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
+        co_await inv.run(runtime, {translate, result_buffer});
+      } catch (const runtime_api_fatal&) {
+        throw;
+      } catch (const std::exception& e) {
+        // A bug of ours must cost one invocation, not the environment.
+        unexpected = e.what();
+      }
+      in_flight_ = false;
+      if (unexpected) {
+        log::error(ctx.request_id, "internal error: {}", *unexpected);
+        const std::string message = "lambda-bridge internal error: " + *unexpected;
+        co_await runtime.post_error(ctx, error_types::internal_error, message);
+      }
+      if (pending_readiness != nullptr && readiness_->ready()) pending_readiness = nullptr;
+    }
+    worker_client_ = nullptr;
+  }
+
+  void watch_signals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log::info("", "received signal {} ({}); {}", sig, strsignal(sig),
+                in_flight_ ? "finishing the invocation in flight, then stopping" : "stopping");
+      stop_signal_ = sig;
+      request_stop();
+      watch_signals();
+    });
+  }
+
+  void request_stop() {
+    stopping_ = true;
+    // A worker parked in /next stops at once; one with an invocation in flight finishes it first.
+    if (worker_client_ != nullptr && !in_flight_) worker_client_->cancel();
+  }
+
+  void on_app_exit(const exit_status& s) {
+    if (shutting_down_ || (stopping_ && stop_signal_ != 0)) return;  // the exit we asked for
+    app_exit_failure_ = failure{error_types::app_exited, "the app " + s.description +
+                                                             (in_flight_ ? " during the invocation" : "")};
+    log::error("", "{}; lambda-bridge exits so that Lambda replaces the environment", app_exit_failure_->message);
+    if (pool_) pool_->abort_all(*app_exit_failure_);
+    request_stop();
+  }
+
+  awaitable<void> fail_init(const failure& f) {
+    log::error("", "init failed: {}: {}", f.type, f.message);
+    runtime_client runtime(io_.get_executor(), runtime_, 1024);
+    try {
+      co_await runtime.post_init_error(f.type, f.message);
+    } catch (const runtime_api_fatal& e) {
+      log::error("", "could not report the init error: {}", e.what());
+    }
+    init_failed_ = true;
+    co_await shut_down();
+  }
+
+  awaitable<void> shut_down() {
+    shutting_down_ = true;
+    stopping_ = true;
+    if (emulator_) {
+      // Named first: g++ 12 mishandles temporaries in a co_await expression.
+      const std::string why = app_exit_failure_ ? app_exit_failure_->message : "the function is shutting down";
+      co_await emulator_->shut_down("Runtime.ExitError", why);
+    }
+    if (gateway_) gateway_->close();
+    if (extension_client_ != nullptr) extension_client_->cancel();
+    if (supervisor_.running()) {
+      co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
+    }
+    // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.
+    const auto& app = supervisor_.app_exit();
+    if (app_exit_failure_ || init_failed_) {
+      exit_status_ = app && app->code != 0 ? app->code : 1;
+    } else if (app) {
+      exit_status_ = app->code;
+    } else {
+      exit_status_ = 0;
+    }
+    log::info("", "lambda-bridge exits with status {}", exit_status_);
+  }
+
+  const config& cfg_;
+  std::vector<std::string> app_argv_;
+  asio::io_context io_{1};
+  supervisor supervisor_;
+  asio::signal_set signals_;
+  tcp::endpoint backend_, runtime_, extensions_;
+  std::unique_ptr<backend_pool> pool_;
+  std::unique_ptr<emulator> emulator_;
+  std::unique_ptr<gateway> gateway_;
+  std::optional<readiness_check> readiness_;
+  runtime_client* worker_client_ = nullptr;
+  runtime_client* extension_client_ = nullptr;
+  steady_time start_ = std::chrono::steady_clock::now();
+  bool stopping_ = false;
+  bool in_flight_ = false;
+  bool init_failed_ = false;
+  bool shutting_down_ = false;
+  int stop_signal_ = 0;
+  std::optional<failure> app_exit_failure_;
+  int exit_status_ = 0;
+};
 
 }  // namespace
 
@@ -57,53 +267,28 @@ void report_init_error(const std::optional<host_port>& runtime_api, std::string_
   }
 }
 
-void report_init_error(const config& cfg, std::string_view type, std::string_view message) {
-  report_init_error(cfg.runtime_api, type, message);
+std::string local_port_conflict(const config& cfg) {
+  const auto app = cfg.backend.port;
+  if (cfg.emulator.port != 0 && app == cfg.emulator.port) {
+    return "the app port and the emulator's invoke API port are both " + std::to_string(app) + ": set " +
+           std::string(env::port) + " to the port your app listens on (e.g. 8000), or " +
+           std::string(env::emulator_port) + " to another port";
+  }
+  if (cfg.gateway_port && *cfg.gateway_port != 0 && app == *cfg.gateway_port) {
+    return "the app port and the gateway emulation port are both " + std::to_string(app) + ": set " +
+           std::string(env::gateway_port) + " to another port (or off), or " + std::string(env::port) +
+           " to the port your app listens on";
+  }
+  if (cfg.gateway_port && *cfg.gateway_port != 0 && *cfg.gateway_port == cfg.emulator.port) {
+    return "the emulator's invoke API and the gateway emulation would both listen on " +
+           std::to_string(cfg.emulator.port) + ": set " + std::string(env::gateway_port) + " to another port";
+  }
+  return {};
 }
 
-int run_bridge(const config& cfg) {
-  asio::io_context io(1);
-  int exit_status = 0;
-
-  tcp::endpoint runtime_endpoint;
-  tcp::endpoint backend_endpoint;
-  tcp::endpoint readiness_endpoint;
-  try {
-    runtime_endpoint = resolve_endpoint(cfg.invocation_api()->host, cfg.invocation_api()->port);
-    backend_endpoint = resolve_endpoint(cfg.backend.host, cfg.backend.port);
-    readiness_endpoint = tcp::endpoint(backend_endpoint.address(), cfg.readiness_port);
-  } catch (const std::exception& e) {
-    const std::string message = std::string("cannot resolve an address: ") + e.what();
-    log::error("", "{}", message);
-    report_init_error(cfg, error_types::invalid_config, message);
-    return 1;
-  }
-  backend_pool pool(io.get_executor(), backend_endpoint, cfg.pool_idle_timeout);
-
-  auto main_task = [&]() -> awaitable<void> {
-    if (auto err = co_await wait_until_ready(cfg, readiness_endpoint, cfg.readiness_timeout)) {
-      log::error("", "{}", err->message);
-      runtime_client runtime(co_await asio::this_coro::executor, runtime_endpoint, 1024);
-      co_await runtime.post_init_error(err->type, err->message);
-      exit_status = 1;
-      co_return;
-    }
-    co_await worker(cfg, runtime_endpoint, pool);
-  };
-  asio::co_spawn(io, main_task(), [&](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const runtime_api_fatal& f) {
-      log::error("", "exiting: {}", f.what());
-    } catch (const std::exception& f) {
-      log::error("", "exiting on an unexpected error: {}", f.what());
-    }
-    exit_status = 1;
-    io.stop();
-  });
-  io.run();
-  return exit_status;
+int run_bridge(const config& cfg, const std::vector<std::string>& app_argv) {
+  bridge b(cfg, app_argv);
+  return b.run();
 }
 
 }  // namespace lambda_bridge

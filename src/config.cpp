@@ -1,5 +1,7 @@
 #include "lambda_bridge/config.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -214,6 +216,54 @@ config_result read_config(const env_lookup& lookup) {
     }
   }
 
+  r.boolean(env::async_init, c.async_init);
+  r.boolean(env::exec_mode, c.exec_mode);
+  if (auto v = r.get(env::shutdown_grace_ms)) {
+    if (auto n = parse_int<std::int64_t>(*v, 0, 600'000)) {
+      c.shutdown_grace = std::chrono::milliseconds(*n);
+    } else {
+      r.fail(env::shutdown_grace_ms, *v, "milliseconds from 0 to 600000");
+    }
+  }
+  if (auto v = r.get(env::emulator_host)) {
+    unsigned char addr[16];
+    if (::inet_pton(AF_INET, v->c_str(), addr) != 1 && ::inet_pton(AF_INET6, v->c_str(), addr) != 1) {
+      r.fail(env::emulator_host, *v, "a numeric IP address to listen on, such as 0.0.0.0 or 127.0.0.1");
+    } else {
+      c.emulator.host = *v;
+    }
+  }
+  if (auto v = r.get(env::emulator_port)) {
+    if (auto p = parse_int<std::uint16_t>(*v, 0, 65535)) {
+      c.emulator.port = *p;
+    } else {
+      r.fail(env::emulator_port, *v, "a TCP port number from 0 (any free port) to 65535");
+    }
+  }
+  if (auto v = r.get(env::gateway_port)) {
+    if (lower(*v) == "off") {
+      c.gateway_port.reset();
+    } else if (auto p = parse_int<std::uint16_t>(*v, 0, 65535)) {
+      c.gateway_port = *p;
+    } else {
+      r.fail(env::gateway_port, *v, "a TCP port number from 0 (any free port) to 65535, or off");
+    }
+  }
+  if (auto v = r.get(env::gateway_format)) {
+    if (auto f = parse_gateway_format(*v)) {
+      c.gateway = *f;
+    } else {
+      r.fail(env::gateway_format, *v, "http-api, rest, alb or function-url");
+    }
+  }
+  if (auto v = r.get(env::function_timeout)) {
+    if (auto n = parse_int<std::int64_t>(*v, 1, 900)) {
+      c.function_timeout = std::chrono::seconds(*n);
+    } else {
+      r.fail(env::function_timeout, *v, "whole seconds from 1 to 900");
+    }
+  }
+
   if (auto v = r.get(env::log_format)) {
     const std::string f = lower(*v);
     if (f == "text") {
@@ -249,6 +299,15 @@ config_result read_config(const env_lookup& lookup) {
 
   if (out.errors.empty()) out.value = std::move(c);
   return out;
+}
+
+std::optional<gateway_format> parse_gateway_format(std::string_view text) {
+  const std::string t = lower(text);
+  if (t == "http-api" || t == "http" || t == "v2") return gateway_format::http_api;
+  if (t == "rest" || t == "v1") return gateway_format::rest;
+  if (t == "alb") return gateway_format::alb;
+  if (t == "function-url" || t == "url") return gateway_format::function_url;
+  return std::nullopt;
 }
 
 env_lookup process_environment() {

@@ -25,8 +25,8 @@ steady_time invocation::backend_deadline(const invocation_context& ctx, std::chr
   return now_steady + remaining;
 }
 
-invocation::invocation(next_event event, const config& cfg, backend_pool& pool)
-    : event_(std::move(event)), cfg_(cfg), pool_(pool) {}
+invocation::invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness)
+    : event_(std::move(event)), cfg_(cfg), pool_(pool), readiness_(readiness) {}
 
 awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
   log::error(event_.ctx.request_id, "invocation failed: {}: {}", f.type, f.message);
@@ -39,6 +39,14 @@ awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
 awaitable<status> invocation::exchange(translation& t, std::string& result) {
   const auto deadline = backend_deadline(event_.ctx, cfg_.deadline_reserve, std::chrono::system_clock::now(),
                                          std::chrono::steady_clock::now());
+  if (readiness_ != nullptr && !readiness_->ready()) {
+    // Async init: the first invocations finish the readiness wait, within their own deadline.
+    log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
+    if (!co_await readiness_->wait_ready(deadline)) {
+      if (readiness_->failed()) co_return *readiness_->failed();
+      co_return failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
+    }
+  }
   backend_exchange ex(pool_, deadline, max_buffered_result_bytes);
   auto head = co_await ex.send(t.request);
   if (!head) co_return head.error();

@@ -1,10 +1,15 @@
 // lambda-bridge: runs an unmodified web app on AWS Lambda. main only wires: arguments → configuration →
 // logging → the bridge. The layers, from the wire inwards:
-//   runtime_client (Lambda Runtime API)  ─┐
-//                                          ├─ invocation ── translate / response (pure event ⇄ HTTP core)
-//   backend_client (the app, over HTTP)  ─┘
+//   runtime_client (Lambda Runtime API) or emulator (local runs) ─┐
+//                                                                  ├─ invocation ── translate / response (pure core)
+//   backend_client (the app, over HTTP) ─── supervisor (its process)┘
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "lambda_bridge/bridge.hpp"
 #include "lambda_bridge/config.hpp"
@@ -14,17 +19,23 @@
 
 int main(int argc, char** argv) {
   using namespace lambda_bridge;
+  std::vector<std::string> app;
   for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+    const std::string_view a = argv[i];
+    if (!app.empty() || (a.size() > 0 && a[0] != '-')) {
+      app.emplace_back(a);
+    } else if (a == "--") {
+      for (++i; i < argc; ++i) app.emplace_back(argv[i]);
+    } else if (a == "--help" || a == "-h") {
       std::fputs(help_text().data(), stdout);
       return 0;
-    }
-    if (std::strcmp(argv[i], "--version") == 0) {
+    } else if (a == "--version") {
       std::puts("lambda-bridge " LAMBDA_BRIDGE_VERSION);
       return 0;
+    } else {
+      std::fprintf(stderr, "lambda-bridge: unknown option '%s' (see --help)\n", argv[i]);
+      return 2;
     }
-    std::fprintf(stderr, "lambda-bridge: unknown argument '%s' (see --help)\n", argv[i]);
-    return 2;
   }
 
   auto read = read_config(process_environment());
@@ -40,11 +51,27 @@ int main(int argc, char** argv) {
     return 1;
   }
   const config& cfg = *read.value;
-  if (!cfg.runtime_api) {
-    log::error("", "{} is not set: lambda-bridge serves invocations from the Lambda Runtime API", env::runtime_api);
-    return 2;
+
+  if (cfg.exec_mode) {
+    // Outside Lambda (Fargate, Kubernetes) the same image serves directly: become the app.
+    if (app.empty()) {
+      log::error("", "{} is set but no app command was given", env::exec_mode);
+      return 2;
+    }
+    std::vector<char*> args;
+    for (auto& a : app) args.push_back(a.data());
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    log::error("", "cannot exec the app '{}': {}", app[0], std::strerror(errno));
+    return 127;
   }
-  log::info("", "lambda-bridge {} forwarding to {} (Runtime API {})", LAMBDA_BRIDGE_VERSION, cfg.backend.to_string(),
-            cfg.invocation_api()->to_string());
-  return run_bridge(cfg);
+  if (!cfg.runtime_api) {
+    if (const auto conflict = local_port_conflict(cfg); !conflict.empty()) {
+      log::error("", "{}", conflict);
+      return 2;
+    }
+  }
+  log::info("", "lambda-bridge {} forwarding to {} ({})", LAMBDA_BRIDGE_VERSION, cfg.backend.to_string(),
+            cfg.runtime_api ? "Runtime API " + cfg.invocation_api()->to_string() : std::string("local emulation"));
+  return run_bridge(cfg, app);
 }

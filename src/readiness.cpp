@@ -29,35 +29,55 @@ awaitable<probe_result> probe_once(const config& cfg, tcp::endpoint endpoint) {
   co_return probe_result{healthy, "GET " + cfg.readiness_path + " answered HTTP " + std::to_string(status)};
 }
 
-awaitable<status> wait_until_ready(const config& cfg, tcp::endpoint endpoint,
-                                   std::optional<std::chrono::milliseconds> timeout) {
+readiness_check::readiness_check(const config& cfg, tcp::endpoint endpoint,
+                                 std::function<std::optional<failure>()> abandon)
+    : cfg_(cfg), endpoint_(endpoint), abandon_(std::move(abandon)) {}
+
+awaitable<status> readiness_check::run() {
   const auto start = std::chrono::steady_clock::now();
   auto next_report = start + std::chrono::seconds(2);
   auto delay = std::chrono::milliseconds(1);
   asio::steady_timer timer(co_await asio::this_coro::executor);
+  const std::string where = endpoint_.address().to_string() + ":" + std::to_string(endpoint_.port());
+  probe_result probe{false, "no probe yet"};
   for (;;) {
-    const auto probe = co_await probe_once(cfg, endpoint);
+    if (auto why = abandon_()) {
+      failed_ = failure{why->type, why->message + " (last readiness probe: " + probe.description + ")"};
+      break;
+    }
+    probe = co_await probe_once(cfg_, endpoint_);
     const auto now = std::chrono::steady_clock::now();
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - start);
     if (probe.healthy) {
       log::info("", "app ready after {} ms ({})", waited.count(), probe.description);
-      co_return std::nullopt;
+      ready_ = true;
+      break;
     }
-    if (timeout && waited >= *timeout) {
-      co_return failure{error_types::backend_not_ready,
-                        "the app at " + endpoint.address().to_string() + ":" + std::to_string(endpoint.port()) +
-                            " was not ready after " + std::to_string(waited.count()) + " ms (" +
+    if (cfg_.readiness_timeout && waited >= *cfg_.readiness_timeout) {
+      failed_ = failure{error_types::backend_not_ready,
+                        "the app at " + where + " was not ready after " + std::to_string(waited.count()) + " ms (" +
                             std::string(env::readiness_timeout) + "); last probe: " + probe.description};
+      break;
     }
     if (now >= next_report) {
-      log::info("", "waiting for the app at {}:{} for {} ms; last probe: {}", endpoint.address().to_string(),
-                endpoint.port(), waited.count(), probe.description);
+      log::info("", "waiting for the app at {} for {} ms; last probe: {}", where, waited.count(), probe.description);
       next_report = now + std::chrono::seconds(2);
     }
     timer.expires_after(delay);
     co_await timer.async_wait(asio::use_awaitable);
-    delay = std::min(delay * 2, std::chrono::milliseconds(10));
+    delay = std::min(delay * 2, std::chrono::milliseconds(4));
   }
+  co_return failed_;
+}
+
+awaitable<bool> readiness_check::wait_ready(steady_time until) {
+  // Polled at the probes' own pace: this only runs for the first invocations of an async init.
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  while (!ready_ && !failed_ && std::chrono::steady_clock::now() < until) {
+    t.expires_at(std::min(until, std::chrono::steady_clock::now() + std::chrono::milliseconds(2)));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  co_return ready_;
 }
 
 }  // namespace lambda_bridge

@@ -79,20 +79,31 @@ awaitable<void> runtime_client::ensure_connected() {
   connected_ = true;
 }
 
-awaitable<next_event> runtime_client::next() {
+void runtime_client::cancel() {
+  cancelled_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().cancel(ignored);
+  stream_.socket().close(ignored);
+  connected_ = false;
+}
+
+awaitable<std::optional<next_event>> runtime_client::next() {
   http::request<http::empty_body> req{http::verb::get, std::string(api_prefix) + "/runtime/invocation/next", 11};
   req.set(http::field::host, endpoint_.address().to_string());
   req.set(http::field::user_agent, "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
 
   for (int attempt = 1;; ++attempt) {
+    if (cancelled_) co_return std::nullopt;
     co_await ensure_connected();
     boost::system::error_code ec;
     stream_.expires_never();  // the long poll may last as long as the process is frozen
     co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
 
+    // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
+    // the fields, which would fail the read before the request id is known and the event could be refused.
     http::response_parser<http::string_body> parser;
-    parser.body_limit(max_event_bytes_);
     if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (cancelled_) co_return std::nullopt;
     if (ec) {
       // A dropped keep-alive connection is reconnected; a Runtime API that stays away ends the process.
       disconnect();
@@ -112,17 +123,19 @@ awaitable<next_event> runtime_client::next() {
                            "the event is " + std::to_string(*declared) + " bytes, over the bridge's limit of " +
                                std::to_string(max_event_bytes_) + " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
       disconnect();  // the unread body makes the connection unusable
-      if (status == 200) co_return ev;
+      if (status == 200) co_return std::move(ev);
     }
+    parser.body_limit(max_event_bytes_);
     if (!ev.problem) co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::body_limit) {
       ev.problem = failure{error_types::event_too_large, "the event is over the bridge's limit of " +
                                                              std::to_string(max_event_bytes_) +
                                                              " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
       disconnect();
-      if (status == 200) co_return ev;
+      if (status == 200) co_return std::move(ev);
     } else if (ec) {
       disconnect();
+      if (cancelled_) co_return std::nullopt;
       if (attempt >= next_attempts) {
         throw runtime_api_fatal("the Runtime API connection failed while reading an event: " + ec.message());
       }
@@ -135,7 +148,7 @@ awaitable<next_event> runtime_client::next() {
                               parser.get().body().substr(0, 1024));
     }
     ev.body = std::move(parser.get().body());
-    co_return ev;
+    co_return std::move(ev);
   }
 }
 
@@ -185,6 +198,51 @@ awaitable<post_outcome> runtime_client::post(std::string target, const invocatio
   log::warn(ctx != nullptr ? std::string_view(ctx->request_id) : std::string_view{},
             "the Runtime API refused {} with HTTP {}: {}", std::string(req.target()), status, res.body().substr(0, 1024));
   co_return post_outcome::refused;
+}
+
+awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {
+  http::request<http::string_body> req{http::verb::post, "/2020-01-01/extension/register", 11};
+  req.set(http::field::host, endpoint_.address().to_string());
+  req.set("Lambda-Extension-Name", name);
+  req.set(http::field::content_type, "application/json");
+  req.body() = std::string(events_json);
+  req.prepare_payload();
+  boost::system::error_code ec;
+  try {
+    co_await ensure_connected();
+  } catch (const runtime_api_fatal& e) {
+    log::warn("", "extension registration skipped: {}", e.what());
+    co_return std::string();
+  }
+  stream_.expires_after(post_timeout);
+  co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+  http::response<http::string_body> res;
+  if (!ec) co_await http::async_read(stream_, buffer_, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || res.result_int() != 200 || res["Lambda-Extension-Identifier"].empty()) {
+    log::warn("", "the Extensions API refused the registration ({}): {}",
+              ec ? ec.message() : "HTTP " + std::to_string(res.result_int()), res.body().substr(0, 512));
+    disconnect();
+    co_return std::string();
+  }
+  co_return std::string(res["Lambda-Extension-Identifier"]);
+}
+
+awaitable<std::string> runtime_client::next_extension_event(const std::string& identifier) {
+  http::request<http::empty_body> req{http::verb::get, "/2020-01-01/extension/event/next", 11};
+  req.set(http::field::host, endpoint_.address().to_string());
+  req.set("Lambda-Extension-Identifier", identifier);
+  boost::system::error_code ec;
+  if (cancelled_) co_return std::string();
+  co_await ensure_connected();
+  stream_.expires_never();  // parked for the life of the environment
+  co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+  http::response<http::string_body> res;
+  if (!ec) co_await http::async_read(stream_, buffer_, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || res.result_int() != 200) {
+    disconnect();
+    co_return std::string();
+  }
+  co_return std::move(res.body());
 }
 
 awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string& body) {

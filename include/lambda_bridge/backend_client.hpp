@@ -28,6 +28,8 @@ struct backend_connection {
   std::uint64_t uses = 0;
 };
 
+class backend_exchange;
+
 class backend_pool {
  public:
   backend_pool(asio::any_io_executor ex, tcp::endpoint endpoint, std::chrono::milliseconds idle_timeout);
@@ -39,6 +41,10 @@ class backend_pool {
   awaitable<result<std::unique_ptr<backend_connection>>> connect(steady_time deadline);
 
   const tcp::endpoint& endpoint() const { return endpoint_; }
+
+  // Ends every exchange in progress with `why` (the app exited): their sockets are closed and they report it.
+  void abort_all(failure why);
+  const std::optional<failure>& aborted() const { return aborted_; }
   std::size_t idle_count() const { return idle_.size(); }
   std::uint64_t connections_opened() const { return opened_; }
 
@@ -48,6 +54,9 @@ class backend_pool {
   std::chrono::milliseconds idle_timeout_;
   std::vector<std::unique_ptr<backend_connection>> idle_;
   std::uint64_t opened_ = 0;
+  std::vector<backend_exchange*> active_;
+  std::optional<failure> aborted_;
+  friend class backend_exchange;
 };
 
 struct reply_head {
@@ -67,6 +76,8 @@ class backend_exchange {
   awaitable<status> read_body(std::string& out);
   // Reads the next piece of the body into `buf`; 0 bytes means the body is complete.
   awaitable<result<std::size_t>> read_some(char* buf, std::size_t size);
+
+  void abort();
 
  private:
   failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;

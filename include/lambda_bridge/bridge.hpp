@@ -1,17 +1,24 @@
-// Top-level wiring of a bridge run on Lambda: the readiness wait, then the invocation loop — a worker that
-// long-polls /next, runs one invocation, posts its outcome, and polls again. Workers are independent; one is
-// started today (Lambda's one-at-a-time model), and the design lets several run on the same io_context.
+// The bridge's life, from start to exit, wiring the components on one io_context:
+//   supervisor (the app) · emulator + gateway (local runs only) · internal extension (so Lambda sends SIGTERM)
+//   · readiness check · worker (the /next → invocation → post loop) · shutdown.
+// Workers are independent; one runs today (Lambda's one-at-a-time model) and several fit on the same io_context.
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "lambda_bridge/config.hpp"
 
 namespace lambda_bridge {
 
-// Runs until a fatal Runtime API answer; returns the process exit status.
-int run_bridge(const config& cfg);
+// Runs until shutdown; returns the process exit status (the app's, when the bridge started one).
+int run_bridge(const config& cfg, const std::vector<std::string>& app_argv);
 
 // Reports an initialisation failure to /runtime/init/error when a Runtime API is configured. Best effort.
-void report_init_error(const config& cfg, std::string_view type, std::string_view message);
 void report_init_error(const std::optional<host_port>& runtime_api, std::string_view type, std::string_view message);
+
+// The problem with the ports of a local run, or "" when there is none: the app and the emulator's listeners
+// cannot share a port.
+std::string local_port_conflict(const config& cfg);
 
 }  // namespace lambda_bridge

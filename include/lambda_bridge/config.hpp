@@ -48,9 +48,18 @@ inline constexpr std::string_view runtime_api_proxy = "AWS_LWA_LAMBDA_RUNTIME_AP
 inline constexpr std::string_view strip_stage = "LAMBDA_BRIDGE_STRIP_STAGE";
 inline constexpr std::string_view max_event_bytes = "LAMBDA_BRIDGE_MAX_EVENT_BYTES";
 inline constexpr std::string_view deadline_reserve_ms = "LAMBDA_BRIDGE_DEADLINE_RESERVE_MS";
+inline constexpr std::string_view emulator_host = "LAMBDA_BRIDGE_EMULATOR_HOST";
+inline constexpr std::string_view emulator_port = "LAMBDA_BRIDGE_EMULATOR_PORT";
+inline constexpr std::string_view gateway_port = "LAMBDA_BRIDGE_GATEWAY_PORT";
+inline constexpr std::string_view gateway_format = "LAMBDA_BRIDGE_GATEWAY_FORMAT";
+inline constexpr std::string_view shutdown_grace_ms = "LAMBDA_BRIDGE_SHUTDOWN_GRACE_MS";
+inline constexpr std::string_view exec_mode = "LAMBDA_BRIDGE_EXEC";
+inline constexpr std::string_view async_init = "AWS_LWA_ASYNC_INIT";
+inline constexpr std::string_view function_timeout = "AWS_LAMBDA_FUNCTION_TIMEOUT";
 }  // namespace env
 
 enum class readiness_protocol { http, tcp };
+enum class gateway_format { http_api, rest, alb, function_url };
 enum class log_format { text, json };
 enum class log_level { trace, debug, info, warn, error, fatal };
 
@@ -93,6 +102,19 @@ struct config {
   // Lambda's own timeout ends the invocation with a generic message.
   std::chrono::milliseconds deadline_reserve{50};
 
+  bool async_init = false;
+  // Lambda's 10 s init window, less a margin: past it an async-init bridge polls /next and lets the first
+  // invocation finish the wait.
+  std::chrono::milliseconds async_init_cutoff{9800};
+  std::chrono::milliseconds shutdown_grace{400};
+  bool exec_mode = false;
+
+  // Local emulation (no AWS_LAMBDA_RUNTIME_API).
+  host_port emulator{"0.0.0.0", 8080};
+  std::optional<std::uint16_t> gateway_port = 8081;  // nullopt: off; 0: any free port
+  gateway_format gateway = gateway_format::http_api;
+  std::chrono::milliseconds function_timeout{300'000};
+
   log_format log_fmt = log_format::text;
   log_level log_lvl = log_level::info;
 
@@ -118,5 +140,6 @@ env_lookup process_environment();
 // Parsers shared with tests; each returns nullopt on anything it cannot read.
 std::optional<bool> parse_bool(std::string_view text);
 std::optional<host_port> parse_host_port(std::string_view text);
+std::optional<gateway_format> parse_gateway_format(std::string_view text);
 
 }  // namespace lambda_bridge

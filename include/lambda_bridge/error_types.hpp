@@ -15,6 +15,7 @@ inline constexpr std::string_view backend_invalid_response = "Runtime.BackendInv
 inline constexpr std::string_view response_too_large = "Runtime.ResponseTooLarge";
 inline constexpr std::string_view error_status = "Function.ErrorStatus";
 inline constexpr std::string_view invalid_config = "Runtime.InvalidConfiguration";
+inline constexpr std::string_view app_exited = "Runtime.AppExited";
 inline constexpr std::string_view internal_error = "Runtime.BridgeError";
 inline constexpr std::string_view backend_not_ready = "Runtime.BackendNotReady";
 

@@ -8,6 +8,7 @@
 #include "lambda_bridge/asio.hpp"
 #include "lambda_bridge/backend_client.hpp"
 #include "lambda_bridge/config.hpp"
+#include "lambda_bridge/readiness.hpp"
 #include "lambda_bridge/runtime_client.hpp"
 #include "lambda_bridge/translate.hpp"
 
@@ -21,7 +22,8 @@ struct worker_resources {
 
 class invocation {
  public:
-  invocation(next_event event, const config& cfg, backend_pool& pool);
+  // `readiness` is consulted only when the app was not ready yet at the start of the loop (async init).
+  invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness = nullptr);
 
   // Runs the invocation to the end, result or error posted. Errors of the event, the app or the result are
   // posted as the invocation's error; only Runtime API failures Lambda calls fatal escape (runtime_api_fatal).
@@ -38,6 +40,7 @@ class invocation {
   next_event event_;
   const config& cfg_;
   backend_pool& pool_;
+  readiness_check* readiness_;
 };
 
 }  // namespace lambda_bridge

@@ -56,11 +56,20 @@ class runtime_client {
  public:
   runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes);
 
-  awaitable<next_event> next();
+  // The next event; nullopt once cancel() was called (shutdown), whether parked or not.
+  awaitable<std::optional<next_event>> next();
+  // Ends a parked /next (or extension event/next) at once and refuses further polls.
+  void cancel();
   // `body` is sent and handed back (its capacity is reused by the caller).
   awaitable<post_outcome> post_response(const invocation_context& ctx, std::string& body);
   awaitable<post_outcome> post_error(const invocation_context& ctx, std::string_view type, std::string_view message);
   awaitable<void> post_init_error(std::string_view type, std::string_view message);
+
+  // Extensions API (runtime-api.md §3). Registers `name` for `events_json` and returns the identifier, or ""
+  // when the API refuses (the caller logs and goes on without one).
+  awaitable<std::string> register_extension(std::string_view name, std::string_view events_json);
+  // Parks on /extension/event/next; returns the event JSON, or "" when cancelled or refused.
+  awaitable<std::string> next_extension_event(const std::string& identifier);
 
  private:
   awaitable<void> ensure_connected();
@@ -73,6 +82,7 @@ class runtime_client {
   tcp::endpoint endpoint_;
   std::size_t max_event_bytes_;
   bool connected_ = false;
+  bool cancelled_ = false;
 };
 
 // Writes Lambda's error document: {"errorMessage":…,"errorType":…,"stackTrace":[]}.

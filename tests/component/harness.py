@@ -45,6 +45,7 @@ from typing import Callable, Iterable, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUNTIME_PREFIX = '/2018-06-01/runtime'
+EXTENSION_PREFIX = '/2020-01-01/extension'  # Extensions API (runtime-api.md §3)
 MAX_RESPONSE_BYTES = 6_291_556  # Runtime API limit on a buffered result (events.md §9)
 ERROR_TYPE_PATTERN = re.compile(r'^(Runtime|Function)\.[A-Z][a-zA-Z]+$')  # what Lambda keeps (runtime-api.md §1)
 
@@ -72,6 +73,14 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def refusing_socket() -> socket.socket:
+    """A socket bound to 127.0.0.1 port 0 that never listens: connections to its port are refused, and nothing
+    else can take the port while the socket stays open (unlike free_port()). Close it when done."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(('127.0.0.1', 0))
+    return s
 
 
 def port_accepts(port: int, host: str = '127.0.0.1') -> bool:
@@ -248,6 +257,21 @@ class Posted:
 
 
 @dataclass
+class ExtensionCall:
+    """One request the bridge made to the fake's Extensions API."""
+    method: str
+    path: str
+    headers: list             # [(name, value)] in wire order
+    body: bytes
+    identifier: Optional[str]  # the Lambda-Extension-Identifier the fake handed out (register only)
+    at: float                 # time.time() when received
+
+    def header(self, name: str) -> Optional[str]:
+        values = header_lookup(self.headers, name)
+        return values[0] if values else None
+
+
+@dataclass
 class _Event:
     request_id: str
     body: bytes
@@ -266,7 +290,12 @@ class FakeRuntimeApi:
         self._closed = False
         self.next_failure: Optional[Reply] = None
         self.next_polls = 0            # /next requests received (including the one parked now)
+        self.next_dropped = 0          # /next requests whose connection was closed without an answer
+        self._drop_next = 0
         self.delivered: list[str] = []  # request ids handed out, in order
+        self.next_times: list[float] = []  # time.time() at which each /next request arrived
+        self.extension_calls: list[ExtensionCall] = []  # every Extensions API request, in order
+        self.extension_parked = 0      # extension event/next requests being held open right now
         self.posts: list[Posted] = []
         self.requests: list[tuple[str, str, list]] = []  # (method, path, headers) of every request, in order
         self.default_chunked = False
@@ -283,12 +312,17 @@ class FakeRuntimeApi:
                 fake._record_request(self)
                 if self.path == RUNTIME_PREFIX + '/invocation/next':
                     fake._serve_next(self)
+                elif self.path.startswith(EXTENSION_PREFIX + '/'):
+                    fake._serve_extension(self)
                 else:
                     fake._send(self, Reply(404, b'{"errorMessage":"not found"}', [('Content-Type', 'application/json')]))
 
             def do_POST(self):
                 fake._record_request(self)
-                fake._serve_post(self)
+                if self.path.startswith(EXTENSION_PREFIX + '/'):
+                    fake._serve_extension(self)
+                else:
+                    fake._serve_post(self)
 
         self._server = _QuietThreadingServer(('127.0.0.1', 0), Handler)
         self.port = self._server.server_address[1]
@@ -303,12 +337,14 @@ class FakeRuntimeApi:
              trace_id: Optional[str] = DEFAULT_TRACE_ID, client_context: Optional[str] = None,
              cognito_identity: Optional[str] = None, tenant_id: Optional[str] = None,
              invocation_id: Optional[str] = None, extra_headers: Iterable[tuple[str, str]] = (),
-             chunked: Optional[bool] = None, response_reply=None, error_reply=None) -> str:
+             chunked: Optional[bool] = None, response_reply=None, error_reply=None,
+             without_headers: Iterable[str] = ()) -> str:
         """Queue an event for /next; returns its request id.
 
-        event: bytes, str, or a JSON-able object. deadline_in: seconds from now (default 10). response_reply /
-        error_reply: a status, a Reply, or a list of them, used (in order) for this id's /response or /error posts
-        instead of 202."""
+        event: bytes, str, or a JSON-able object. deadline_in: seconds from now (default 10); deadline_ms may also
+        be a string, sent verbatim (a malformed deadline). response_reply / error_reply: a status, a Reply, or a
+        list of them, used (in order) for this id's /response or /error posts instead of 202. without_headers:
+        names of /next headers to leave out (e.g. Lambda-Runtime-Deadline-Ms)."""
         if isinstance(event, (bytes, bytearray)):
             body = bytes(event)
         elif isinstance(event, str):
@@ -332,6 +368,8 @@ class FakeRuntimeApi:
             if value is not None:
                 headers.append((name, value))
         headers.extend(extra_headers)
+        omitted = {n.lower() for n in without_headers}
+        headers = [(k, v) for k, v in headers if k.lower() not in omitted]
         with self._cond:
             self._known_ids.add(request_id)
             for kind, script in (('response', response_reply), ('error', error_reply)):
@@ -350,6 +388,12 @@ class FakeRuntimeApi:
         with self._cond:
             self.next_failure = runtime_reply(status)
             self._cond.notify_all()
+
+    def drop_next(self, count: int = 1):
+        """Close the connection of the next `count` /next requests as soon as they arrive, without answering (a
+        Runtime API, or an extension proxying it, that went away mid-poll). Counted in next_dropped."""
+        with self._cond:
+            self._drop_next += count
 
     def wait_polling(self, count: int = 1, timeout: float = 10) -> None:
         """Wait until the bridge has made at least `count` /next requests (count=1: it finished initialising)."""
@@ -371,6 +415,16 @@ class FakeRuntimeApi:
     def results_for(self, request_id: str) -> list[Posted]:
         with self._cond:
             return [p for p in self.posts if p.request_id == request_id]
+
+    def extension_calls_to(self, path: str, method: Optional[str] = None) -> list['ExtensionCall']:
+        """Extensions API requests to EXTENSION_PREFIX + path (e.g. '/register'), optionally of one method."""
+        with self._cond:
+            return [c for c in self.extension_calls
+                    if c.path == EXTENSION_PREFIX + path and (method is None or c.method == method)]
+
+    def wait_extension_parked(self, count: int = 1, timeout: float = 10) -> None:
+        """Wait until `count` extension event/next requests are being held open."""
+        self._wait(lambda: self.extension_parked >= count, timeout, f'{count} parked extension event/next')
 
     def summary(self) -> str:
         """What the fake saw, for failure messages."""
@@ -447,7 +501,17 @@ class FakeRuntimeApi:
     def _serve_next(self, handler):
         with self._cond:
             self.next_polls += 1
+            self.next_times.append(time.time())
+            drop = self._drop_next > 0
+            if drop:
+                self._drop_next -= 1
+                self.next_dropped += 1
             self._cond.notify_all()
+        if drop:
+            # No status line, no bytes: the server closes the socket when the handler returns.
+            handler.close_connection = True
+            return
+        with self._cond:
             # The long poll: no timeout, exactly like Lambda (the bridge must not time it out either).
             while not self._queue and not self._closed and self.next_failure is None:
                 self._cond.wait()
@@ -465,6 +529,37 @@ class FakeRuntimeApi:
             return
         self._send(handler, Reply(200, event.body, [('Content-Type', 'application/json')] + event.headers),
                    chunked=event.chunked)
+
+    def _serve_extension(self, handler):
+        """The Extensions API: register answers 200 with an identifier; event/next is held open until the fake
+        closes (an extension registered for no events never gets one); init/error and exit/error answer 202."""
+        body = read_handler_body(handler)[0] if handler.command == 'POST' else b''
+        path = handler.path
+        identifier = None
+        if handler.command == 'POST' and path == EXTENSION_PREFIX + '/register':
+            identifier = str(uuid.uuid4())
+        call = ExtensionCall(handler.command, path, list(handler.headers.items()), body, identifier, time.time())
+        with self._cond:
+            self.extension_calls.append(call)
+            self._cond.notify_all()
+        json_type = [('Content-Type', 'application/json')]
+        if identifier is not None:
+            doc = {'functionName': 'lambda-bridge-test', 'functionVersion': '$LATEST', 'handler': 'app'}
+            self._send(handler, Reply(200, json.dumps(doc).encode(),
+                                      json_type + [('Lambda-Extension-Identifier', identifier)]))
+        elif handler.command == 'GET' and path == EXTENSION_PREFIX + '/event/next':
+            with self._cond:
+                self.extension_parked += 1
+                self._cond.notify_all()
+                while not self._closed:
+                    self._cond.wait()
+                self.extension_parked -= 1
+            handler.close_connection = True
+        elif handler.command == 'POST' and path in (EXTENSION_PREFIX + '/init/error',
+                                                   EXTENSION_PREFIX + '/exit/error'):
+            self._send(handler, runtime_reply(202))
+        else:
+            self._send(handler, Reply(404, b'{"errorMessage":"not found"}', json_type))
 
     _POST_PATH = re.compile(r'^' + re.escape(RUNTIME_PREFIX) + r'/invocation/([^/]+)/(response|error)$')
 
@@ -506,6 +601,7 @@ class SeenRequest:
     chunked: bool
     connection: int      # which TCP connection (1, 2, ...)
     nth_on_connection: int  # 1 for the first request on that connection
+    client_port: int = 0    # the bridge's source port for that connection
 
     @property
     def path(self) -> str:
@@ -619,7 +715,7 @@ class Backend:
                 self.served += 1
                 body, _, chunked = read_handler_body(self)
                 req = SeenRequest(self.command, self.path, self.request_version, list(self.headers.items()),
-                                  body, chunked, self.conn_no, self.served)
+                                  body, chunked, self.conn_no, self.served, self.client_address[1])
                 with backend._cond:
                     backend.requests.append(req)
                     backend._cond.notify_all()
@@ -687,15 +783,26 @@ class Backend:
         self.stop()
 
 
+@dataclass
+class RawAnswer:
+    """What RawBackend sends for one request: raw bytes, each part written with its own send; then, with
+    close=True, the socket is closed (a reply cut short, an app that dies)."""
+    parts: list
+    close: bool = False
+
+
 class RawBackend:
     """A socket server that records the exact bytes of each request (request line, headers, body) and answers
-    each with `response` (raw bytes). Handles keep-alive, Content-Length and chunked bodies."""
+    each with `response` (raw bytes), or with routes[path] (bytes or a RawAnswer) when the request-line path is
+    listed there. Handles keep-alive, Content-Length and chunked bodies."""
 
     DEFAULT_RESPONSE = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'
 
-    def __init__(self, response: bytes = DEFAULT_RESPONSE):
+    def __init__(self, response: bytes = DEFAULT_RESPONSE, routes: Optional[dict] = None):
         self.response = response
+        self.routes: dict = dict(routes or {})
         self.requests: list[bytes] = []
+        self.client_ports: list[int] = []  # the peer's source port of each entry in `requests`
         self._cond = threading.Condition()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -715,9 +822,16 @@ class RawBackend:
             self._conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
+    def _answer_for(self, request: bytes) -> RawAnswer:
+        parts = request.split(b'\r\n', 1)[0].split(b' ')
+        path = parts[1].split(b'?', 1)[0].decode('latin-1') if len(parts) > 1 else ''
+        answer = self.routes.get(path, self.response)
+        return answer if isinstance(answer, RawAnswer) else RawAnswer([answer])
+
     def _serve(self, conn):
         buf = b''
         try:
+            port = conn.getpeername()[1]
             while True:
                 while b'\r\n\r\n' not in buf:
                     data = conn.recv(65536)
@@ -742,11 +856,17 @@ class RawBackend:
                         if not data:
                             return
                         buf += data
+                request = buf[:end]
                 with self._cond:
-                    self.requests.append(buf[:end])
+                    self.requests.append(request)
+                    self.client_ports.append(port)
                     self._cond.notify_all()
                 buf = buf[end:]
-                conn.sendall(self.response)
+                answer = self._answer_for(request)
+                for part in answer.parts:
+                    conn.sendall(part)
+                if answer.close:
+                    return
         except OSError:
             return
         finally:
@@ -951,9 +1071,10 @@ class BridgeTestCase(unittest.TestCase):
         return child
 
     def start_bridge(self, fake: Optional[FakeRuntimeApi], backend_port: Optional[int], *, wait_ready: bool = True,
-                     ready_timeout: float = 10, **env) -> Bridge:
-        """Start the bridge against `fake` and a backend port; by default wait until it polls /next (ready)."""
-        bridge = Bridge(bridge_env(fake, backend_port, **env))
+                     ready_timeout: float = 10, args: Iterable[str] = (), **env) -> Bridge:
+        """Start the bridge against `fake` and a backend port; by default wait until it polls /next (ready).
+        args: the bridge's command line (e.g. ['--', app, ...] to have it start and supervise an app)."""
+        bridge = Bridge(bridge_env(fake, backend_port, **env), args=args)
         self.addCleanup(bridge.cleanup)
         self._children.append(bridge)
         if wait_ready and fake is not None:
@@ -997,3 +1118,79 @@ class BridgeTestCase(unittest.TestCase):
         self.assertEqual((posted.header('Content-Type') or '').split(';')[0].strip(),
                          'application/vnd.aws.lambda.error+json', posted.headers)
         return doc
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Apps the bridge starts and supervises itself (apps/web_app.py), and the processes around them
+
+SYSTEM_PYTHON = '/usr/bin/python3'
+WEB_APP = Path(__file__).resolve().parent / 'apps' / 'web_app.py'
+
+
+def proc_stat(pid: int) -> Optional[tuple[str, int]]:
+    """(state, ppid) of a process from /proc/<pid>/stat, or None when there is no such process."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            text = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = text[text.rindex(')') + 2:].split()  # the command name may contain spaces and parentheses
+    return fields[0], int(fields[1])
+
+
+def process_alive(pid: int) -> bool:
+    """The process exists and is not a zombie."""
+    st = proc_stat(pid)
+    return st is not None and st[0] != 'Z'
+
+
+def zombie_children(ppid: int) -> list[int]:
+    """Pids of the zombies whose parent is ppid."""
+    found = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            st = proc_stat(int(entry))
+            if st and st[0] == 'Z' and st[1] == ppid:
+                found.append(int(entry))
+    return found
+
+
+class SupervisedAppTestCase(BridgeTestCase):
+    """For tests where the bridge starts apps/web_app.py itself. Every app started through web_app_args() writes
+    its pid to self.app_pid_file, so an app the bridge failed to stop is still killed on cleanup."""
+
+    def setUp(self):
+        super().setUp()
+        tmp = tempfile.TemporaryDirectory(prefix='lambda-bridge-app-')
+        self.addCleanup(tmp.cleanup)
+        self.tmp = Path(tmp.name)
+        self.app_pid_file = self.tmp / 'app.pid'
+        self.addCleanup(self._kill_leftover_app)  # cleanups run LIFO: this one after the bridge's
+
+    def _kill_leftover_app(self):
+        pid = self.read_int(self.app_pid_file)
+        if pid is None or not process_alive(pid):
+            return
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                if WEB_APP.name.encode() not in f.read():
+                    return  # the pid now belongs to a process that is not ours
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+    @staticmethod
+    def read_int(path: Path) -> Optional[int]:
+        try:
+            return int(path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def app_pid(self, timeout: float = 5) -> int:
+        """The pid the app wrote to self.app_pid_file (waits for it)."""
+        return wait_until(lambda: self.read_int(self.app_pid_file), timeout, f'the app to write {self.app_pid_file}')
+
+    def web_app_args(self, port: int, *flags) -> list[str]:
+        """The bridge's command line to run apps/web_app.py on `port` with `flags` (see the app's docstring)."""
+        return ['--', SYSTEM_PYTHON, str(WEB_APP), '--port', str(port), '--pid-file', str(self.app_pid_file),
+                *map(str, flags)]

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""A small web app (stdlib http.server) that lambda-bridge starts and supervises in the component tests.
+
+Each flag gives it one of the behaviours a supervisor has to cope with; the routes give the invocation path
+something observable to do. Run with /usr/bin/python3; it listens on 127.0.0.1 only.
+
+Start-up:
+  --port N                 port to listen on (default: $AWS_LWA_PORT, which the bridge passes on)
+  --listen-after S         sleep S seconds before listening (connections are refused until then)
+  --never-listen           never listen (stay alive until signalled)
+  --exit-after S:CODE      exit with CODE after S seconds, whatever else it is doing
+  --unhealthy              answer GET / (the readiness probe) with 503
+  --on-signal MODE         SIGTERM/SIGINT/SIGHUP: 'default' (die of it), 'ignore', or 'exit:N' (record it, exit N)
+  --signal-file PATH       append '<SIGNAME> <time.monotonic()>' for each signal received (with exit:N)
+  --pid-file PATH          write os.getpid() first thing
+  --listen-time-file PATH  write time.time() right after listen(), before the first accept
+  --orphan PATH            fork a grandchild that is orphaned (its parent exits at once), waits until it has been
+                           re-parented, writes {"pid", "ppid"} to PATH and exits: a zombie for whoever adopted it
+  --print-marker           print $APP_MARKER + ' on stdout' to stdout and + ' on stderr' to stderr
+
+Routes (any method):
+  /            200 'ok' (503 with --unhealthy)
+  /echo        201 + X-App: yes + two Set-Cookie lines + JSON {method, target, path, headers, body_b64};
+               ?delay=S waits S seconds first
+  /png         200 image/png, PNG_BYTES (every byte value)
+  /slow?s=S    prints 'app: slow request started', answers after S seconds
+  /crash       prints 'app: crashing', then os._exit(3) without answering
+  /status/NNN  that status, text body
+  /events      200 JSON {"received_bytes": n} (where the bridge posts non-HTTP events)
+"""
+
+import argparse
+import base64
+import http.server
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+
+PNG_BYTES = b'\x89PNG\r\n\x1a\n' + bytes(range(256)) * 4 + b'\x00\r\n\r\n\xff'
+
+
+def write_atomically(path, text):
+    tmp = f'{path}.tmp{os.getpid()}'
+    with open(tmp, 'w') as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def make_orphan(path):
+    child = os.fork()
+    if child == 0:
+        grandchild = os.fork()
+        if grandchild == 0:
+            parent = os.getppid()
+            end = time.monotonic() + 5
+            while os.getppid() == parent and time.monotonic() < end:
+                time.sleep(0.001)
+            write_atomically(path, json.dumps({'pid': os.getpid(), 'ppid': os.getppid()}))
+            os._exit(0)
+        os._exit(0)
+    os.waitpid(child, 0)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    unhealthy = False
+
+    def log_message(self, *args):
+        pass
+
+    def __getattr__(self, name):
+        if name.startswith('do_'):
+            return self.serve
+        raise AttributeError(name)
+
+    def reply(self, status, body, headers=()):
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+        self.wfile.flush()
+
+    def serve(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(n) if n else b''
+        url = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(url.query)
+        path = url.path
+        if path == '/':
+            if Handler.unhealthy:
+                self.reply(503, b'starting', [('Content-Type', 'text/plain')])
+            else:
+                self.reply(200, b'ok', [('Content-Type', 'text/plain')])
+        elif path == '/echo':
+            if 'delay' in query:
+                time.sleep(float(query['delay'][0]))
+            doc = {'method': self.command, 'target': self.path, 'path': path,
+                   'headers': [[k, v] for k, v in self.headers.items()],
+                   'body_b64': base64.b64encode(body).decode()}
+            self.reply(201, json.dumps(doc).encode(), [('Content-Type', 'application/json'), ('X-App', 'yes'),
+                                                       ('Set-Cookie', 'c1=v1; Path=/'),
+                                                       ('Set-Cookie', 'c2=v2; HttpOnly')])
+        elif path == '/png':
+            self.reply(200, PNG_BYTES, [('Content-Type', 'image/png')])
+        elif path == '/slow':
+            print('app: slow request started', flush=True)
+            seconds = float(query.get('s', ['1'])[0])
+            time.sleep(seconds)
+            self.reply(200, json.dumps({'slept': seconds}).encode(), [('Content-Type', 'application/json')])
+        elif path == '/crash':
+            print('app: crashing', flush=True)
+            os._exit(3)
+        elif path.startswith('/status/'):
+            status = int(path.rsplit('/', 1)[1])
+            self.reply(status, f'status {status}'.encode(), [('Content-Type', 'text/plain')])
+        elif path == '/events':
+            self.reply(200, json.dumps({'received_bytes': len(body)}).encode(), [('Content-Type', 'application/json')])
+        else:
+            self.reply(404, b'not found', [('Content-Type', 'text/plain')])
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--port', type=int, default=int(os.environ.get('AWS_LWA_PORT') or 0))
+    ap.add_argument('--listen-after', type=float, default=0)
+    ap.add_argument('--never-listen', action='store_true')
+    ap.add_argument('--exit-after')
+    ap.add_argument('--unhealthy', action='store_true')
+    ap.add_argument('--on-signal', default='default')
+    ap.add_argument('--signal-file')
+    ap.add_argument('--pid-file')
+    ap.add_argument('--listen-time-file')
+    ap.add_argument('--orphan')
+    ap.add_argument('--print-marker', action='store_true')
+    opts = ap.parse_args()
+
+    if opts.pid_file:
+        write_atomically(opts.pid_file, str(os.getpid()))
+    if opts.print_marker:
+        marker = os.environ.get('APP_MARKER', '(APP_MARKER not set)')
+        sys.stdout.write(f'{marker} on stdout\n')
+        sys.stdout.flush()
+        sys.stderr.write(f'{marker} on stderr\n')
+        sys.stderr.flush()
+
+    if opts.on_signal == 'ignore':
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+    elif opts.on_signal.startswith('exit:'):
+        code = int(opts.on_signal.split(':', 1)[1])
+
+        def on_signal(signum, frame):
+            name = signal.Signals(signum).name
+            if opts.signal_file:
+                with open(opts.signal_file, 'a') as f:
+                    f.write(f'{name} {time.monotonic()}\n')
+            print(f'app: got {name}, exiting {code}', flush=True)
+            os._exit(code)
+
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, on_signal)
+
+    if opts.orphan:
+        make_orphan(opts.orphan)
+
+    if opts.exit_after:
+        seconds, code = opts.exit_after.split(':')
+        timer = threading.Timer(float(seconds), lambda: os._exit(int(code)))
+        timer.daemon = True
+        timer.start()
+
+    Handler.unhealthy = opts.unhealthy
+    if opts.listen_after:
+        time.sleep(opts.listen_after)
+    if opts.never_listen:
+        while True:
+            signal.pause()
+
+    server = Server(('127.0.0.1', opts.port), Handler, bind_and_activate=False)
+    server.server_bind()
+    server.server_activate()  # listen(): from here on connections are accepted (queued until serve_forever)
+    if opts.listen_time_file:
+        write_atomically(opts.listen_time_file, repr(time.time()))
+    server.serve_forever(poll_interval=0.05)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,471 @@
+#!/usr/bin/python3
+"""lambda-bridge's local emulation mode (no AWS_LAMBDA_RUNTIME_API): the Lambda invoke API, the gateway emulation
+in its four formats, and the static binary in an empty chroot — through the real binary, with the app it starts
+itself (apps/web_app.py, or the seed's FastAPI app under uvicorn).
+
+Contract: the entrypoint issue ("Local emulation mode") and runtime-api.md §5. Listeners bind 127.0.0.1 port 0; the
+actual ports are read from the bridge's log lines `emulator: invoke API listening on <host>:<port>` and
+`emulator: gateway (<format>) listening on <host>:<port>`.
+
+Run: /usr/bin/python3 tests/component/test_emulator.py [-v] [TestClass.test_name]
+Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge. The chroot test needs root (skipped otherwise).
+"""
+
+import base64
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import (  # noqa: E402
+    REPO_ROOT, SYSTEM_PYTHON, Bridge, SupervisedAppTestCase, bridge_binary, free_port, proc_stat, process_alive,
+    scrubbed_env, wait_until,
+)
+from apps.web_app import PNG_BYTES  # noqa: E402
+
+INVOKE_PATH = '/2015-03-31/functions/function/invocations'
+MAX_EVENT_BYTES = 6_291_456
+FASTAPI_DIR = REPO_ROOT / 'tests' / 'e2e' / 'fastapi_app'
+INVOKE_LINE = re.compile(r'emulator: invoke API listening on (\S+):(\d+)')
+GATEWAY_LINE = re.compile(r'emulator: gateway \(([a-z-]+)\) listening on (\S+):(\d+)')
+UUID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+TRACE_PATTERN = re.compile(r'^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$')
+STARTUP_TIMEOUT = 20  # uvicorn importing FastAPI on a slow machine
+
+
+@dataclass
+class HttpReply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name: str) -> Optional[str]:
+        return self.headers.get(name)
+
+    def __str__(self):
+        return f'HTTP {self.status} {dict(self.headers.items())} {self.body[:600]!r}'
+
+
+def http_request(port: int, method: str, target: str, body: Optional[bytes] = None, headers=None,
+                 timeout: float = 20) -> HttpReply:
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    try:
+        conn.request(method, target, body=body, headers=dict(headers or {}))
+        r = conn.getresponse()
+        return HttpReply(r.status, r.msg, r.read())
+    finally:
+        conn.close()
+
+
+def invoke(port: int, event, headers=None, timeout: float = 20) -> HttpReply:
+    """POST an event to the emulator's Lambda invoke API."""
+    body = event if isinstance(event, (bytes, bytearray)) else json.dumps(event).encode()
+    return http_request(port, 'POST', INVOKE_PATH, bytes(body), {'Content-Type': 'application/json', **(headers or {})},
+                        timeout)
+
+
+def post_large(port: int, body: bytes, timeout: float = 20) -> HttpReply:
+    """POST a big event; a server may answer (413) before it has read everything, so a failed send is not fatal as
+    long as the answer can still be read."""
+    sock = socket.create_connection(('127.0.0.1', port), timeout=timeout)
+    try:
+        head = (f'POST {INVOKE_PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n'
+                f'Content-Length: {len(body)}\r\n\r\n').encode()
+        try:
+            sock.sendall(head + body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        r = http.client.HTTPResponse(sock)
+        r.begin()
+        return HttpReply(r.status, r.msg, r.read())
+    finally:
+        sock.close()
+
+
+def rest_get(path, query=None):
+    event = {"httpMethod": "GET", "path": path, "requestContext": {}}
+    if query:
+        event["queryStringParameters"] = query
+    return event
+
+
+def header_values(echoed: dict, name: str) -> list:
+    """All values of header `name` the app saw (from web_app.py's /echo JSON)."""
+    return [v for k, v in echoed['headers'] if k.lower() == name.lower()]
+
+
+def child_pids(ppid: int) -> list:
+    pids = []
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            st = proc_stat(int(entry))
+            if st and st[1] == ppid:
+                pids.append(int(entry))
+    return pids
+
+
+@dataclass
+class Emulated:
+    bridge: Bridge
+    invoke_port: int
+    gateway_port: Optional[int]
+    app_port: int
+
+
+class EmulatorTestCase(SupervisedAppTestCase):
+
+    def start_emulator(self, *flags, gateway: str = 'off', app_args=None, app_port: Optional[int] = None,
+                       startup_timeout: float = 10, **env) -> Emulated:
+        """Start the bridge in emulation mode (invoke API on 127.0.0.1 port 0; gateway on `gateway`: 'off' or a
+        port) with web_app.py `flags` as its app (or app_args), and read the listeners' ports from its log."""
+        app_port = app_port or free_port()
+        args = self.web_app_args(app_port, *flags) if app_args is None else app_args
+        env = {'LAMBDA_BRIDGE_EMULATOR_HOST': '127.0.0.1', 'LAMBDA_BRIDGE_EMULATOR_PORT': '0',
+               'LAMBDA_BRIDGE_GATEWAY_PORT': gateway, **env}
+        # Any app the bridge leaves behind (it should leave none) is killed after the bridge's own cleanup.
+        leftovers = []
+        self.addCleanup(lambda: [os.kill(p, signal.SIGKILL) for p in leftovers if process_alive(p)])
+        bridge = self.start_bridge(None, app_port, args=args, **env)
+        self.addCleanup(lambda: leftovers.extend(child_pids(bridge.pid)))
+        m = self.logged(bridge, INVOKE_LINE, startup_timeout)
+        self.assertEqual(m.group(1), '127.0.0.1', m.group(0))
+        gateway_port = None
+        if gateway != 'off':
+            g = self.logged(bridge, GATEWAY_LINE, startup_timeout)
+            self.assertEqual(g.group(2), '127.0.0.1', g.group(0))
+            gateway_port = int(g.group(3))
+        return Emulated(bridge, int(m.group(2)), gateway_port, app_port)
+
+    def logged(self, process, pattern: re.Pattern, timeout: float) -> re.Match:
+        """Wait for `pattern` in the process's output; fail at once if the process exits first."""
+        found = wait_until(lambda: pattern.search(process.output()) or (not process.running() and 'exited'),
+                           timeout, f'/{pattern.pattern}/ in the output of {process.name}\n{process.tail()}')
+        if found == 'exited':
+            found = pattern.search(process.output())
+            if not found:
+                self.fail(f'{process.name} exited ({process.proc.returncode}) before logging '
+                          f'/{pattern.pattern}/\n{process.tail()}')
+        return found
+
+    def assert_function_error(self, reply: HttpReply, *error_types: str) -> dict:
+        """reply is a function error as the Invoke API gives it (200 + X-Amz-Function-Error: Unhandled + the error
+        JSON) of one of error_types; returns the JSON."""
+        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('X-Amz-Function-Error'), 'Unhandled', f'{reply}{self.context()}')
+        doc = reply.json()
+        self.assertIn(doc.get('errorType'), error_types, f'{reply}{self.context()}')
+        self.assertIsInstance(doc.get('errorMessage'), str, doc)
+        self.assertTrue(doc['errorMessage'], doc)
+        return doc
+
+    def assert_result(self, reply: HttpReply) -> dict:
+        """reply is a successful invocation; returns the result JSON."""
+        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
+        self.assertIsNone(reply.header('X-Amz-Function-Error'), f'{reply}{self.context()}')
+        return reply.json()
+
+
+class InvokeApiWithTheSeedApp(EmulatorTestCase):
+
+    def test_seed_events_against_fastapi_under_uvicorn_return_the_routes_json_as_gateway_results(self):
+        port = free_port()
+        emu = self.start_emulator(app_port=port, app_args=[
+            '--', SYSTEM_PYTHON, '-m', 'uvicorn', '--app-dir', str(FASTAPI_DIR), 'app:app',
+            '--host', '127.0.0.1', '--port', str(port)])
+        cases = [
+            ({"path": "/test1", "requestContext": {}, "httpMethod": "GET", "multiValueQueryStringParameters": {}},
+             '{"message":"test"}'),
+            ({"path": "/test2", "requestContext": {}, "httpMethod": "POST", "multiValueQueryStringParameters": {}},
+             '{"message":"test2"}'),
+            ({"path": "/test3", "requestContext": {}, "httpMethod": "POST",
+              "multiValueQueryStringParameters": {"message": "hoge"}},
+             '{"message":"hoge"}'),
+        ]
+        for event, body in cases:
+            with self.subTest(path=event['path']):
+                reply = invoke(emu.invoke_port, event, timeout=STARTUP_TIMEOUT + 10)
+
+                result = self.assert_result(reply)
+                self.assertEqual((reply.header('Content-Type') or '').split(';')[0], 'application/json', reply)
+                self.assertEqual(result.get('statusCode'), 200, result)
+                self.assertEqual(result.get('body'), body, result)
+
+
+class InvokeApi(EmulatorTestCase):
+
+    def test_event_the_bridge_rejects_gives_200_with_unhandled_and_invalid_event_then_the_next_invoke_works(self):
+        emu = self.start_emulator()
+
+        reply = invoke(emu.invoke_port, b'{"httpMethod":"GET","path":42}')
+
+        self.assert_function_error(reply, 'Runtime.InvalidEvent')
+        result = self.assert_result(invoke(emu.invoke_port, rest_get('/echo')))
+        self.assertEqual(result.get('statusCode'), 201, result)
+
+    def test_app_slower_than_the_function_timeout_gives_200_unhandled_timeout_error_within_2_s(self):
+        emu = self.start_emulator(AWS_LAMBDA_FUNCTION_TIMEOUT='1')
+        self.assert_result(invoke(emu.invoke_port, rest_get('/')))  # the app is up; the clock below is the invoke's
+
+        started = time.monotonic()
+        reply = invoke(emu.invoke_port, rest_get('/slow', {'s': '3'}), timeout=10)
+        elapsed = time.monotonic() - started
+
+        doc = self.assert_function_error(reply, 'Sandbox.Timedout', 'Runtime.BackendTimeout')
+        if doc['errorType'] == 'Sandbox.Timedout':
+            self.assertEqual(doc['errorMessage'], 'Task timed out after 1.00 seconds', doc)
+        self.assertLess(elapsed, 2.0, f'the timeout answer took {elapsed:.2f}s')
+        self.assertGreaterEqual(elapsed, 0.8, f'answered after {elapsed:.2f}s, before the 1 s timeout')
+
+    def test_event_over_6_mib_gets_413_and_an_event_of_exactly_6_mib_is_served(self):
+        emu = self.start_emulator()
+        over = b'{"pad":"' + b'x' * (MAX_EVENT_BYTES + 1 - 10) + b'"}'
+        at_limit = over[:8] + over[9:]
+        self.assertEqual((len(over), len(at_limit)), (MAX_EVENT_BYTES + 1, MAX_EVENT_BYTES))
+
+        too_big = post_large(emu.invoke_port, over)
+
+        self.assertEqual(too_big.status, 413, f'{too_big}{self.context()}')
+        self.assertIsInstance(too_big.json(), dict, 'the 413 must carry a JSON error')
+        result = self.assert_result(post_large(emu.invoke_port, at_limit))
+        self.assertEqual(result, {'received_bytes': MAX_EVENT_BYTES}, 'the app must get the whole event')
+
+    def test_eight_concurrent_invokes_each_get_their_own_result(self):
+        emu = self.start_emulator()
+        values = [uuid.uuid4().hex for _ in range(8)]
+        replies, errors = {}, []
+        barrier = threading.Barrier(len(values))
+
+        def one(value):
+            try:
+                barrier.wait(5)
+                replies[value] = invoke(emu.invoke_port, rest_get('/echo', {'q': value, 'delay': '0.1'}), timeout=30)
+            except Exception as e:  # reported below, with the value it belongs to
+                errors.append(f'{value}: {e!r}')
+
+        threads = [threading.Thread(target=one, args=(v,)) for v in values]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(40)
+
+        self.assertEqual(errors, [], self.context())
+        self.assertEqual(sorted(replies), sorted(values))
+        for value, reply in replies.items():
+            result = self.assert_result(reply)
+            self.assertEqual(result.get('statusCode'), 201, result)
+            self.assertEqual(json.loads(result['body'])['target'], f'/echo?q={value}&delay=0.1', result)
+
+    def test_client_context_tenant_id_request_id_arn_deadline_and_trace_id_reach_the_app(self):
+        emu = self.start_emulator()
+        client_context = {"custom": {"k": "v"}}
+        headers = {'X-Amz-Client-Context': base64.b64encode(json.dumps(client_context).encode()).decode(),
+                   'X-Amz-Tenant-Id': 't1'}
+
+        sent_at = time.time()
+        result = self.assert_result(invoke(emu.invoke_port, rest_get('/echo'), headers))
+
+        echoed = json.loads(result['body'])
+        self.assertEqual(header_values(echoed, 'x-amz-tenant-id'), ['t1'], echoed['headers'])
+        contexts = header_values(echoed, 'x-amzn-lambda-context')
+        self.assertEqual(len(contexts), 1, echoed['headers'])
+        ctx = json.loads(contexts[0])
+        self.assertEqual(ctx.get('client_context'), client_context, ctx)
+        self.assertRegex(ctx.get('request_id') or '', UUID_PATTERN)
+        self.assertEqual(ctx.get('invoked_function_arn'), 'arn:aws:lambda:us-east-1:012345678912:function:function')
+        self.assertEqual(ctx.get('tenant_id'), 't1', ctx)
+        deadline = ctx.get('deadline') / 1000
+        self.assertTrue(sent_at + 295 <= deadline <= time.time() + 301,
+                        f'deadline {deadline - sent_at:.1f}s after the invoke; the default timeout is 300 s')
+        traces = header_values(echoed, 'x-amzn-trace-id')
+        self.assertEqual(len(traces), 1, echoed['headers'])
+        self.assertRegex(traces[0], TRACE_PATTERN)
+
+    def test_each_invocation_gets_its_own_request_id_and_the_arn_names_aws_lambda_function_name(self):
+        emu = self.start_emulator(AWS_LAMBDA_FUNCTION_NAME='my-function')
+
+        ids = []
+        for _ in range(2):
+            echoed = json.loads(self.assert_result(invoke(emu.invoke_port, rest_get('/echo')))['body'])
+            ctx = json.loads(header_values(echoed, 'x-amzn-lambda-context')[0])
+            self.assertEqual(ctx['invoked_function_arn'], 'arn:aws:lambda:us-east-1:012345678912:function:my-function')
+            ids.append(ctx['request_id'])
+
+        self.assertNotEqual(ids[0], ids[1])
+
+    def test_app_crashing_mid_invoke_gives_502_runtime_exit_error_and_the_bridge_exits_non_zero(self):
+        emu = self.start_emulator()
+
+        reply = invoke(emu.invoke_port, rest_get('/crash'))
+
+        self.assertEqual(reply.status, 502, f'{reply}{self.context()}')
+        self.assertEqual(reply.json().get('errorType'), 'Runtime.ExitError', reply)
+        self.assertNotEqual(emu.bridge.wait_exit(5), 0, self.context())
+
+
+class PortConflicts(EmulatorTestCase):
+
+    def assert_refuses_to_start(self, bridge: Bridge):
+        self.assertEqual(bridge.wait_exit(3), 2, self.context())
+        self.assertIn('AWS_LWA_PORT', bridge.output(), 'the message must name the variable to change')
+        self.assertFalse(self.app_pid_file.exists(), 'the app must not be started')
+
+    def test_app_port_equal_to_the_emulator_port_exits_2_naming_aws_lwa_port(self):
+        port = free_port()
+        bridge = self.start_bridge(None, port, args=self.web_app_args(port), LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1',
+                                   LAMBDA_BRIDGE_EMULATOR_PORT=str(port), LAMBDA_BRIDGE_GATEWAY_PORT='off')
+        self.assert_refuses_to_start(bridge)
+
+    def test_app_port_equal_to_the_gateway_port_exits_2_naming_aws_lwa_port(self):
+        port = free_port()
+        bridge = self.start_bridge(None, port, args=self.web_app_args(port), LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1',
+                                   LAMBDA_BRIDGE_EMULATOR_PORT='0', LAMBDA_BRIDGE_GATEWAY_PORT=str(port))
+        self.assert_refuses_to_start(bridge)
+
+    def test_unset_app_port_and_emulator_port_both_default_to_8080_and_the_bridge_exits_2(self):
+        # The seed's mistake: the app's port left at its default, which is the emulator's default too.
+        bridge = self.start_bridge(None, None, args=self.web_app_args(free_port()),
+                                   LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_GATEWAY_PORT='off')
+        self.assert_refuses_to_start(bridge)
+
+
+class _GatewayCases:
+    """The same HTTP round trips through the gateway emulation in each format (FORMAT)."""
+
+    FORMAT = ''
+    QUERY_TARGETS = ('/echo?a=1&a=2',)
+    REQUEST_BODY = b'{"k":"v"}\x00\x01\xfe\xff\r\n end'
+
+    def setUp(self):
+        super().setUp()
+        self.emu = self.start_emulator(gateway='0', LAMBDA_BRIDGE_GATEWAY_FORMAT=self.FORMAT)
+        fmt = GATEWAY_LINE.search(self.emu.bridge.output()).group(1)
+        self.assertEqual(fmt, self.FORMAT)
+
+    def gateway(self, method, target, body=None, headers=None) -> HttpReply:
+        return http_request(self.emu.gateway_port, method, target, body, headers)
+
+    def test_get_reaches_the_app_intact_and_status_headers_two_cookies_and_body_come_back(self):
+        reply = self.gateway('GET', '/echo?a=1&a=2', headers={'Cookie': 'c=1; d=2', 'X-Custom-Header': 'hello world'})
+
+        self.assertEqual(reply.status, 201, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('X-App'), 'yes', reply)
+        self.assertEqual((reply.header('Content-Type') or '').split(';')[0], 'application/json', reply)
+        self.assertEqual(reply.headers.get_all('Set-Cookie'), ['c1=v1; Path=/', 'c2=v2; HttpOnly'], reply)
+        echoed = reply.json()
+        self.assertEqual(echoed['method'], 'GET')
+        self.assertEqual(echoed['path'], '/echo')
+        self.assertIn(echoed['target'], self.QUERY_TARGETS, echoed)
+        self.assertEqual(header_values(echoed, 'X-Custom-Header'), ['hello world'], echoed['headers'])
+        cookies = [c.strip() for v in header_values(echoed, 'Cookie') for c in v.split(';')]
+        self.assertEqual(cookies, ['c=1', 'd=2'], echoed['headers'])
+
+    def test_binary_reply_comes_back_byte_exact(self):
+        reply = self.gateway('GET', '/png')
+
+        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('Content-Type'), 'image/png', reply)
+        self.assertEqual(reply.body, PNG_BYTES, 'the PNG must come back byte for byte')
+
+    def test_post_body_arrives_intact(self):
+        reply = self.gateway('POST', '/echo', self.REQUEST_BODY, {'Content-Type': 'application/octet-stream'})
+
+        self.assertEqual(reply.status, 201, f'{reply}{self.context()}')
+        echoed = reply.json()
+        self.assertEqual(echoed['method'], 'POST')
+        self.assertEqual(base64.b64decode(echoed['body_b64']), self.REQUEST_BODY)
+
+
+class HttpApiGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'http-api'
+
+
+class RestApiGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'rest'
+
+
+class AlbGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'alb'
+    # An ALB target group without multi-value headers passes only the last value of a repeated query key; with
+    # them, all of them. Either is what "an ALB" does.
+    QUERY_TARGETS = ('/echo?a=1&a=2', '/echo?a=2')
+
+
+class FunctionUrlGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'function-url'
+
+
+class GatewayErrors(EmulatorTestCase):
+
+    def test_function_error_becomes_502_internal_server_error(self):
+        emu = self.start_emulator(gateway='0', AWS_LWA_ERROR_STATUS_CODES='500')
+
+        reply = http_request(emu.gateway_port, 'GET', '/status/500')
+
+        self.assertEqual(reply.status, 502, f'{reply}{self.context()}')
+        self.assertEqual(reply.json(), {'message': 'Internal Server Error'})
+
+    def test_function_timeout_becomes_504(self):
+        emu = self.start_emulator(gateway='0', AWS_LAMBDA_FUNCTION_TIMEOUT='1')
+        self.assertEqual(http_request(emu.gateway_port, 'GET', '/').status, 200)  # the app is up
+
+        started = time.monotonic()
+        reply = http_request(emu.gateway_port, 'GET', '/slow?s=3', timeout=10)
+
+        self.assertEqual(reply.status, 504, f'{reply}{self.context()}')
+        self.assertLess(time.monotonic() - started, 2.0)
+
+
+class StaticBinary(EmulatorTestCase):
+
+    def test_binary_is_not_dynamic_and_at_most_5_mib(self):
+        binary = bridge_binary()
+        ldd = subprocess.run(['ldd', str(binary)], capture_output=True, text=True, timeout=10)
+
+        self.assertIn('not a dynamic executable', ldd.stdout + ldd.stderr)
+        self.assertLessEqual(binary.stat().st_size, 5 * 1024 * 1024)
+
+    def test_binary_alone_in_an_empty_chroot_serves_invocations_to_an_app_outside(self):
+        if os.geteuid() != 0:
+            self.skipTest('chroot needs root (run the tests as root to cover the static binary in an empty root)')
+        root = Path(tempfile.mkdtemp(prefix='lambda-bridge-chroot-'))
+        self.addCleanup(shutil.rmtree, root, True)
+        shutil.copy2(bridge_binary(), root / 'lambda-bridge')
+        self.assertEqual(sorted(os.listdir(root)), ['lambda-bridge'])
+        backend = self.start_backend()
+        invoke_port = free_port()
+        env = scrubbed_env({'AWS_LWA_PORT': backend.port, 'LAMBDA_BRIDGE_EMULATOR_HOST': '127.0.0.1',
+                            'LAMBDA_BRIDGE_EMULATOR_PORT': invoke_port, 'LAMBDA_BRIDGE_GATEWAY_PORT': 'off',
+                            'AWS_LAMBDA_LOG_LEVEL': 'DEBUG'})
+        process = self.start_process(['chroot', str(root), '/lambda-bridge'], env=env, name='chrooted-lambda-bridge')
+        m = self.logged(process, INVOKE_LINE, 10)
+        self.assertEqual(int(m.group(2)), invoke_port, m.group(0))
+
+        result = self.assert_result(invoke(invoke_port, rest_get('/hello', {'from': 'outside'})))
+
+        self.assertEqual(result.get('statusCode'), 200, result)
+        self.assertEqual(json.loads(result['body'])['target'], '/hello?from=outside', result)
+        backend.wait_request(path='/hello', timeout=1)
+
+
+if __name__ == '__main__':
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        sys.exit(f'{SYSTEM_PYTHON} not found')
+    unittest.main()
