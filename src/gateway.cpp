@@ -194,8 +194,13 @@ void write_v1(json_writer& w, const gateway_request& req, const gateway_event_id
   if (pairs.empty()) {
     w.null();
   } else {
+    // One value per key, the last one, as the gateways do in their single-value maps.
     w.begin_object();
-    for (const auto& p : pairs) w.key(p.key).string(p.value);  // the last value wins, as with the gateways
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const bool later = std::any_of(pairs.begin() + static_cast<std::ptrdiff_t>(i) + 1, pairs.end(),
+                                     [&](const query_pair& q) { return q.key == pairs[i].key; });
+      if (!later) w.key(pairs[i].key).string(pairs[i].value);
+    }
     w.end_object();
   }
   if (!alb) {

@@ -129,3 +129,21 @@ TEST_CASE("an empty variable counts as unset") {
   REQUIRE(r.value);
   CHECK(r.value->backend.port == 8080);
 }
+
+TEST_CASE("the emulator and supervision settings are read and validated") {
+  auto r = read({{"LAMBDA_BRIDGE_EMULATOR_PORT", "0"}, {"LAMBDA_BRIDGE_GATEWAY_PORT", "off"},
+                 {"LAMBDA_BRIDGE_GATEWAY_FORMAT", "ALB"}, {"AWS_LAMBDA_FUNCTION_TIMEOUT", "5"},
+                 {"LAMBDA_BRIDGE_SHUTDOWN_GRACE_MS", "250"}, {"AWS_LWA_ASYNC_INIT", "true"}, {"LAMBDA_BRIDGE_EXEC", "no"}});
+  REQUIRE(r.value);
+  CHECK(r.value->emulator.port == 0);
+  CHECK_FALSE(r.value->gateway_port);
+  CHECK(r.value->gateway == gateway_format::alb);
+  CHECK(r.value->function_timeout == std::chrono::seconds(5));
+  CHECK(r.value->shutdown_grace == std::chrono::milliseconds(250));
+  CHECK(r.value->async_init);
+  CHECK_FALSE(r.value->exec_mode);
+  r = read({{"LAMBDA_BRIDGE_EMULATOR_HOST", "localhost:80"}, {"LAMBDA_BRIDGE_GATEWAY_FORMAT", "soap"},
+            {"AWS_LAMBDA_FUNCTION_TIMEOUT", "0"}, {"LAMBDA_BRIDGE_GATEWAY_PORT", "99999"}});
+  CHECK_FALSE(r.value);
+  CHECK(r.errors.size() == 4);
+}
