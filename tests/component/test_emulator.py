@@ -40,6 +40,7 @@ from apps.web_app import PNG_BYTES  # noqa: E402
 
 INVOKE_PATH = '/2015-03-31/functions/function/invocations'
 MAX_EVENT_BYTES = 6_291_456
+MAX_RESULT_BYTES = 6_291_556
 FASTAPI_DIR = REPO_ROOT / 'tests' / 'e2e' / 'fastapi_app'
 INVOKE_LINE = re.compile(r'emulator: invoke API listening on (\S+):(\d+)')
 GATEWAY_LINE = re.compile(r'emulator: gateway \(([a-z-]+)\) listening on (\S+):(\d+)')
@@ -246,6 +247,25 @@ class InvokeApi(EmulatorTestCase):
         self.assertIsInstance(too_big.json(), dict, 'the 413 must carry a JSON error')
         result = self.assert_result(post_large(emu.invoke_port, at_limit))
         self.assertEqual(result, {'received_bytes': MAX_EVENT_BYTES}, 'the app must get the whole event')
+
+    def test_result_over_the_response_limit_gives_200_unhandled_response_too_large(self):
+        emu = self.start_emulator()
+
+        reply = invoke(emu.invoke_port, rest_get('/big', {'n': str(MAX_RESULT_BYTES)}))
+
+        # The emulator's own answer to an oversized result is Function.ResponseSizeTooLarge; the bridge, as the
+        # runtime, checks the size before posting and reports Runtime.ResponseTooLarge (as it does on Lambda).
+        self.assert_function_error(reply, 'Function.ResponseSizeTooLarge', 'Runtime.ResponseTooLarge')
+        self.assertLess(len(reply.body), 4096, 'the error replaces the result')
+
+    def test_init_error_answers_the_pending_invoke_with_502_and_the_bridge_exits_non_zero(self):
+        emu = self.start_emulator('--never-listen', AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='1')
+
+        reply = invoke(emu.invoke_port, rest_get('/echo'), timeout=10)
+
+        self.assertEqual(reply.status, 502, f'{reply}{self.context()}')
+        self.assertEqual(reply.json().get('errorType'), 'Runtime.BackendNotReady', reply)
+        self.assertNotEqual(emu.bridge.wait_exit(5), 0, self.context())
 
     def test_eight_concurrent_invokes_each_get_their_own_result(self):
         emu = self.start_emulator()

@@ -27,6 +27,7 @@ Routes (any method):
   /crash       prints 'app: crashing', then os._exit(3) without answering
   /status/NNN  that status, text body
   /events      200 JSON {"received_bytes": n} (where the bridge posts non-HTTP events)
+  /big?n=N     200 text/plain, N bytes of 'x'
 """
 
 import argparse
@@ -120,6 +121,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path.startswith('/status/'):
             status = int(path.rsplit('/', 1)[1])
             self.reply(status, f'status {status}'.encode(), [('Content-Type', 'text/plain')])
+        elif path == '/big':
+            self.reply(200, b'x' * int(query['n'][0]), [('Content-Type', 'text/plain')])
         elif path == '/events':
             self.reply(200, json.dumps({'received_bytes': len(body)}).encode(), [('Content-Type', 'application/json')])
         else:
