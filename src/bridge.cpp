@@ -135,6 +135,8 @@ class bridge {
     worker_client_ = &runtime;
     translator translate;
     std::string result_buffer;
+    const std::string default_host = cfg_.backend.to_string();
+    const translate_options options = make_translate_options(cfg_, default_host);
     readiness_check* pending_readiness = readiness_->ready() ? nullptr : &*readiness_;
     while (!stopping_) {
       auto ev = co_await runtime.next();
@@ -150,7 +152,7 @@ class bridge {
       in_flight_ = true;
       try {
         invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
-        co_await inv.run(runtime, {translate, result_buffer});
+        co_await inv.run(runtime, {translate, options, result_buffer});
       } catch (const runtime_api_fatal&) {
         throw;
       } catch (const std::exception& e) {

@@ -25,6 +25,17 @@ steady_time invocation::backend_deadline(const invocation_context& ctx, std::chr
   return now_steady + remaining;
 }
 
+translate_options make_translate_options(const config& cfg, const std::string& default_host) {
+  translate_options o;
+  o.pass_through_path = cfg.pass_through_path;
+  o.remove_base_path = cfg.remove_base_path;
+  o.strip_stage = cfg.strip_stage;
+  o.authorization_source = cfg.authorization_source;
+  o.default_host = default_host;
+  o.function = &cfg.function;
+  return o;
+}
+
 invocation::invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness)
     : event_(std::move(event)), cfg_(cfg), pool_(pool), readiness_(readiness) {}
 
@@ -71,16 +82,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
   }
   log::debug(rid, "event: {}", event_.body);
 
-  translate_options topts;
-  topts.pass_through_path = cfg_.pass_through_path;
-  topts.remove_base_path = cfg_.remove_base_path;
-  topts.strip_stage = cfg_.strip_stage;
-  topts.authorization_source = cfg_.authorization_source;
-  const std::string default_host = cfg_.backend.to_string();
-  topts.default_host = default_host;
-  topts.function = &cfg_.function;
-
-  auto t = res.translate.translate(std::move(event_.body), event_.ctx, topts);
+  auto t = res.translate.translate(std::move(event_.body), event_.ctx, res.options);
   if (!t) {
     co_await fail(runtime, t.error());
     co_return;

@@ -17,8 +17,12 @@ namespace lambda_bridge {
 // What a worker lends each invocation.
 struct worker_resources {
   translator& translate;
+  const translate_options& options;
   std::string& result_buffer;
 };
+
+// The translation options a configuration implies; `default_host` must outlive them.
+translate_options make_translate_options(const config& cfg, const std::string& default_host);
 
 class invocation {
  public:
