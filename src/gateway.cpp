@@ -88,11 +88,18 @@ std::string host_of(const gateway_request& req) {
   return h.empty() ? std::string("localhost") : std::string(h);
 }
 
-void write_v2(json_writer& w, const gateway_request& req, const gateway_event_ids& ids, bool function_url) {
-  const std::string_view target = req.target;
+struct split_target {
+  std::string_view raw_path;
+  std::string_view raw_query;
+};
+
+split_target split(std::string_view target) {
   const auto qmark = target.find('?');
-  const std::string_view raw_path = target.substr(0, qmark);
-  const std::string_view raw_query = qmark == std::string_view::npos ? "" : target.substr(qmark + 1);
+  return {target.substr(0, qmark), qmark == std::string_view::npos ? "" : target.substr(qmark + 1)};
+}
+
+void write_v2(json_writer& w, const gateway_request& req, const gateway_event_ids& ids, bool function_url) {
+  const auto [raw_path, raw_query] = split(req.target);
   // API Gateway hands over the decoded path; a Function URL keeps the client's encoding.
   const std::string path = function_url ? std::string(raw_path) : percent_decode(raw_path);
   w.key("version").string("2.0");
@@ -161,10 +168,7 @@ void write_v2(json_writer& w, const gateway_request& req, const gateway_event_id
 }
 
 void write_v1(json_writer& w, const gateway_request& req, const gateway_event_ids& ids, bool alb) {
-  const std::string_view target = req.target;
-  const auto qmark = target.find('?');
-  const std::string_view raw_path = target.substr(0, qmark);
-  const std::string_view raw_query = qmark == std::string_view::npos ? "" : target.substr(qmark + 1);
+  const auto [raw_path, raw_query] = split(req.target);
   const std::string path = alb ? std::string(raw_path) : percent_decode(raw_path);
   // ALB passes query values as the client encoded them; API Gateway REST decodes them.
   const auto pairs = split_query(raw_query, !alb);
