@@ -81,6 +81,7 @@ class bridge {
     }
 
     if (!app_argv_.empty()) {
+      pool_->set_app_supervised(true);
       if (auto err = supervisor_.start(app_argv_)) {
         co_await fail_init(*err);
         co_return;

@@ -304,7 +304,10 @@ std::string make_gateway_event(gateway_format format, const gateway_request& req
 backend_reply make_gateway_reply(gateway_format format, const invoke_result& result) {
   const bool alb = format == gateway_format::alb;
   if (result.function_error || result.status != 200) {
-    if (result.body.find("Sandbox.Timedout") != std::string::npos) {
+    // Lambda's timeout, or the bridge's own report of a slow app just before it: a developer browsing the app
+    // sees a gateway timeout (API Gateway itself answers 502 for a function timeout, 504 past its 29 s limit).
+    if (result.body.find("Sandbox.Timedout") != std::string::npos ||
+        result.body.find("Runtime.BackendTimeout") != std::string::npos) {
       return plain(504, R"({"message":"Endpoint request timed out"})");
     }
     return alb ? backend_reply{502, {}, {{"Content-Type", "text/html"}}, "<html><body><h1>502 Bad Gateway</h1></body></html>"}

@@ -47,6 +47,20 @@ awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
   }
 }
 
+awaitable<status> invocation::settle(const failure& f) {
+  // An app that crashes closes its connections a moment before the bridge reaps it: when the failure could be
+  // that, wait briefly for the exit so the invocation reports the cause, not the symptom.
+  const bool may_be_exit = f.type == error_types::backend_invalid_response || f.type == error_types::backend_unreachable;
+  if (!may_be_exit || !pool_.app_supervised()) co_return f;
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  for (int i = 0; i < 50 && !pool_.aborted(); ++i) {
+    t.expires_after(std::chrono::milliseconds(1));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  if (pool_.aborted()) co_return *pool_.aborted();
+  co_return f;
+}
+
 awaitable<status> invocation::exchange(translation& t, std::string& result) {
   const auto deadline = backend_deadline(event_.ctx, cfg_.deadline_reserve, std::chrono::system_clock::now(),
                                          std::chrono::steady_clock::now());
@@ -60,13 +74,19 @@ awaitable<status> invocation::exchange(translation& t, std::string& result) {
   }
   backend_exchange ex(pool_, deadline, max_buffered_result_bytes);
   auto head = co_await ex.send(t.request);
-  if (!head) co_return head.error();
+  if (!head) {
+    const status settled = co_await settle(head.error());
+    co_return settled;
+  }
 
   backend_reply reply;
   reply.status = head->status;
   reply.reason = std::move(head->reason);
   reply.headers = std::move(head->headers);
-  if (auto err = co_await ex.read_body(reply.body)) co_return err;
+  if (auto err = co_await ex.read_body(reply.body)) {
+    const status settled = co_await settle(*err);
+    co_return settled;
+  }
   log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
 
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,

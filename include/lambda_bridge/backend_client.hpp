@@ -45,6 +45,9 @@ class backend_pool {
   // Ends every exchange in progress with `why` (the app exited): their sockets are closed and they report it.
   void abort_all(failure why);
   const std::optional<failure>& aborted() const { return aborted_; }
+  // Set when the bridge supervises the app, so a broken connection may be its exit, reported a moment later.
+  void set_app_supervised(bool v) { app_supervised_ = v; }
+  bool app_supervised() const { return app_supervised_; }
   std::size_t idle_count() const { return idle_.size(); }
   std::uint64_t connections_opened() const { return opened_; }
 
@@ -56,6 +59,7 @@ class backend_pool {
   std::uint64_t opened_ = 0;
   std::vector<backend_exchange*> active_;
   std::optional<failure> aborted_;
+  bool app_supervised_ = false;
   friend class backend_exchange;
 };
 

@@ -40,6 +40,7 @@ class invocation {
  private:
   awaitable<status> exchange(translation& t, std::string& result);
   awaitable<void> fail(runtime_client& runtime, const failure& f);
+  awaitable<status> settle(const failure& f);
 
   next_event event_;
   const config& cfg_;

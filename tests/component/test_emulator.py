@@ -41,7 +41,7 @@ from apps.web_app import PNG_BYTES  # noqa: E402
 INVOKE_PATH = '/2015-03-31/functions/function/invocations'
 MAX_EVENT_BYTES = 6_291_456
 MAX_RESULT_BYTES = 6_291_556
-FASTAPI_DIR = REPO_ROOT / 'tests' / 'e2e' / 'fastapi_app'
+FASTAPI_DIR = REPO_ROOT / 'examples' / 'fastapi'  # the seed app, shared with the example
 INVOKE_LINE = re.compile(r'emulator: invoke API listening on (\S+):(\d+)')
 GATEWAY_LINE = re.compile(r'emulator: gateway \(([a-z-]+)\) listening on (\S+):(\d+)')
 UUID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')

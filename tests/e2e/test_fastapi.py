@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """End to end: users' own apps, unmodified, behind the real lambda-bridge binary.
 
-- FastAPI app (tests/e2e/fastapi_app/app.py) served by Debian's uvicorn, exercised with the hand-written REST test
+- FastAPI app (examples/fastapi/app.py, the users' seed app) served by Debian's uvicorn, exercised with the hand-written REST test
   events users type into the Runtime Interface Emulator, an HTTP API v2 event and an ALB event.
 - A plain Node http server (tests/e2e/node_app/server.js) that echoes what it received, to show that repeated query
   keys and repeated headers arrive in the event's order.
@@ -65,7 +65,7 @@ class FastApiAppUnderUvicorn(_SharedStack):
     def start_backend_process(cls):
         port = free_port()
         app = ManagedProcess([SYSTEM_PYTHON, '-m', 'uvicorn', 'app:app', '--host', '127.0.0.1', '--port', str(port)],
-                             cwd=HERE / 'fastapi_app', env=scrubbed_env(), name='uvicorn')
+                             cwd=HERE.parent.parent / 'examples' / 'fastapi', env=scrubbed_env(), name='uvicorn')
         return app, port
 
     def test_hand_written_rie_event_for_a_get_route_returns_the_route_json(self):

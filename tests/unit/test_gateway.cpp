@@ -92,8 +92,10 @@ TEST_CASE("the gateway reply carries the result's status, headers, every cookie 
 }
 
 TEST_CASE("function errors and timeouts become the gateway's own error replies") {
-  invoke_result error{200, true, "application/json", R"({"errorType":"Runtime.BackendTimeout","errorMessage":"x"})"};
+  invoke_result error{200, true, "application/json", R"({"errorType":"Runtime.BackendUnreachable","errorMessage":"x"})"};
   CHECK(make_gateway_reply(gateway_format::http_api, error).status == 502);
+  invoke_result slow{200, true, "application/json", R"({"errorType":"Runtime.BackendTimeout","errorMessage":"x"})"};
+  CHECK(make_gateway_reply(gateway_format::http_api, slow).status == 504);
   invoke_result timeout{200, true, "application/json", R"({"errorType":"Sandbox.Timedout","errorMessage":"x"})"};
   CHECK(make_gateway_reply(gateway_format::rest, timeout).status == 504);
   invoke_result bare{200, false, "application/json", R"({"just":"json"})"};
