@@ -40,6 +40,7 @@ inline constexpr std::string_view readiness_timeout = "AWS_LWA_READINESS_CHECK_T
 inline constexpr std::string_view remove_base_path = "AWS_LWA_REMOVE_BASE_PATH";
 inline constexpr std::string_view pass_through_path = "AWS_LWA_PASS_THROUGH_PATH";
 inline constexpr std::string_view invoke_mode = "AWS_LWA_INVOKE_MODE";
+inline constexpr std::string_view enable_compression = "AWS_LWA_ENABLE_COMPRESSION";
 inline constexpr std::string_view error_status_codes = "AWS_LWA_ERROR_STATUS_CODES";
 inline constexpr std::string_view authorization_source = "AWS_LWA_AUTHORIZATION_SOURCE";
 inline constexpr std::string_view pool_idle_timeout = "AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS";
