@@ -97,19 +97,11 @@ def bridge_binary() -> Path:
 
 
 def fixture_path(name: str) -> Path:
-    """A sample event by its path under fixtures/ (e.g. 'aws__aws-lambda-go/sqs-event.json').
-
-    Looks in the repository's own copy (tests/fixtures) first, then in shared/fixtures beside the clone (CI) or at
-    /work/shared (a developer's machine)."""
-    candidates = [
-        REPO_ROOT / 'tests' / 'fixtures' / name,
-        REPO_ROOT.parent / 'shared' / 'fixtures' / name,
-        Path('/work/shared/fixtures') / name,
-    ]
-    for c in candidates:
-        if c.is_file():
-            return c
-    raise FileNotFoundError(f'fixture {name} not found in any of: ' + ', '.join(map(str, candidates)))
+    """A sample event by its path under tests/fixtures/ (e.g. 'aws__aws-lambda-go/sqs-event.json')."""
+    path = REPO_ROOT / 'tests' / 'fixtures' / name
+    if not path.is_file():
+        raise FileNotFoundError(f'fixture {name} is not in {path.parent}')
+    return path
 
 
 def header_lookup(pairs: Iterable[tuple[str, str]], name: str) -> list[str]:
