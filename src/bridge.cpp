@@ -101,7 +101,7 @@ class bridge {
         co_return;
       }
     }
-    if (!stopping_) co_await worker();
+    if (!stopping_) co_await run_workers();
     co_await shut_down();
   }
 
@@ -131,9 +131,35 @@ class bridge {
     extension_client_ = nullptr;
   }
 
-  awaitable<void> worker() {
+  // One worker per concurrent invocation Lambda allows (AWS_LAMBDA_MAX_CONCURRENCY on Managed Instances, else
+  // one): independent /next loops sharing the app's connection pool, never a shared queue.
+  awaitable<void> run_workers() {
+    workers_.resize(cfg_.max_concurrency);
+    std::size_t running = workers_.size();
+    asio::steady_timer all_done(io_);
+    all_done.expires_at(steady_time::max());
+    for (auto& w : workers_) {
+      asio::co_spawn(io_, worker(w), [this, &running, &all_done](std::exception_ptr e) {
+        if (e && !fatal_) {
+          fatal_ = e;
+          request_stop();
+        }
+        if (--running == 0) all_done.cancel();
+      });
+    }
+    boost::system::error_code ec;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (fatal_) std::rethrow_exception(fatal_);
+  }
+
+  struct worker_state {
+    runtime_client* client = nullptr;
+    bool in_flight = false;
+  };
+
+  awaitable<void> worker(worker_state& self) {
     runtime_client runtime(io_.get_executor(), runtime_, cfg_.max_event_bytes);
-    worker_client_ = &runtime;
+    self.client = &runtime;
     translator translate;
     std::string result_buffer;
     const std::string default_host = cfg_.backend.to_string();
@@ -150,7 +176,7 @@ class bridge {
       }
       const invocation_context ctx = ev->ctx;
       std::optional<std::string> unexpected;
-      in_flight_ = true;
+      self.in_flight = true;
       try {
         invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
         co_await inv.run(runtime, {translate, options, result_buffer});
@@ -160,7 +186,7 @@ class bridge {
         // A bug of ours must cost one invocation, not the environment.
         unexpected = e.what();
       }
-      in_flight_ = false;
+      self.in_flight = false;
       if (unexpected) {
         log::error(ctx.request_id, "internal error: {}", *unexpected);
         const std::string message = "lambda-bridge internal error: " + *unexpected;
@@ -168,14 +194,18 @@ class bridge {
       }
       if (pending_readiness != nullptr && readiness_->ready()) pending_readiness = nullptr;
     }
-    worker_client_ = nullptr;
+    self.client = nullptr;
+  }
+
+  bool any_in_flight() const {
+    return std::any_of(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
   }
 
   void watch_signals() {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
       log::info("", "received signal {} ({}); {}", sig, strsignal(sig),
-                in_flight_ ? "finishing the invocation in flight, then stopping" : "stopping");
+                any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
       stop_signal_ = sig;
       request_stop();
       watch_signals();
@@ -185,13 +215,15 @@ class bridge {
   void request_stop() {
     stopping_ = true;
     // A worker parked in /next stops at once; one with an invocation in flight finishes it first.
-    if (worker_client_ != nullptr && !in_flight_) worker_client_->cancel();
+    for (auto& w : workers_) {
+      if (w.client != nullptr && !w.in_flight) w.client->cancel();
+    }
   }
 
   void on_app_exit(const exit_status& s) {
     if (shutting_down_ || (stopping_ && stop_signal_ != 0)) return;  // the exit we asked for
     app_exit_failure_ = failure{error_types::app_exited, "the app " + s.description +
-                                                             (in_flight_ ? " during the invocation" : "")};
+                                                             (any_in_flight() ? " during the invocation" : "")};
     log::error("", "{}; lambda-bridge exits so that Lambda replaces the environment", app_exit_failure_->message);
     if (pool_) pool_->abort_all(*app_exit_failure_);
     request_stop();
@@ -244,11 +276,11 @@ class bridge {
   std::unique_ptr<emulator> emulator_;
   std::unique_ptr<gateway> gateway_;
   std::optional<readiness_check> readiness_;
-  runtime_client* worker_client_ = nullptr;
+  std::vector<worker_state> workers_;
+  std::exception_ptr fatal_;
   runtime_client* extension_client_ = nullptr;
   steady_time start_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
-  bool in_flight_ = false;
   bool init_failed_ = false;
   bool shutting_down_ = false;
   int stop_signal_ = 0;

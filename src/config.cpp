@@ -225,6 +225,13 @@ config_result read_config(const env_lookup& lookup) {
     }
   }
 
+  if (auto v = r.get(env::max_concurrency)) {
+    if (auto n = parse_int<std::size_t>(*v, 1, 1024)) {
+      c.max_concurrency = *n;
+    } else {
+      r.fail(env::max_concurrency, *v, "a whole number of concurrent invocations from 1 to 1024");
+    }
+  }
   r.boolean(env::async_init, c.async_init);
   r.boolean(env::exec_mode, c.exec_mode);
   if (auto v = r.get(env::shutdown_grace_ms)) {

@@ -31,6 +31,7 @@ Environment (aws-lambda-web-adapter's names are honoured unchanged; see docs/con
   AWS_LWA_AUTHORIZATION_SOURCE            header whose value replaces Authorization [none]
   AWS_LWA_POOL_IDLE_TIMEOUT_SECONDS       idle seconds after which a kept-alive app connection is not reused [4]
   AWS_LWA_LAMBDA_RUNTIME_API_PROXY        host:port to send Runtime API traffic through [none]
+  AWS_LAMBDA_MAX_CONCURRENCY              concurrent invocations, Lambda Managed Instances (set by Lambda) [1]
   AWS_LWA_ASYNC_INIT                      stop the readiness wait at 9.8 s; the first invocation finishes it [false]
   AWS_LAMBDA_FUNCTION_TIMEOUT             emulator: invocation timeout in seconds [300]
   LAMBDA_BRIDGE_EMULATOR_HOST             emulator: address of the invoke API [0.0.0.0]

@@ -27,6 +27,7 @@ inline constexpr std::string_view log_group_name = "AWS_LAMBDA_LOG_GROUP_NAME";
 inline constexpr std::string_view log_stream_name = "AWS_LAMBDA_LOG_STREAM_NAME";
 inline constexpr std::string_view log_format = "AWS_LAMBDA_LOG_FORMAT";
 inline constexpr std::string_view log_level = "AWS_LAMBDA_LOG_LEVEL";
+inline constexpr std::string_view max_concurrency = "AWS_LAMBDA_MAX_CONCURRENCY";
 // aws-lambda-web-adapter's names, honoured unchanged.
 inline constexpr std::string_view port = "AWS_LWA_PORT";
 inline constexpr std::string_view port_fallback = "PORT";
@@ -103,6 +104,8 @@ struct config {
   // Lambda's own timeout ends the invocation with a generic message.
   std::chrono::milliseconds deadline_reserve{50};
 
+  // Concurrent invocations (Lambda Managed Instances); each has its own /next loop.
+  std::size_t max_concurrency = 1;
   bool async_init = false;
   // Lambda's 10 s init window, less a margin: past it an async-init bridge polls /next and lets the first
   // invocation finish the wait.

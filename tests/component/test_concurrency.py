@@ -1,0 +1,112 @@
+"""Lambda Managed Instances concurrency (AWS_LAMBDA_MAX_CONCURRENCY=N), through the real binary: N independent
+/next loops sharing the app's connection pool, invocations that never cross, a slow one never blocking the
+others — and exactly one loop when N is unset.
+
+Concurrency is asserted from what the app sees (how many requests it holds at once), not from timings.
+"""
+import base64
+import json
+import os
+import sys
+import threading
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import BackendReply, BridgeTestCase, echo, header_lookup  # noqa: E402
+
+
+class InFlight:
+    """A backend behaviour that holds each request `seconds` and records the most requests held at once."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.now = 0
+        self.most = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, req, backend):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        backend.stopping.wait(self.seconds)
+        with self.lock:
+            self.now -= 1
+        return echo(req, backend)
+
+
+class ManagedInstancesConcurrency(BridgeTestCase):
+
+    def run_concurrently(self, n_env, events):
+        held = InFlight(0.2)
+        backend = self.start_backend(default=held)
+        fake = self.start_fake()
+        env = {} if n_env is None else {'AWS_LAMBDA_MAX_CONCURRENCY': str(n_env)}
+        self.start_bridge(fake, backend.port, **env)
+        if n_env:
+            fake.wait_polling(n_env, 10)
+        ids = [fake.push({'httpMethod': 'GET', 'path': '/hold/%d' % i, 'requestContext': {}}) for i in range(events)]
+        for rid in ids:
+            self.assert_response(fake.wait_result(rid, 20))
+        return held, fake
+
+    def test_eight_workers_hold_eight_sleeping_requests_at_once(self):
+        held, fake = self.run_concurrently(8, 8)
+        self.assertEqual(8, held.most, self.context())
+
+    def test_without_the_variable_there_is_exactly_one_invocation_at_a_time(self):
+        held, fake = self.run_concurrently(None, 4)
+        self.assertEqual(1, held.most, self.context())
+
+    def test_a_thousand_invocations_with_unique_bodies_never_cross(self):
+        backend = self.start_backend(default=echo)
+        fake = self.start_fake()
+        self.start_bridge(fake, backend.port, AWS_LAMBDA_MAX_CONCURRENCY='8', AWS_LAMBDA_LOG_LEVEL='WARN')
+        fake.wait_polling(8, 10)
+        sent = {}
+        for i in range(1000):
+            body = 'body-%d-%s' % (i, uuid.uuid4())
+            # All are queued at once; the deadline must cover the Python peers' pace, not the bridge's.
+            rid = fake.push({'httpMethod': 'POST', 'path': '/echo/%d' % i, 'requestContext': {}, 'body': body},
+                            deadline_ms=int((time.time() + 300) * 1000))
+            sent[rid] = (i, body)
+        for rid, (i, body) in sent.items():
+            result = self.assert_response(fake.wait_result(rid, 60))
+            seen = json.loads(result['body'])
+            self.assertEqual(body, base64.b64decode(seen['body_b64']).decode(), rid)
+            self.assertEqual('/echo/%d' % i, seen['target'])
+            context = json.loads(header_lookup(seen['headers'], 'x-amzn-lambda-context')[0])
+            self.assertEqual(rid, context['request_id'])
+
+    def test_a_slow_invocation_does_not_hold_back_the_others(self):
+        release = threading.Event()
+
+        def slow_until_released(req, backend):
+            release.wait(10)
+            return echo(req, backend)
+
+        backend = self.start_backend(default=echo, routes={'/slow': slow_until_released})
+        fake = self.start_fake()
+        self.start_bridge(fake, backend.port, AWS_LAMBDA_MAX_CONCURRENCY='2')
+        fake.wait_polling(2, 10)
+        slow = fake.push({'httpMethod': 'GET', 'path': '/slow', 'requestContext': {}})
+        try:
+            for i in range(5):
+                self.assert_response(self.invoke(fake, {'httpMethod': 'GET', 'path': '/fast/%d' % i, 'requestContext': {}}))
+            self.assertFalse(any(p.request_id == slow for p in fake.posts), 'the slow one finished first')
+        finally:
+            release.set()
+        self.assert_response(fake.wait_result(slow, 10))
+
+    def test_an_invalid_value_is_refused_at_start(self):
+        fake = self.start_fake()
+        backend = self.start_backend()
+        bridge = self.start_bridge(fake, backend.port, wait_ready=False, AWS_LAMBDA_MAX_CONCURRENCY='many')
+        posted = fake.wait_init_error(10)
+        self.assertIn('AWS_LAMBDA_MAX_CONCURRENCY', posted.json['errorMessage'])
+        self.assertNotEqual(0, bridge.wait_exit(10))
+
+
+if __name__ == '__main__':
+    unittest.main()
