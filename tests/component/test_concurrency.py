@@ -18,20 +18,22 @@ from harness import BackendReply, BridgeTestCase, echo, header_lookup  # noqa: E
 
 
 class InFlight:
-    """A backend behaviour that holds each request `seconds` and records the most requests held at once."""
+    """A backend behaviour that holds each request until `gather` requests are held at once (or `seconds` pass)
+    and records the most requests held at once. Gathering makes the count independent of the peers' pace."""
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, gather=None):
         self.seconds = seconds
+        self.gather = gather
         self.now = 0
         self.most = 0
-        self.lock = threading.Lock()
+        self.cond = threading.Condition()
 
     def __call__(self, req, backend):
-        with self.lock:
+        with self.cond:
             self.now += 1
             self.most = max(self.most, self.now)
-        backend.stopping.wait(self.seconds)
-        with self.lock:
+            self.cond.notify_all()
+            self.cond.wait_for(lambda: self.gather is not None and self.now >= self.gather, self.seconds)
             self.now -= 1
         return echo(req, backend)
 
@@ -39,8 +41,9 @@ class InFlight:
 class ManagedInstancesConcurrency(BridgeTestCase):
 
     def run_concurrently(self, n_env, events):
-        held = InFlight(0.2)
-        backend = self.start_backend(default=held)
+        # With N workers every request waits for the N-th (5 s at most); with one, each is held 0.2 s.
+        held = InFlight(5, gather=n_env) if n_env else InFlight(0.2)
+        backend = self.start_backend(default=held, routes={'/': echo})  # the readiness probe is not held
         fake = self.start_fake()
         env = {} if n_env is None else {'AWS_LAMBDA_MAX_CONCURRENCY': str(n_env)}
         self.start_bridge(fake, backend.port, **env)
