@@ -192,15 +192,7 @@ config_result read_config(const env_lookup& lookup) {
     // silently served buffered (the aws-lambda-web-adapter fault the configuration spec names).
     if (lower(*v) != "buffered") r.fail(env::invoke_mode, *v, "buffered (response_stream is not supported yet)");
   }
-  {
-    // Validated like every boolean; served uncompressed (and said so) until compression lands.
-    bool compression = false;
-    r.boolean(env::enable_compression, compression);
-    if (compression) {
-      out.warnings.push_back(std::string(env::enable_compression) +
-                             " is set but compression is not supported yet: replies are sent as the app writes them");
-    }
-  }
+  r.boolean(env::enable_compression, c.compression);
   r.statuses(env::error_status_codes, c.error_status_codes);
   if (auto v = r.get(env::authorization_source)) {
     if (!uri::is_token(*v)) {

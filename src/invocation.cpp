@@ -90,7 +90,7 @@ awaitable<status> invocation::exchange(translation& t, std::string& result) {
   log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
 
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
-                              max_buffered_result_bytes};
+                              max_buffered_result_bytes, cfg_.compression};
   co_return convert_reply(t.shape, reply, result, opts);
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/compression.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/uri.hpp"
@@ -122,6 +123,22 @@ void write_body(json_writer& w, const backend_reply& r, bool text) {
 }
 
 bool is_json(std::string_view body);
+// Replaces the body with its gzip or br encoding when the client accepts one and the body is worth it; the result
+// then goes out base64 (Content-Encoding makes it binary).
+void compress_reply(const response_shape& shape, backend_reply& reply) {
+  if (shape.head || reply.body.empty()) return;
+  const content_coding coding = choose_coding(shape.accept_encoding);
+  if (coding == content_coding::identity) return;
+  if (!is_compressible(header_value(reply, "content-type"), header_value(reply, "content-encoding"), reply.body.size())) {
+    return;
+  }
+  std::string compressed;
+  if (!compress(coding, reply.body, compressed) || compressed.size() >= reply.body.size()) return;
+  reply.body.swap(compressed);
+  reply.headers.push_back({"Content-Encoding", std::string(to_string(coding))});
+  reply.headers.push_back({"Vary", "Accept-Encoding"});
+}
+
 std::string too_large_message(std::size_t size, std::size_t limit) {
   return "the result is " + std::to_string(size) + " bytes, over Lambda's limit of " + std::to_string(limit) +
          " bytes for a buffered response";
@@ -233,6 +250,7 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
     return std::nullopt;
   }
 
+  if (opts.compression) compress_reply(shape, reply);
   const bool text =
       is_text_body(header_value(reply, "content-type"), header_value(reply, "content-encoding"), reply.body);
   // Refuse before writing megabytes that cannot be sent anyway.

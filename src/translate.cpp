@@ -261,6 +261,10 @@ class builder {
         h.name = "authorization";
       }
       has_host = has_host || uri::iequals(h.name, "host");
+      if (uri::iequals(h.name, "accept-encoding")) {
+        if (!out_.shape.accept_encoding.empty()) out_.shape.accept_encoding.push_back(',');
+        out_.shape.accept_encoding.append(h.value);
+      }
       if (kept != i) hs[kept] = std::move(h);
       ++kept;
     }

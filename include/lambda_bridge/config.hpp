@@ -97,6 +97,7 @@ struct config {
   bool strip_stage = false;
   std::string pass_through_path = "/events";
   std::optional<status_set> error_status_codes;
+  bool compression = false;
   std::string authorization_source;
   std::chrono::milliseconds pool_idle_timeout{4000};
   std::size_t max_event_bytes = 6 * 1024 * 1024 + 100;

@@ -18,6 +18,7 @@ inline constexpr std::size_t max_buffered_result_bytes = 6'291'556;
 struct response_options {
   const status_set* error_status_codes = nullptr;  // statuses that make the invocation fail
   std::size_t max_result_bytes = max_buffered_result_bytes;
+  bool compression = false;  // gzip/br by the event's Accept-Encoding (AWS_LWA_ENABLE_COMPRESSION)
 };
 
 // Writes the result JSON into `out` (cleared first). Fails with Function.ErrorStatus when the status is listed

@@ -35,6 +35,7 @@ struct response_shape {
   event_source source = event_source::pass_through;
   bool multi_value = false;  // ALB multi-value headers mode
   bool head = false;         // a HEAD request: the reply has no body whatever it says
+  std::string accept_encoding;  // the client's, for response compression
 };
 
 struct translation {

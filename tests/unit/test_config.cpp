@@ -148,11 +148,8 @@ TEST_CASE("the emulator and supervision settings are read and validated") {
   CHECK(r.errors.size() == 4);
 }
 
-TEST_CASE("compression, not supported yet, is validated and warned about rather than silently ignored") {
-  auto r = read({{"AWS_LWA_ENABLE_COMPRESSION", "true"}});
-  REQUIRE(r.value);
-  REQUIRE(r.warnings.size() == 1);
-  CHECK(r.warnings[0].find("AWS_LWA_ENABLE_COMPRESSION") != std::string::npos);
+TEST_CASE("compression is a validated boolean") {
+  CHECK(read({{"AWS_LWA_ENABLE_COMPRESSION", "true"}}).value->compression);
+  CHECK_FALSE(read({}).value->compression);
   CHECK_FALSE(read({{"AWS_LWA_ENABLE_COMPRESSION", "gzip"}}).value);
-  CHECK(read({{"AWS_LWA_ENABLE_COMPRESSION", "false"}}).warnings.empty());
 }
