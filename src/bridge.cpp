@@ -111,7 +111,16 @@ class bridge {
       co_await readiness_->run();
       co_return readiness_->ready();
     }
-    asio::co_spawn(io_, [this]() -> awaitable<void> { co_await readiness_->run(); }, asio::detached);
+    asio::co_spawn(io_, [this]() -> awaitable<void> {
+      co_await readiness_->run();
+      // Past the cut-off nobody awaits the result: a failure must still end the environment, not every
+      // invocation one by one.
+      if (readiness_->failed() && !stopping_ && start_ + cfg_.async_init_cutoff <= std::chrono::steady_clock::now()) {
+        log::error("", "the app never became ready: {}", readiness_->failed()->message);
+        app_exit_failure_ = readiness_->failed();
+        request_stop();
+      }
+    }, asio::detached);
     const bool ready = co_await readiness_->wait_ready(start_ + cfg_.async_init_cutoff);
     if (!ready && !readiness_->failed()) {
       log::info("", "the app is not ready at the async init cut-off; the first invocation will finish the wait");
@@ -159,6 +168,14 @@ class bridge {
 
   awaitable<void> worker(worker_state& self) {
     runtime_client runtime(io_.get_executor(), runtime_, cfg_.max_event_bytes);
+    // The state points into this frame: it is cleared however the frame ends, a fatal exception included.
+    struct clear_on_exit {
+      worker_state& s;
+      ~clear_on_exit() {
+        s.client = nullptr;
+        s.in_flight = false;
+      }
+    } guard{self};
     self.client = &runtime;
     translator translate;
     std::string result_buffer;
@@ -179,22 +196,22 @@ class bridge {
       self.in_flight = true;
       try {
         invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
-        co_await inv.run(runtime, {translate, options, result_buffer});
+        const worker_resources resources{translate, options, result_buffer};
+        co_await inv.run(runtime, resources);
       } catch (const runtime_api_fatal&) {
         throw;
       } catch (const std::exception& e) {
         // A bug of ours must cost one invocation, not the environment.
         unexpected = e.what();
       }
-      self.in_flight = false;
       if (unexpected) {
         log::error(ctx.request_id, "internal error: {}", *unexpected);
         const std::string message = "lambda-bridge internal error: " + *unexpected;
         co_await runtime.post_error(ctx, error_types::internal_error, message);
       }
+      self.in_flight = false;
       if (pending_readiness != nullptr && readiness_->ready()) pending_readiness = nullptr;
     }
-    self.client = nullptr;
   }
 
   bool any_in_flight() const {

@@ -11,6 +11,7 @@
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/response.hpp"
 #include "lambda_bridge/runtime_client.hpp"
+#include "lambda_bridge/uri.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -59,14 +60,14 @@ http_response json_response(http::status status, std::string body) {
 
 std::string error_type_of(std::string_view error_json) {
   rapidjson::Document d;
-  d.Parse(error_json.data(), error_json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(error_json.data(), error_json.size());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("errorType") || !d["errorType"].IsString()) return {};
   return d["errorType"].GetString();
 }
 
 std::string error_message_of(std::string_view error_json) {
   rapidjson::Document d;
-  d.Parse(error_json.data(), error_json.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(error_json.data(), error_json.size());
   if (d.HasParseError() || !d.IsObject() || !d.HasMember("errorMessage") || !d["errorMessage"].IsString()) return {};
   return d["errorMessage"].GetString();
 }
@@ -119,6 +120,14 @@ tcp::endpoint emulator::invoke_endpoint() const { return invoke_server_->local_e
 
 awaitable<invoke_result> emulator::invoke(invoke_request req) {
   if (init_failure_) co_return *init_failure_;
+  if (req.event.size() > max_invoke_event_bytes) {
+    // The gateway's events can outgrow the request that made them (base64): Lambda refuses them the same way.
+    co_return invoke_result{413, false, "application/json",
+                            invoke_error_json("RequestEntityTooLargeException",
+                                              "the event is " + std::to_string(req.event.size()) +
+                                                  " bytes, over Lambda's limit of " +
+                                                  std::to_string(max_invoke_event_bytes) + " bytes")};
+  }
   if (shutting_down_) {
     co_return invoke_result{502, true, "application/json",
                             invoke_error_json("Runtime.ExitError", "the function is shutting down")};
@@ -171,10 +180,14 @@ awaitable<http_response> emulator::handle_invoke(http_request& req) {
   ir.event = std::move(req.body());
   if (ir.event.empty()) ir.event = "{}";  // the Invoke API's default payload
   if (const auto cc = req.find("X-Amz-Client-Context"); cc != req.end()) {
-    if (!base64::append_decoded(ir.client_context, std::string_view(cc->value().data(), cc->value().size()))) {
+    // Decoded bytes go into a header of the emulated Runtime API: only a JSON object on one line may pass.
+    rapidjson::Document cc_doc;
+    const bool decoded = base64::append_decoded(ir.client_context, std::string_view(cc->value().data(), cc->value().size()));
+    if (decoded) cc_doc.Parse<rapidjson::kParseIterativeFlag>(ir.client_context.data(), ir.client_context.size());
+    if (!decoded || cc_doc.HasParseError() || !cc_doc.IsObject() || !uri::is_field_value(ir.client_context)) {
       co_return json_response(http::status::bad_request,
                               invoke_error_json("InvalidRequestContentException",
-                                                "X-Amz-Client-Context is not valid base64"));
+                                                "X-Amz-Client-Context must be the base64 of a JSON object"));
     }
   }
   if (const auto t = req.find("X-Amz-Tenant-Id"); t != req.end()) ir.tenant_id = std::string(t->value());
@@ -240,7 +253,6 @@ awaitable<http_response> emulator::handle_runtime(http_request& req) {
   const std::string_view what = path.substr(runtime_prefix.size());
   if (what == "invocation/next" && req.method() == http::verb::get) co_return co_await next_invocation();
   if (what == "init/error") {
-    const std::string type = error_type_of(req.body());
     log::error("", "emulator: init failed: {}", error_message_of(req.body()));
     init_failure_ = invoke_result{502, true, "application/json", req.body()};
     fail_all(*init_failure_);
@@ -290,7 +302,7 @@ awaitable<http_response> emulator::handle_runtime(http_request& req) {
   } else {
     co_return json_response(http::status::not_found, invoke_error_json("NotFound", "unknown path"));
   }
-  dispatched_.erase(id.empty() ? std::string() : std::string(id));
+  dispatched_.erase(it);
   co_return json_response(http::status::accepted, R"({"status":"OK"})");
 }
 

@@ -303,6 +303,7 @@ std::string make_gateway_event(gateway_format format, const gateway_request& req
 
 backend_reply make_gateway_reply(gateway_format format, const invoke_result& result) {
   const bool alb = format == gateway_format::alb;
+  if (result.status == 413) return plain(413, R"({"message":"Request Too Long"})");
   if (result.function_error || result.status != 200) {
     // Lambda's timeout, or the bridge's own report of a slow app just before it: a developer browsing the app
     // sees a gateway timeout (API Gateway itself answers 502 for a function timeout, 504 past its 29 s limit).
@@ -314,7 +315,7 @@ backend_reply make_gateway_reply(gateway_format format, const invoke_result& res
                : plain(502, R"({"message":"Internal Server Error"})");
   }
   rapidjson::Document d;
-  d.Parse(result.body.data(), result.body.size());
+  d.Parse<rapidjson::kParseIterativeFlag>(result.body.data(), result.body.size());
   const bool structured = !d.HasParseError() && d.IsObject() && d.HasMember("statusCode");
   if (!structured) {
     // HTTP API (and Function URLs) take any other result as a 200 JSON body; the others call it malformed.

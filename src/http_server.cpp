@@ -48,7 +48,13 @@ awaitable<void> http_server::accept_loop() {
     boost::system::error_code ec;
     tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (ec) continue;
+    if (ec) {
+      // Out of descriptors, say: back off instead of spinning on an accept that keeps failing.
+      log::warn("", "{}: accept failed: {}", name_, ec.message());
+      asio::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::use_awaitable);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ec);
     asio::co_spawn(acceptor_.get_executor(), session(std::move(socket)), [name = name_](std::exception_ptr e) {
       if (!e) return;

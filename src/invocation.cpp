@@ -18,7 +18,10 @@ steady_time invocation::backend_deadline(const invocation_context& ctx, std::chr
   if (!ctx.deadline_ms) return now_steady + missing_deadline_budget;
   const auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now_system.time_since_epoch()).count();
-  auto remaining = std::chrono::milliseconds(*ctx.deadline_ms - now_ms);
+  // Clamped: a deadline centuries away (a hand-made Runtime API) would overflow the clock's nanoseconds.
+  auto remaining = std::chrono::milliseconds(std::min<std::int64_t>(
+      *ctx.deadline_ms - now_ms,
+      std::chrono::duration_cast<std::chrono::milliseconds>(missing_deadline_budget).count()));
   // Keep the reserve only while it leaves the app some time; a deadline already past still gets a try of 1 ms.
   if (remaining > reserve * 2) remaining -= reserve;
   if (remaining < std::chrono::milliseconds(1)) remaining = std::chrono::milliseconds(1);
@@ -72,7 +75,9 @@ awaitable<status> invocation::exchange(translation& t, std::string& result) {
       co_return failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
     }
   }
-  backend_exchange ex(pool_, deadline, max_buffered_result_bytes);
+  // With compression a reply larger than Lambda's limit may still fit once encoded; the result is checked after.
+  const std::size_t max_reply = cfg_.compression ? 64 * max_buffered_result_bytes : max_buffered_result_bytes;
+  backend_exchange ex(pool_, deadline, max_reply);
   auto head = co_await ex.send(t.request);
   if (!head) {
     const status settled = co_await settle(head.error());

@@ -54,6 +54,33 @@ void for_each_name(const std::vector<header>& hs, Keep&& keep, F&& f) {
   }
 }
 
+// Header bytes from the app may be Latin-1 (obs-text), which a JSON result cannot carry raw: invalid UTF-8 is
+// read as Latin-1 and re-encoded, so the result stays valid JSON and no byte is silently lost.
+std::string_view utf8_or_latin1(std::string_view s, std::string& scratch) {
+  if (is_valid_utf8(s)) return s;
+  scratch.clear();
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      scratch.push_back(ch);
+    } else {
+      scratch.push_back(static_cast<char>(0xc0 | (c >> 6)));
+      scratch.push_back(static_cast<char>(0x80 | (c & 0x3f)));
+    }
+  }
+  return scratch;
+}
+
+void write_text(json_writer& w, std::string_view s) {
+  std::string scratch;
+  w.string(utf8_or_latin1(s, scratch));
+}
+
+void write_key(json_writer& w, std::string_view s) {
+  std::string scratch;
+  w.key(utf8_or_latin1(s, scratch));
+}
+
 // One member per header name, repeated values joined with ',' (never dropping all but the first).
 template <class Keep>
 void write_joined_members(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
@@ -65,7 +92,8 @@ void write_joined_members(json_writer& w, const std::vector<header>& hs, Keep&& 
       if (!joined.empty()) joined.push_back(',');
       joined.append(hs[j].value);
     }
-    w.key(name).string(joined);
+    write_key(w, name);
+    write_text(w, joined);
   });
 }
 
@@ -80,9 +108,10 @@ template <class Keep>
 void write_multi_value_headers(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
   w.begin_object();
   for_each_name(hs, keep, [&](std::string_view name, std::size_t first) {
-    w.key(name).begin_array();
+    write_key(w, name);
+    w.begin_array();
     for (std::size_t j = first; j < hs.size(); ++j) {
-      if (uri::iequals(hs[j].name, name)) w.string(hs[j].value);
+      if (uri::iequals(hs[j].name, name)) write_text(w, hs[j].value);
     }
     w.end_array();
   });
@@ -215,7 +244,7 @@ bool is_json(std::string_view body) {
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());
   rapidjson::BaseReaderHandler<> accept_all;
-  return !reader.Parse<rapidjson::kParseValidateEncodingFlag>(ms, accept_all).IsError();
+  return !reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(ms, accept_all).IsError();
 }
 
 }  // namespace
@@ -227,7 +256,8 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
     constexpr std::size_t max_quoted = 64 * 1024;
     std::string message = "the app answered HTTP " + std::to_string(reply.status) +
                           ", a status listed in AWS_LWA_ERROR_STATUS_CODES; body: ";
-    message.append(reply.body, 0, max_quoted);
+    std::string scratch;
+    message.append(utf8_or_latin1(std::string_view(reply.body).substr(0, max_quoted), scratch));
     if (reply.body.size() > max_quoted) message.append("… (truncated)");
     return failure{error_types::error_status, std::move(message)};
   }
@@ -281,7 +311,7 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
       write_joined_headers(w, reply.headers, keep_except_cookies);
       w.key("cookies").begin_array();
       for (const auto& h : reply.headers) {
-        if (is_set_cookie(h.name)) w.string(h.value);
+        if (is_set_cookie(h.name)) write_text(w, h.value);
       }
       w.end_array();
       write_body(w, reply, text);
@@ -296,7 +326,10 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
         write_joined_members(w, reply.headers, keep_except_cookies);
         std::size_t cookie_index = 0;
         for (const auto& h : reply.headers) {
-          if (is_set_cookie(h.name)) w.key(cookie_header_name(cookie_index++)).string(h.value);
+          if (is_set_cookie(h.name)) {
+            w.key(cookie_header_name(cookie_index++));
+            write_text(w, h.value);
+          }
         }
         w.end_object();
       }

@@ -33,6 +33,10 @@ using allocator = rapidjson::MemoryPoolAllocator<>;
 using document = rapidjson::GenericDocument<rapidjson::UTF8<>, allocator, allocator>;
 using value = document::ValueType;
 
+// Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.
+constexpr std::size_t max_json_depth = 128;
+std::size_t json_nesting_depth(std::string_view json);
+
 std::string_view view(const value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 // A member that is present and not JSON null (API Gateway console test events send nulls for absent maps).
@@ -260,7 +264,11 @@ class builder {
       if (source_present && uri::iequals(h.name, opts_.authorization_source)) {
         h.name = "authorization";
       }
-      has_host = has_host || uri::iequals(h.name, "host");
+      if (uri::iequals(h.name, "host")) {
+        // One Host only: a second one is a request apps must refuse, and a host-confusion trick.
+        if (has_host) continue;
+        has_host = true;
+      }
       if (uri::iequals(h.name, "accept-encoding")) {
         if (!out_.shape.accept_encoding.empty()) out_.shape.accept_encoding.push_back(',');
         out_.shape.accept_encoding.append(h.value);
@@ -270,7 +278,12 @@ class builder {
     }
     hs.resize(kept);
 
-    if (!has_host) hs.push_back({"host", std::string(domain_name.empty() ? opts_.default_host : domain_name)});
+    if (!has_host) {
+      // domainName comes from the event: used only when it is a plain host name (no CR/LF, spaces or slashes).
+      const bool usable = !domain_name.empty() && uri::is_field_value(domain_name) &&
+                          domain_name.find_first_of(" \t/\\?#@") == std::string_view::npos;
+      hs.push_back({"host", std::string(usable ? domain_name : opts_.default_host)});
+    }
     hs.push_back({"content-length", std::to_string(req_.body.size())});
 
     header rc{std::string(context_header::request_context), {}};
@@ -335,8 +348,8 @@ class builder {
       return;
     }
     rapidjson::Document d;
-    d.Parse(text.data(), text.size());
-    if (d.HasParseError()) {
+    if (json_nesting_depth(text) <= max_json_depth) d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    if (d.HasParseError() || !d.IsObject()) {
       w.null();
       return;
     }
@@ -378,6 +391,27 @@ event_source detect(const value& e) {
   return event_source::pass_through;
 }
 
+// The deepest nesting of arrays and objects in JSON text, strings skipped; a linear scan, so that a hostile event
+// is refused before any recursive code (serialising requestContext) could meet it.
+std::size_t json_nesting_depth(std::string_view json) {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 bool is_lambda_edge(const value& e) {
   const value* records = find(e, "Records");
   return records != nullptr && records->IsArray() && !records->Empty() && find((*records)[0], "cf") != nullptr;
@@ -408,7 +442,13 @@ result<translation> translator::translate(std::string&& event, const invocation_
   impl_->value_alloc.Clear();
   impl_->stack_alloc.Clear();
   document doc(&impl_->value_alloc, 1024, &impl_->stack_alloc);
-  doc.Parse<rapidjson::kParseValidateEncodingFlag>(event.data(), event.size());
+  if (const auto depth = json_nesting_depth(event); depth > max_json_depth) {
+    return failure{error_types::invalid_event, "the event nests arrays or objects " + std::to_string(depth) +
+                                                   " levels deep; at most " + std::to_string(max_json_depth) +
+                                                   " are accepted"};
+  }
+  // Iterative: no input can exhaust the stack, whatever the parse depth.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(event.data(), event.size());
   if (doc.HasParseError()) {
     return failure{error_types::invalid_event,
                    "the event is not valid JSON (error at byte " + std::to_string(doc.GetErrorOffset()) + ")"};
@@ -422,9 +462,13 @@ result<translation> translator::translate(std::string&& event, const invocation_
   out.shape.source = detect(doc);
   backend_request& req = out.request;
   builder b(doc, opts, out);
-  const value* rc = b.object_member(doc, "requestContext", "requestContext");
+  // Type-checked for HTTP sources only: a custom event may hold anything under these names.
+  const value* rc = nullptr;
   std::string_view domain_name;
-  if (rc != nullptr) domain_name = b.string_member(*rc, "domainName", "requestContext.domainName").value_or("");
+  if (out.shape.source != event_source::pass_through) {
+    rc = b.object_member(doc, "requestContext", "requestContext");
+    if (rc != nullptr) domain_name = b.string_member(*rc, "domainName", "requestContext.domainName").value_or("");
+  }
 
   switch (out.shape.source) {
     case event_source::rest:

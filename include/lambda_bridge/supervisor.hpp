@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include "lambda_bridge/asio.hpp"
@@ -47,7 +48,7 @@ class supervisor {
 
   // SIGTERM to the app, then SIGKILL if it has not exited after `grace`. Completes when the app has exited
   // (at once when there is no app).
-  awaitable<void> stop(std::chrono::milliseconds grace, int first_signal = 15);
+  awaitable<void> stop(std::chrono::milliseconds grace, int first_signal = SIGTERM);
 
  private:
   void watch_children();

@@ -105,3 +105,12 @@ TEST_CASE("the backend deadline keeps a reserve before Lambda's and never lies i
   ctx.deadline_ms.reset();
   CHECK(invocation::backend_deadline(ctx, std::chrono::milliseconds(50), sys, steady) == steady + std::chrono::minutes(15));
 }
+
+TEST_CASE("a deadline centuries away is clamped instead of overflowing the clock") {
+  invocation_context ctx;
+  ctx.deadline_ms = 9'999'999'999'999'999;
+  const auto steady = std::chrono::steady_clock::time_point(std::chrono::seconds(50));
+  const auto d = invocation::backend_deadline(ctx, std::chrono::milliseconds(50), std::chrono::system_clock::now(), steady);
+  CHECK(d > steady);
+  CHECK(d <= steady + std::chrono::minutes(15));
+}

@@ -196,3 +196,22 @@ TEST_CASE("a reused result buffer holds only the latest result") {
   REQUIRE_FALSE(convert_reply(response_shape{event_source::rest}, second, out, {}));
   CHECK(out == R"({"statusCode":204,"headers":{},"multiValueHeaders":{},"body":"","isBase64Encoded":false})");
 }
+
+TEST_CASE("Latin-1 bytes in the app's headers keep the result valid JSON") {
+  std::string out;
+  auto r = reply(200, {{"Content-Disposition", "attachment; filename=\"caf\xe9.pdf\""}}, "x");
+  REQUIRE_FALSE(convert_reply(response_shape{event_source::http_api_v2}, r, out, {}));
+  rapidjson::Document d;
+  d.Parse(out.c_str());
+  REQUIRE_FALSE(d.HasParseError());
+  CHECK(str(d["headers"]["Content-Disposition"]) == "attachment; filename=\"caf\xc3\xa9.pdf\"");
+}
+
+TEST_CASE("an error-status message quoting a binary body is still valid UTF-8") {
+  const auto codes = status_set::parse("500");
+  std::string out;
+  auto r = reply(500, {}, std::string("\xff\xfe boom", 7));
+  const auto err = convert_reply(response_shape{event_source::rest}, r, out, {&*codes});
+  REQUIRE(err);
+  CHECK(is_valid_utf8(err->message));
+}

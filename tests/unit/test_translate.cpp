@@ -340,3 +340,33 @@ TEST_CASE("a translator reused across events carries nothing over") {
   CHECK(header_values(second->request, "x-first").empty());
   CHECK(second->request.body == "b");
 }
+
+TEST_CASE("an event nested deeper than any real one is refused before it can exhaust the stack") {
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  auto f = must_fail(deep);
+  CHECK(f.type == error_types::invalid_event);
+  CHECK(f.message.find("levels deep") != std::string::npos);
+  const std::string nested_context = R"({"httpMethod":"GET","path":"/","requestContext":)" + std::string(5000, '[') +
+                                     std::string(5000, ']') + "}";
+  CHECK(must_fail(nested_context).type == error_types::invalid_event);
+  // Brackets inside strings do not count.
+  CHECK(must_translate(R"({"httpMethod":"GET","path":"/","body":")" + std::string(1000, '[') + R"("})").request.method == "GET");
+}
+
+TEST_CASE("a domainName that is not a plain host never becomes the Host header") {
+  const auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/","requestContext":{"domainName":"x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin HTTP/1.1","http":{"method":"GET"}}})");
+  CHECK(header_values(t.request, "host") == std::vector<std::string>{"127.0.0.1:8080"});
+  CHECK(header_values(t.request, "transfer-encoding").empty());
+}
+
+TEST_CASE("only the first Host header is forwarded") {
+  const auto t = must_translate(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"Host":["a.example","b.example"]}})");
+  CHECK(header_values(t.request, "host") == std::vector<std::string>{"a.example"});
+}
+
+TEST_CASE("a custom event may hold anything under requestContext and still passes through") {
+  const auto t = must_translate(R"({"requestContext":"abc","domainName":7})");
+  CHECK(t.shape.source == event_source::pass_through);
+  CHECK(t.request.body == R"({"requestContext":"abc","domainName":7})");
+}
