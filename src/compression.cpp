@@ -10,11 +10,8 @@
 namespace lambda_bridge {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using uri::trim;
+using uri::starts_with_ci;
 
 // The weight of one Accept-Encoding entry ("gzip;q=0.5" → 0.5); a malformed weight counts as 0 (not acceptable).
 double weight(std::string_view params) {
@@ -61,10 +58,6 @@ bool brotli(std::string_view in, std::string& out) {
   }
   out.resize(size);
   return true;
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && uri::iequals(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace

@@ -10,20 +10,14 @@
 namespace lambda_bridge {
 namespace {
 
+using uri::lower;
+
 template <class Int>
 std::optional<Int> parse_int(std::string_view s, Int min, Int max) {
   Int v{};
   const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || r.ec != std::errc{} || r.ptr != s.data() + s.size() || v < min || v > max) return std::nullopt;
   return v;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // Collects the errors of one read so that every bad variable is reported at once, not one per restart.

@@ -13,23 +13,10 @@
 namespace lambda_bridge {
 namespace {
 
+using uri::lower;
+
 constexpr std::string_view account_id = "123456789012";
 constexpr std::string_view function_url_domain = "local.lambda-url.us-east-1.on.aws";
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view find_header(const std::vector<header>& hs, std::string_view name) {
-  for (const auto& h : hs) {
-    if (uri::iequals(h.name, name)) return h.value;
-  }
-  return {};
-}
 
 // Distinct names in order of first appearance, each with its values; names as `name_case` makes them.
 std::vector<std::pair<std::string, std::vector<std::string>>> group(const std::vector<header>& hs, bool lower_names,

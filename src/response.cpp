@@ -15,31 +15,14 @@
 namespace lambda_bridge {
 namespace {
 
+using uri::trim;
+using uri::starts_with_ci;
+using uri::ends_with_ci;
+
 // The gateway frames the response itself; these describe the app's connection, not the response.
 bool is_framing(std::string_view name) {
   return uri::iequals(name, "connection") || uri::iequals(name, "keep-alive") ||
          uri::iequals(name, "transfer-encoding") || uri::iequals(name, "content-length");
-}
-
-std::string_view header_value(const backend_reply& r, std::string_view name) {
-  for (const auto& h : r.headers) {
-    if (uri::iequals(h.name, name)) return h.value;
-  }
-  return {};
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool ends_with_ci(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && uri::iequals(s.substr(s.size() - suffix.size()), suffix);
-}
-
-bool starts_with_ci(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && uri::iequals(s.substr(0, prefix.size()), prefix);
 }
 
 // Visits the distinct header names (case-insensitively, in order of first appearance) that pass `keep`, with
@@ -158,7 +141,7 @@ void compress_reply(const response_shape& shape, backend_reply& reply) {
   if (shape.head || reply.body.empty()) return;
   const content_coding coding = choose_coding(shape.accept_encoding);
   if (coding == content_coding::identity) return;
-  if (!is_compressible(header_value(reply, "content-type"), header_value(reply, "content-encoding"), reply.body.size())) {
+  if (!is_compressible(find_header(reply.headers, "content-type"), find_header(reply.headers, "content-encoding"), reply.body.size())) {
     return;
   }
   std::string compressed;
@@ -282,7 +265,7 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
 
   if (opts.compression) compress_reply(shape, reply);
   const bool text =
-      is_text_body(header_value(reply, "content-type"), header_value(reply, "content-encoding"), reply.body);
+      is_text_body(find_header(reply.headers, "content-type"), find_header(reply.headers, "content-encoding"), reply.body);
   // Refuse before writing megabytes that cannot be sent anyway.
   const std::size_t body_bytes = text ? reply.body.size() : base64::encoded_size(reply.body.size());
   if (body_bytes > opts.max_result_bytes) {

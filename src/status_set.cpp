@@ -1,15 +1,13 @@
 #include "lambda_bridge/status_set.hpp"
 
+#include "lambda_bridge/uri.hpp"
+
 #include <charconv>
 
 namespace lambda_bridge {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using uri::trim;
 
 std::optional<int> parse_code(std::string_view s) {
   s = trim(s);

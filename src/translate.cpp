@@ -419,6 +419,13 @@ bool is_lambda_edge(const value& e) {
 
 }  // namespace
 
+std::string_view find_header(const std::vector<header>& headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (uri::iequals(h.name, name)) return h.value;
+  }
+  return {};
+}
+
 void backend_request::append_head(std::string& out) const {
   out.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   for (const auto& h : headers) out.append(h.name).append(": ").append(h.value).append("\r\n");

@@ -13,6 +13,9 @@ struct header {
   std::string value;
 };
 
+// The first value of header `name` (case-insensitive), or "" when there is none.
+std::string_view find_header(const std::vector<header>& headers, std::string_view name);
+
 struct backend_request {
   std::string method;
   std::string target;  // origin-form: path and optional ?query, already safe for a request line
