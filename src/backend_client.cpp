@@ -191,13 +191,20 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
     co_return std::size_t{0};
   }
   auto& body = parser_->get().body();
-  body.data = buf;
-  body.size = size;
-  boost::system::error_code ec;
-  co_await http::async_read(conn_->stream, conn_->buffer, *parser_, asio::redirect_error(asio::use_awaitable, ec));
-  if (ec == http::error::need_buffer) ec = {};
-  if (ec) co_return transport_failure(ec, "reading the reply's body");
-  co_return size - body.size;
+  // Whatever has arrived is handed on at once (a streamed reply must not wait for a full buffer); a read that
+  // parsed only chunk framing is repeated, as 0 bytes would mean the end.
+  while (!parser_->is_done()) {
+    body.data = buf;
+    body.size = size;
+    boost::system::error_code ec;
+    co_await http::async_read_some(conn_->stream, conn_->buffer, *parser_,
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) co_return transport_failure(ec, "reading the reply's body");
+    if (const std::size_t got = size - body.size; got > 0) co_return got;
+  }
+  finish();
+  co_return std::size_t{0};
 }
 
 void backend_exchange::finish() {

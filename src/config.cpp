@@ -182,9 +182,14 @@ config_result read_config(const env_lookup& lookup) {
   r.boolean(env::strip_stage, c.strip_stage);
   r.path(env::pass_through_path, c.pass_through_path);
   if (auto v = r.get(env::invoke_mode)) {
-    // Streaming arrives with its own issue; until then a streaming configuration is refused rather than
-    // silently served buffered (the aws-lambda-web-adapter fault the configuration spec names).
-    if (lower(*v) != "buffered") r.fail(env::invoke_mode, *v, "buffered (response_stream is not supported yet)");
+    // An unknown mode is refused, never served buffered silently (the aws-lambda-web-adapter fault the
+    // configuration spec names).
+    const std::string mode = lower(*v);
+    if (mode == "response_stream") {
+      c.response_stream = true;
+    } else if (mode != "buffered") {
+      r.fail(env::invoke_mode, *v, "buffered or response_stream");
+    }
   }
   r.boolean(env::enable_compression, c.compression);
   r.statuses(env::error_status_codes, c.error_status_codes);

@@ -1,5 +1,7 @@
 #include "lambda_bridge/invocation.hpp"
 
+#include <limits>
+
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/response.hpp"
@@ -64,20 +66,34 @@ awaitable<status> invocation::settle(const failure& f) {
   co_return f;
 }
 
-awaitable<status> invocation::exchange(translation& t, std::string& result) {
-  const auto deadline = backend_deadline(event_.ctx, cfg_.deadline_reserve, std::chrono::system_clock::now(),
-                                         std::chrono::steady_clock::now());
+awaitable<status> invocation::wait_until_ready(steady_time deadline) {
+  // One co_return at the end: g++ 12 miscompiles this coroutine with an early co_return before any suspension.
+  status outcome;
   if (readiness_ != nullptr && !readiness_->ready()) {
     // Async init: the first invocations finish the readiness wait, within their own deadline.
     log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
-    if (!co_await readiness_->wait_ready(deadline)) {
-      if (readiness_->failed()) co_return *readiness_->failed();
-      co_return failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
+    const bool ready = co_await readiness_->wait_ready(deadline);
+    if (!ready && readiness_->failed()) {
+      outcome = *readiness_->failed();
+    } else if (!ready) {
+      outcome = failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
     }
   }
+  co_return outcome;
+}
+
+steady_time invocation::deadline() const {
+  return backend_deadline(event_.ctx, cfg_.deadline_reserve, std::chrono::system_clock::now(),
+                          std::chrono::steady_clock::now());
+}
+
+awaitable<status> invocation::exchange(translation& t, std::string& result) {
+  const auto until = deadline();
+  const status not_ready = co_await wait_until_ready(until);
+  if (not_ready) co_return not_ready;
   // With compression a reply larger than Lambda's limit may still fit once encoded; the result is checked after.
   const std::size_t max_reply = cfg_.compression ? 64 * max_buffered_result_bytes : max_buffered_result_bytes;
-  backend_exchange ex(pool_, deadline, max_reply);
+  backend_exchange ex(pool_, until, max_reply);
   auto head = co_await ex.send(t.request);
   if (!head) {
     const status settled = co_await settle(head.error());
@@ -97,6 +113,83 @@ awaitable<status> invocation::exchange(translation& t, std::string& result) {
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
                               max_buffered_result_bytes, cfg_.compression};
   co_return convert_reply(t.shape, reply, result, opts);
+}
+
+awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
+  const auto& rid = event_.ctx.request_id;
+  const auto until = deadline();
+  const status not_ready = co_await wait_until_ready(until);
+  if (not_ready) {
+    co_await fail(runtime, *not_ready);
+    co_return;
+  }
+  // Lambda's own limit is enforced below, with a message about streaming rather than the parser's.
+  backend_exchange ex(pool_, until, std::numeric_limits<std::size_t>::max());
+  auto head = co_await ex.send(t.request);
+  if (!head) {
+    const status settled = co_await settle(head.error());
+    co_await fail(runtime, *settled);
+    co_return;
+  }
+  backend_reply reply;
+  reply.status = head->status;
+  reply.reason = std::move(head->reason);
+  reply.headers = std::move(head->headers);
+
+  if (cfg_.error_status_codes && cfg_.error_status_codes->contains(reply.status)) {
+    // The invocation fails as in buffered mode, with the start of the body in the message; nothing is streamed.
+    buffer.resize(64 * 1024);
+    auto got = co_await ex.read_some(buffer.data(), buffer.size());
+    if (got) reply.body.assign(buffer.data(), *got);
+    const response_options opts{&*cfg_.error_status_codes};
+    const status err = convert_reply(t.shape, reply, buffer, opts);
+    co_await fail(runtime, *err);
+    co_return;
+  }
+
+  buffer.clear();
+  if (auto err = append_stream_prelude(t.shape, reply, buffer)) {
+    co_await fail(runtime, *err);
+    co_return;
+  }
+  runtime.begin_stream(event_.ctx);
+  bool sent = co_await runtime.write_stream(buffer);
+
+  // Each piece goes on as soon as it arrives; the next is read only once it is written, so memory stays at one
+  // buffer whatever the size and a slow reader slows the app instead of filling the bridge.
+  constexpr std::size_t piece_bytes = 64 * 1024;
+  buffer.resize(piece_bytes);
+  std::size_t total = 0;
+  std::optional<failure> broken;
+  while (sent) {
+    auto got = co_await ex.read_some(buffer.data(), buffer.size());
+    if (!got) {
+      const status settled = co_await settle(got.error());
+      broken = *settled;
+      break;
+    }
+    if (*got == 0) break;
+    total += *got;
+    if (total > max_streamed_body_bytes) {
+      broken = failure{error_types::response_too_large, "the app's streamed body is over Lambda's limit of " +
+                                                            std::to_string(max_streamed_body_bytes) + " bytes"};
+      break;
+    }
+    sent = co_await runtime.write_stream(std::string_view(buffer.data(), *got));
+  }
+  buffer.clear();
+  if (!sent) co_return;  // the Runtime API connection broke; logged by the client
+  if (broken) {
+    log::error(rid, "the stream failed after {} body bytes: {}: {}", total, broken->type, broken->message);
+  } else {
+    log::debug(rid, "app answered {}; streamed {} body bytes", reply.status, total);
+  }
+  const post_outcome outcome = co_await runtime.end_stream(broken ? &*broken : nullptr);
+  if (outcome == post_outcome::gone) {
+    log::warn(rid, "the invocation had already timed out when its stream ended (410)");
+  } else if (outcome == post_outcome::too_large) {
+    log::error(rid, "the Runtime API refused the {}-byte stream as too large (413)", total);
+  }
 }
 
 awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
@@ -119,6 +212,10 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
   log::info(rid, "{} {} ({})", t->request.method, t->request.target, to_string(t->shape.source));
 
   std::string& result = res.result_buffer;
+  if (cfg_.response_stream && can_stream(t->shape)) {
+    co_await stream(*t, runtime, result);
+    co_return;
+  }
   if (auto err = co_await exchange(*t, result)) {
     co_await fail(runtime, *err);
     co_return;

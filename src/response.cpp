@@ -335,4 +335,61 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
   return std::nullopt;
 }
 
+bool can_stream(const response_shape& shape) {
+  switch (shape.source) {
+    case event_source::function_url:
+    case event_source::http_api_v2:
+    case event_source::rest:
+      return true;
+    case event_source::alb:
+    case event_source::lattice_v1:
+    case event_source::lattice_v2:
+    case event_source::pass_through:
+      return false;
+  }
+  return false;
+}
+
+status append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out) {
+  auto keep = [](std::string_view name) { return !is_framing(name); };
+  auto keep_except_cookies = [](std::string_view name) { return !is_framing(name) && !is_set_cookie(name); };
+  const std::size_t start = out.size();
+  json_writer w(out);
+  w.begin_object();
+  w.key("statusCode").integer(head.status);
+  if (shape.source == event_source::rest) {
+    // API Gateway merges the two maps: each name goes into exactly one, repeated ones (cookies among them) into
+    // multiValueHeaders so no value is lost.
+    auto repeated = [&](std::string_view name) {
+      std::size_t count = 0;
+      for (const auto& h : head.headers) count += uri::iequals(h.name, name) ? 1 : 0;
+      return count > 1 || is_set_cookie(name);
+    };
+    w.key("headers");
+    write_joined_headers(w, head.headers, [&](std::string_view n) { return keep(n) && !repeated(n); });
+    w.key("multiValueHeaders");
+    write_multi_value_headers(w, head.headers, [&](std::string_view n) { return keep(n) && repeated(n); });
+  } else {
+    w.key("headers");
+    write_joined_headers(w, head.headers, keep_except_cookies);
+    w.key("cookies").begin_array();
+    for (const auto& h : head.headers) {
+      if (is_set_cookie(h.name)) write_text(w, h.value);
+    }
+    w.end_array();
+  }
+  w.end_object();
+  // The JSON writer escapes every control character, so the prelude cannot contain the NUL delimiter itself.
+  const std::size_t prelude = out.size() - start;
+  if (prelude > max_stream_prelude_bytes) {
+    out.resize(start);
+    return failure{error_types::backend_invalid_response,
+                   "the app's reply headers make a " + std::to_string(prelude) +
+                       "-byte stream prelude, over Lambda's limit of " + std::to_string(max_stream_prelude_bytes) +
+                       " bytes"};
+  }
+  out.append(stream_prelude_delimiter);
+  return std::nullopt;
+}
+
 }  // namespace lambda_bridge

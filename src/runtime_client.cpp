@@ -1,11 +1,14 @@
 #include "lambda_bridge/runtime_client.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <limits>
 
+#include "lambda_bridge/base64.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
+#include "lambda_bridge/response.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -188,18 +191,99 @@ awaitable<post_outcome> runtime_client::post(std::string target, const invocatio
   }
   body = std::move(req.body());
   if (!res.keep_alive()) disconnect();
+  co_return outcome_of(res, req.target(), ctx);
+}
 
+post_outcome runtime_client::outcome_of(const http::response<http::string_body>& res, std::string_view target,
+                                        const invocation_context* ctx) {
   const int status = res.result_int();
-  if (status >= 200 && status < 300) co_return post_outcome::accepted;
-  if (status == 413) co_return post_outcome::too_large;
-  if (status == 410) co_return post_outcome::gone;
+  if (status >= 200 && status < 300) return post_outcome::accepted;
+  if (status == 413) return post_outcome::too_large;
+  if (status == 410) return post_outcome::gone;
   if (status >= 500) {
-    throw runtime_api_fatal("the Runtime API answered " + std::string(req.target()) + " with HTTP " +
+    throw runtime_api_fatal("the Runtime API answered " + std::string(target) + " with HTTP " +
                             std::to_string(status) + ": " + res.body().substr(0, 1024));
   }
   log::warn(ctx != nullptr ? std::string_view(ctx->request_id) : std::string_view{},
-            "the Runtime API refused {} with HTTP {}: {}", std::string(req.target()), status, res.body().substr(0, 1024));
-  co_return post_outcome::refused;
+            "the Runtime API refused {} with HTTP {}: {}", std::string(target), status, res.body().substr(0, 1024));
+  return post_outcome::refused;
+}
+
+void runtime_client::begin_stream(const invocation_context& ctx) {
+  stream_target_ = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
+  stream_ctx_ = &ctx;
+  stream_failed_ = false;
+  // Sent together with the first piece: the prelude follows at once, and one write is one segment.
+  stream_head_ = "POST " + stream_target_ + " HTTP/1.1\r\nHost: " + endpoint_.address().to_string() +
+                 "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\nContent-Type: ";
+  stream_head_.append(stream_content_type);
+  stream_head_.append("\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
+                      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n");
+  if (!ctx.invocation_id.empty()) {
+    stream_head_.append(runtime_header::invocation_id).append(": ").append(ctx.invocation_id).append("\r\n");
+  }
+  stream_head_.append("\r\n");
+}
+
+awaitable<bool> runtime_client::write_stream(std::string_view piece) {
+  if (stream_failed_) co_return false;
+  if (piece.empty()) co_return true;  // an empty chunk would end the body
+  char size_line[24];
+  const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
+  const std::array<asio::const_buffer, 4> wire{asio::buffer(stream_head_), asio::buffer(size_line, static_cast<std::size_t>(n)),
+                                               asio::buffer(piece.data(), piece.size()), asio::buffer("\r\n", 2)};
+  boost::system::error_code ec;
+  // The first write may meet a kept-alive connection the Runtime API closed in between: nothing of the
+  // response has arrived anywhere yet, so it is sent once more on a fresh connection.
+  const int attempts = stream_head_.empty() ? 1 : 2;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    co_await ensure_connected();
+    stream_.expires_after(post_timeout);
+    co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec || !is_expected_close(ec)) break;
+    disconnect();
+  }
+  stream_head_.clear();
+  if (ec) {
+    log::error(stream_ctx_->request_id, "streaming the response to the Runtime API failed: {}", ec.message());
+    stream_failed_ = true;
+    disconnect();
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
+  if (stream_failed_) co_return post_outcome::refused;
+  // The head is still pending only when no piece was written (callers always send a prelude first).
+  if (!stream_head_.empty()) co_await ensure_connected();
+  std::string last = std::move(stream_head_);
+  stream_head_.clear();
+  last.append("0\r\n");
+  if (error != nullptr) {
+    // Real HTTP/1.1 trailers: the body already sent stays intact, and Lambda learns the invocation failed.
+    std::string error_json;
+    append_error_json(error_json, error->type, error->message);
+    last.append(runtime_header::function_error_type).append(": ").append(error_types::stream_error).append("\r\n");
+    last.append(runtime_header::function_error_body).append(": ");
+    base64::append_encoded(last, error_json);
+    last.append("\r\n");
+  }
+  last.append("\r\n");
+  boost::system::error_code ec;
+  stream_.expires_after(post_timeout);
+  co_await asio::async_write(stream_, asio::buffer(last), asio::redirect_error(asio::use_awaitable, ec));
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  if (!ec) co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    log::error(stream_ctx_->request_id, "ending the streamed response failed: {}", ec.message());
+    disconnect();
+    co_return post_outcome::refused;
+  }
+  const auto res = parser.release();
+  if (!res.keep_alive()) disconnect();
+  co_return outcome_of(res, stream_target_, stream_ctx_);
 }
 
 awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {

@@ -98,6 +98,8 @@ struct config {
   std::string pass_through_path = "/events";
   std::optional<status_set> error_status_codes;
   bool compression = false;
+  // AWS_LWA_INVOKE_MODE=response_stream: replies to events whose invoker can stream go out as they arrive.
+  bool response_stream = false;
   std::string authorization_source;
   std::chrono::milliseconds pool_idle_timeout{4000};
   std::size_t max_event_bytes = 6 * 1024 * 1024 + 100;

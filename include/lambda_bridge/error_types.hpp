@@ -18,5 +18,7 @@ inline constexpr std::string_view invalid_config = "Runtime.InvalidConfiguration
 inline constexpr std::string_view app_exited = "Runtime.AppExited";
 inline constexpr std::string_view internal_error = "Runtime.BridgeError";
 inline constexpr std::string_view backend_not_ready = "Runtime.BackendNotReady";
+// The trailer type of a streamed response that failed after its first bytes; the error body names the cause.
+inline constexpr std::string_view stream_error = "Runtime.StreamError";
 
 }  // namespace lambda_bridge::error_types

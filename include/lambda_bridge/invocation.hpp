@@ -38,7 +38,13 @@ class invocation {
                                       std::chrono::system_clock::time_point now_system, steady_time now_steady);
 
  private:
+  steady_time deadline() const;
+  // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
+  awaitable<status> wait_until_ready(steady_time deadline);
+  // Buffered: the whole reply, converted into `result`.
   awaitable<status> exchange(translation& t, std::string& result);
+  // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
+  awaitable<void> stream(translation& t, runtime_client& runtime, std::string& buffer);
   awaitable<void> fail(runtime_client& runtime, const failure& f);
   awaitable<status> settle(const failure& f);
 

@@ -26,6 +26,21 @@ struct response_options {
 status convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
                      const response_options& opts);
 
+// Response streaming (runtime-api.md §2): the HTTP-integration prelude, its delimiter, and Lambda's limits.
+inline constexpr std::string_view stream_content_type = "application/vnd.awslambda.http-integration-response";
+inline constexpr std::string_view stream_prelude_delimiter{"\0\0\0\0\0\0\0\0", 8};
+inline constexpr std::size_t max_stream_prelude_bytes = 16 * 1024;
+inline constexpr std::size_t max_streamed_body_bytes = 200 * 1024 * 1024;
+
+// Whether the event's invoker can receive a streamed response: Function URLs and API Gateway (v2 payloads, as
+// Function URLs send them, and REST in stream transfer mode). ALB, VPC Lattice and non-HTTP invokers buffer,
+// and would take the prelude's bytes for the body, so their results stay buffered.
+bool can_stream(const response_shape& shape);
+
+// Appends the JSON prelude of a streamed response (status, headers, and cookies — or, for REST,
+// multiValueHeaders) and the 8 NUL bytes that end it. Fails when the prelude would exceed Lambda's 16 KB.
+status append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out);
+
 // Whether a body is sent as text (true) or base64 (false), from the reply's Content-Type, Content-Encoding and
 // bytes. Exposed for tests.
 bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body);

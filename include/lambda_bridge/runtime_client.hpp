@@ -32,6 +32,8 @@ inline constexpr std::string_view cognito_identity = "Lambda-Runtime-Cognito-Ide
 inline constexpr std::string_view tenant_id = "Lambda-Runtime-Aws-Tenant-Id";
 inline constexpr std::string_view invocation_id = "Lambda-Runtime-Invocation-Id";
 inline constexpr std::string_view function_error_type = "Lambda-Runtime-Function-Error-Type";
+inline constexpr std::string_view function_error_body = "Lambda-Runtime-Function-Error-Body";
+inline constexpr std::string_view response_mode = "Lambda-Runtime-Function-Response-Mode";
 }  // namespace runtime_header
 
 struct next_event {
@@ -65,6 +67,14 @@ class runtime_client {
   awaitable<post_outcome> post_error(const invocation_context& ctx, std::string_view type, std::string_view message);
   awaitable<void> post_init_error(std::string_view type, std::string_view message);
 
+  // A streamed response (runtime-api.md §2), on the same connection: begin_stream() prepares the request head,
+  // write_stream() sends each piece as one chunk as soon as it is given, end_stream() sends the last chunk —
+  // with the error trailers when `error` is set — and reads Lambda's answer. A broken connection is logged,
+  // makes write_stream() return false, and end_stream() then returns refused. `ctx` must outlive the stream.
+  void begin_stream(const invocation_context& ctx);
+  awaitable<bool> write_stream(std::string_view piece);
+  awaitable<post_outcome> end_stream(const failure* error);
+
   // Extensions API (runtime-api.md §3). Registers `name` for `events_json` and returns the identifier, or ""
   // when the API refuses (the caller logs and goes on without one).
   awaitable<std::string> register_extension(std::string_view name, std::string_view events_json);
@@ -77,12 +87,19 @@ class runtime_client {
   awaitable<post_outcome> post(std::string target, const invocation_context* ctx, std::string_view content_type,
                                std::string_view error_type, std::string& body);
 
+  static post_outcome outcome_of(const http::response<http::string_body>& res, std::string_view target,
+                                 const invocation_context* ctx);
+
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   tcp::endpoint endpoint_;
   std::size_t max_event_bytes_;
   bool connected_ = false;
   bool cancelled_ = false;
+  std::string stream_head_;  // the streamed request's head, until the first piece goes out with it
+  std::string stream_target_;
+  const invocation_context* stream_ctx_ = nullptr;
+  bool stream_failed_ = false;
 };
 
 // Writes Lambda's error document: {"errorMessage":…,"errorType":…,"stackTrace":[]}.

@@ -118,8 +118,9 @@ def dict_get_ci(d: dict, name: str):
     return None
 
 
-def read_chunked(rfile) -> tuple[bytes, list[tuple[str, str]]]:
-    """Read an HTTP/1.1 chunked body from a file-like socket reader; returns (body, trailers)."""
+def read_chunked(rfile, on_chunk: Optional[Callable[[bytes], None]] = None) -> tuple[bytes, list[tuple[str, str]]]:
+    """Read an HTTP/1.1 chunked body from a file-like socket reader; returns (body, trailers). on_chunk is
+    called with each chunk as soon as it has arrived."""
     parts = []
     while True:
         line = rfile.readline(65537)
@@ -132,6 +133,8 @@ def read_chunked(rfile) -> tuple[bytes, list[tuple[str, str]]]:
         if len(data) != size:
             raise ConnectionError('EOF inside chunk')
         parts.append(data)
+        if on_chunk is not None:
+            on_chunk(data)
         if rfile.readline(3) not in (b'\r\n', b'\n'):
             raise ValueError('chunk not followed by CRLF')
     trailers = []
@@ -144,11 +147,12 @@ def read_chunked(rfile) -> tuple[bytes, list[tuple[str, str]]]:
     return b''.join(parts), trailers
 
 
-def read_handler_body(handler: http.server.BaseHTTPRequestHandler) -> tuple[bytes, list[tuple[str, str]], bool]:
+def read_handler_body(handler: http.server.BaseHTTPRequestHandler,
+                      on_chunk: Optional[Callable[[bytes], None]] = None) -> tuple[bytes, list[tuple[str, str]], bool]:
     """Body of the request a BaseHTTPRequestHandler is serving: (body, trailers, was_chunked)."""
     te = handler.headers.get('Transfer-Encoding', '')
     if 'chunked' in te.lower():
-        body, trailers = read_chunked(handler.rfile)
+        body, trailers = read_chunked(handler.rfile, on_chunk)
         return body, trailers, True
     n = int(handler.headers.get('Content-Length') or 0)
     body = handler.rfile.read(n) if n else b''
@@ -289,6 +293,7 @@ class FakeRuntimeApi:
         self.extension_calls: list[ExtensionCall] = []  # every Extensions API request, in order
         self.extension_parked = 0      # extension event/next requests being held open right now
         self.posts: list[Posted] = []
+        self.streams_in_progress: dict[str, bytearray] = {}  # request id → chunked body bytes received so far
         self.requests: list[tuple[str, str, list]] = []  # (method, path, headers) of every request, in order
         self.default_chunked = False
         self.extra_context: Callable[[], str] = lambda: ''  # appended to timeout messages (e.g. the bridge's log)
@@ -399,6 +404,14 @@ class FakeRuntimeApi:
                     return p
             return None
         return self._wait(find, timeout, f'a {kind or "response or error"} post for {request_id}')
+
+    def wait_streamed(self, request_id: str, predicate: Callable[[bytes], bool], timeout: float = 10) -> bytes:
+        """The bytes of request_id's chunked /response received so far, once predicate(bytes) holds — while the
+        post may still be in progress."""
+        def find():
+            got = self.streams_in_progress.get(request_id)
+            return bytes(got) if got is not None and predicate(bytes(got)) else None
+        return self._wait(find, timeout, f'streamed bytes for {request_id} matching the condition')
 
     def wait_init_error(self, timeout: float = 10) -> Posted:
         return self._wait(lambda: next((p for p in self.posts if p.kind == 'init_error'), None),
@@ -556,8 +569,17 @@ class FakeRuntimeApi:
     _POST_PATH = re.compile(r'^' + re.escape(RUNTIME_PREFIX) + r'/invocation/([^/]+)/(response|error)$')
 
     def _serve_post(self, handler):
-        body, trailers, chunked = read_handler_body(handler)
         m = self._POST_PATH.match(handler.path)
+        progress = bytearray()
+        if m:
+            with self._cond:
+                self.streams_in_progress[m.group(1)] = progress
+
+        def on_chunk(data: bytes):
+            with self._cond:
+                progress.extend(data)
+                self._cond.notify_all()
+        body, trailers, chunked = read_handler_body(handler, on_chunk)
         if m:
             request_id, kind = m.group(1), m.group(2)
         elif handler.path == RUNTIME_PREFIX + '/init/error':

@@ -28,6 +28,14 @@ Routes (any method):
   /status/NNN  that status, text body
   /events      200 JSON {"received_bytes": n} (where the bridge posts non-HTTP events)
   /big?n=N     200 text/plain, N bytes of 'x'
+
+Streamed replies (Transfer-Encoding: chunked, each piece flushed at once):
+  /stream/sse?events=N&gate=PATH   text/event-stream, 'data: event i' for i in 1..N; before the last event it
+                                   waits (up to 20 s) until the file PATH exists
+  /stream/bytes?n=N                application/octet-stream, N bytes, byte i = i % 251, in 64 KiB chunks
+  /stream/cut?n=N                  N bytes of 'y', then the connection is closed without the last chunk
+  /stream/crash?n=N                N bytes of 'y', then os._exit(3)
+  /stream/redirect                 302 to /elsewhere, empty body, plus two Set-Cookie lines
 """
 
 import argparse
@@ -123,10 +131,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(status, f'status {status}'.encode(), [('Content-Type', 'text/plain')])
         elif path == '/big':
             self.reply(200, b'x' * int(query['n'][0]), [('Content-Type', 'text/plain')])
+        elif path.startswith('/stream/'):
+            self.stream(path[len('/stream/'):], query)
         elif path == '/events':
             self.reply(200, json.dumps({'received_bytes': len(body)}).encode(), [('Content-Type', 'application/json')])
         else:
             self.reply(404, b'not found', [('Content-Type', 'text/plain')])
+
+
+    def chunk(self, data):
+        self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))
+        self.wfile.flush()
+
+    def stream(self, what, query):
+        if what == 'redirect':
+            self.reply(302, b'', [('Location', '/elsewhere'), ('Set-Cookie', 'a=1'), ('Set-Cookie', 'b=2')])
+            return
+        content_type = 'text/event-stream' if what == 'sse' else 'application/octet-stream'
+        self.send_response(200)
+        self.send_header('Content-Type', content_type)
+        self.send_header('Cache-Control', 'no-cache')
+        self.send_header('Transfer-Encoding', 'chunked')
+        self.end_headers()
+        if what == 'sse':
+            events = int(query.get('events', ['3'])[0])
+            gate = query.get('gate', [None])[0]
+            for i in range(1, events + 1):
+                if i == events and gate:
+                    end = time.monotonic() + 20
+                    while not os.path.exists(gate) and time.monotonic() < end:
+                        time.sleep(0.005)
+                self.chunk(b'data: event %d\n\n' % i)
+        elif what == 'bytes':
+            n = int(query['n'][0])
+            block = bytes(i % 251 for i in range(251 * 261))  # 65,511 bytes: a whole number of periods
+            sent = 0
+            while sent < n:
+                piece = block[:min(len(block), n - sent)]
+                self.chunk(piece)
+                sent += len(piece)
+        elif what in ('cut', 'crash'):
+            self.chunk(b'y' * int(query['n'][0]))
+            time.sleep(0.05)  # let the bytes reach the bridge before the end
+            if what == 'crash':
+                print('app: crashing mid-stream', flush=True)
+                os._exit(3)
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(b'0\r\n\r\n')
+        self.wfile.flush()
 
 
 class Server(http.server.ThreadingHTTPServer):
