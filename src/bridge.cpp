@@ -375,6 +375,14 @@ class bridge {
   int exit_status_ = 0;
 };
 
+// An extension can report only once registered: register (for nothing), then post /extension/init/error.
+awaitable<void> report_extension_init_error(runtime_client& runtime, std::string name, std::string type,
+                                            std::string message) {
+  const std::string events = R"({"events":[]})";
+  const std::string id = co_await runtime.register_extension(name, events);
+  if (!id.empty()) co_await runtime.post_extension_error(id, "init", type, message);
+}
+
 }  // namespace
 
 void report_init_error(const std::optional<host_port>& runtime_api, std::string_view type, std::string_view message,
@@ -387,12 +395,9 @@ void report_init_error(const std::optional<host_port>& runtime_api, std::string_
       asio::co_spawn(io, runtime.post_init_error(type, message), asio::detached);
     } else {
       // Extension errors are shaped Extension.<Reason>.
-      const std::string ext_type = "Extension." + std::string(type.substr(type.find('.') + 1));
-      asio::co_spawn(io, [&]() -> awaitable<void> {
-        const std::string events = R"({"events":[]})";
-        const std::string id = co_await runtime.register_extension(*extension_name, events);
-        if (!id.empty()) co_await runtime.post_extension_error(id, "init", ext_type, message);
-      }, asio::detached);
+      std::string ext_type = "Extension." + std::string(type.substr(type.find('.') + 1));
+      asio::co_spawn(io, report_extension_init_error(runtime, *extension_name, std::move(ext_type), std::string(message)),
+                     asio::detached);
     }
     io.run();
   } catch (const std::exception& e) {

@@ -239,7 +239,9 @@ awaitable<std::string> runtime_client::register_extension(std::string_view name,
 
 awaitable<void> runtime_client::post_extension_error(const std::string& identifier, std::string_view phase,
                                                      std::string_view type, std::string_view message) {
-  http::request<http::string_body> req{http::verb::post, "/2020-01-01/extension/" + std::string(phase) + "/error", 11};
+  // Named first: g++ 12 mishandles temporaries in a coroutine's braced initialisers.
+  std::string target = "/2020-01-01/extension/" + std::string(phase) + "/error";
+  http::request<http::string_body> req{http::verb::post, std::move(target), 11};
   req.set("Lambda-Extension-Identifier", identifier);
   req.set("Lambda-Extension-Function-Error-Type", type);
   append_error_json(req.body(), type, message);
