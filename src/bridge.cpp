@@ -352,7 +352,6 @@ class bridge {
   const config& cfg_;
   std::vector<std::string> app_argv_;
   std::optional<std::string> extension_name_;  // set in extension mode
-  std::unique_ptr<runtime_client> extension_;
   std::string extension_id_;
   bool extension_failed_ = false;
   asio::io_context io_{1};
@@ -366,6 +365,7 @@ class bridge {
   std::vector<worker_state> workers_;
   std::exception_ptr fatal_;
   runtime_client* extension_client_ = nullptr;
+  std::unique_ptr<runtime_client> extension_;  // extension mode; after io_, so destroyed before it
   steady_time start_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   bool init_failed_ = false;
