@@ -6,6 +6,7 @@
 #include "lambda_bridge/backend_client.hpp"
 #include "lambda_bridge/emulator.hpp"
 #include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/extensions_api.hpp"
 #include "lambda_bridge/gateway.hpp"
 #include "lambda_bridge/invocation.hpp"
 #include "lambda_bridge/log.hpp"
@@ -23,8 +24,12 @@ constexpr std::string_view extension_name = "lambda-bridge";
 
 class bridge {
  public:
-  bridge(const config& cfg, std::vector<std::string> app_argv)
-      : cfg_(cfg), app_argv_(std::move(app_argv)), supervisor_(io_), signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+  bridge(const config& cfg, std::vector<std::string> app_argv, std::optional<std::string> extension_name)
+      : cfg_(cfg),
+        app_argv_(std::move(app_argv)),
+        extension_name_(std::move(extension_name)),
+        supervisor_(io_),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
 
   int run() {
     if (!resolve()) return 1;
@@ -80,6 +85,14 @@ class bridge {
       }
     }
 
+    if (extension_name_) {
+      if (!co_await register_as_extension()) {
+        exit_status_ = 1;
+        co_return;
+      }
+    } else {
+      asio::co_spawn(io_, keep_extension_registered(), asio::detached);
+    }
     if (!app_argv_.empty()) {
       pool_->set_app_supervised(true);
       if (auto err = supervisor_.start(app_argv_)) {
@@ -87,7 +100,6 @@ class bridge {
         co_return;
       }
     }
-    asio::co_spawn(io_, keep_extension_registered(), asio::detached);
 
     readiness_.emplace(cfg_, tcp::endpoint(backend_.address(), cfg_.readiness_port), [this]() -> std::optional<failure> {
       if (app_exit_failure_) return app_exit_failure_;
@@ -138,6 +150,60 @@ class bridge {
       co_await ext.next_extension_event(id);
     }
     extension_client_ = nullptr;
+  }
+
+  // Extension mode: the bridge is the external extension Lambda launched from /opt/extensions, registered for
+  // SHUTDOWN; the app is the function's runtime process, started by Lambda, not by the bridge. Lambda starts
+  // the runtime only once every extension has registered, and fails the init when one cannot: so must we.
+  awaitable<bool> register_as_extension() {
+    extension_ = std::make_unique<runtime_client>(io_.get_executor(), extensions_, 4096);
+    extension_client_ = extension_.get();
+    const std::string events = R"({"events":["SHUTDOWN"]})";
+    extension_id_ = co_await extension_->register_extension(*extension_name_, events);
+    if (extension_id_.empty()) {
+      log::error("", "cannot register as the Lambda extension '{}' (see the reason above); exiting, and Lambda "
+                 "reports the extension's init failure", *extension_name_);
+      co_return false;
+    }
+    log::info("", "registered as the Lambda extension '{}' for SHUTDOWN ({})", *extension_name_, extension_id_);
+    // Init completes only when every extension has called event/next: park there at once.
+    asio::co_spawn(io_, watch_extension_events(), [this](std::exception_ptr e) {
+      if (!e || shutting_down_) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& f) {
+        extension_failed(f.what());
+      }
+    });
+    co_return true;
+  }
+
+  awaitable<void> watch_extension_events() {
+    for (;;) {
+      const std::string doc = co_await extension_->next_extension_event(extension_id_);
+      if (shutting_down_) co_return;  // cancelled by our own shutdown
+      if (doc.empty()) {
+        extension_failed("the Extensions API ended event/next without an event");
+        co_return;
+      }
+      auto ev = parse_extension_event(doc);
+      if (!ev) {
+        log::warn("", "ignoring an unreadable extension event ({}): {}", ev.error().message, doc.substr(0, 512));
+      } else if (ev->event_type == "SHUTDOWN") {
+        log::info("", "received SHUTDOWN ({}); {}", ev->shutdown_reason,
+                  any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
+        request_stop();
+        co_return;
+      } else {
+        log::debug("", "ignoring the extension event {}", ev->event_type);
+      }
+    }
+  }
+
+  void extension_failed(const std::string& why) {
+    log::error("", "the extension lost Lambda's Extensions API: {}; exiting", why);
+    extension_failed_ = true;
+    request_stop();
   }
 
   // One worker per concurrent invocation Lambda allows (AWS_LAMBDA_MAX_CONCURRENCY on Managed Instances, else
@@ -273,7 +339,7 @@ class bridge {
     }
     // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.
     const auto& app = supervisor_.app_exit();
-    if (app_exit_failure_ || init_failed_) {
+    if (app_exit_failure_ || init_failed_ || extension_failed_) {
       exit_status_ = app && app->code != 0 ? app->code : 1;
     } else if (app) {
       exit_status_ = app->code;
@@ -285,6 +351,9 @@ class bridge {
 
   const config& cfg_;
   std::vector<std::string> app_argv_;
+  std::optional<std::string> extension_name_;  // set in extension mode
+  std::string extension_id_;
+  bool extension_failed_ = false;
   asio::io_context io_{1};
   supervisor supervisor_;
   asio::signal_set signals_;
@@ -296,6 +365,7 @@ class bridge {
   std::vector<worker_state> workers_;
   std::exception_ptr fatal_;
   runtime_client* extension_client_ = nullptr;
+  std::unique_ptr<runtime_client> extension_;  // extension mode; after io_, so destroyed before it
   steady_time start_ = std::chrono::steady_clock::now();
   bool stopping_ = false;
   bool init_failed_ = false;
@@ -305,28 +375,78 @@ class bridge {
   int exit_status_ = 0;
 };
 
+// An extension can report only once registered: register (for nothing), then post /extension/init/error.
+awaitable<void> report_extension_init_error(runtime_client& runtime, std::string name, std::string type,
+                                            std::string message) {
+  const std::string events = R"({"events":[]})";
+  const std::string id = co_await runtime.register_extension(name, events);
+  if (!id.empty()) co_await runtime.post_extension_error(id, "init", type, message);
+}
+
 }  // namespace
 
-void report_init_error(const std::optional<host_port>& runtime_api, std::string_view type, std::string_view message) {
+void report_init_error(const std::optional<host_port>& runtime_api, std::string_view type, std::string_view message,
+                       const std::optional<std::string>& extension_name) {
   if (!runtime_api) return;
   try {
     asio::io_context io;
     runtime_client runtime(io.get_executor(), resolve_endpoint(runtime_api->host, runtime_api->port), 1024);
-    asio::co_spawn(io, runtime.post_init_error(type, message), asio::detached);
+    if (!extension_name) {
+      asio::co_spawn(io, runtime.post_init_error(type, message), asio::detached);
+    } else {
+      // Extension errors are shaped Extension.<Reason>.
+      std::string ext_type = "Extension." + std::string(type.substr(type.find('.') + 1));
+      asio::co_spawn(io, report_extension_init_error(runtime, *extension_name, std::move(ext_type), std::string(message)),
+                     asio::detached);
+    }
     io.run();
   } catch (const std::exception& e) {
     log::error("", "could not report the init error to the Runtime API: {}", e.what());
   }
 }
 
+std::string launch_problem(const config& cfg, const std::optional<std::string>& extension_name, bool app_given) {
+  if (extension_name) {
+    const std::string how = "lambda-bridge runs as the Lambda extension '" + *extension_name + "' (" +
+                            std::string(env::extension_mode) + " or the directory " + std::string(extensions_dir) + ")";
+    if (app_given) {
+      return how + " but was given an app command: in extension mode Lambda starts the app as the function's " +
+             "runtime (the handler, through AWS_LAMBDA_EXEC_WRAPPER), never the bridge; remove the command, or set " +
+             std::string(env::extension_mode) + "=false to have the bridge start it";
+    }
+    if (cfg.exec_mode) return how + " but " + std::string(env::exec_mode) + " is set; they exclude each other";
+    if (cfg.emulator_only) return how + " but " + std::string(env::emulator_only) + " is set; they exclude each other";
+    if (!cfg.runtime_api) {
+      return how + " but " + std::string(env::runtime_api) + " is not set (Lambda sets it; locally, start " +
+             std::string(env::emulator_only) + "=true lambda-bridge and use the address it logs)";
+    }
+  }
+  if (cfg.emulator_only) {
+    if (app_given) {
+      return std::string(env::emulator_only) + " is set: the emulator starts no app; start the app and its runtime " +
+             "separately, or unset it";
+    }
+    if (cfg.runtime_api) {
+      return std::string(env::emulator_only) + " is set: the emulator is the Runtime API itself; unset " +
+             std::string(env::runtime_api);
+    }
+  }
+  return {};
+}
+
 std::string local_port_conflict(const config& cfg) {
+  const auto runtime = cfg.runtime_api_port;
+  if (runtime != 0 && (runtime == cfg.emulator.port || (cfg.gateway_port && runtime == *cfg.gateway_port))) {
+    return "the emulated Runtime API and another listener of the emulator would both use port " +
+           std::to_string(runtime) + ": set " + std::string(env::runtime_api_port) + " to another port";
+  }
   const auto app = cfg.backend.port;
-  if (cfg.emulator.port != 0 && app == cfg.emulator.port) {
+  if (!cfg.emulator_only && cfg.emulator.port != 0 && app == cfg.emulator.port) {
     return "the app port and the emulator's invoke API port are both " + std::to_string(app) + ": set " +
            std::string(env::port) + " to the port your app listens on (e.g. 8000), or " +
            std::string(env::emulator_port) + " to another port";
   }
-  if (cfg.gateway_port && *cfg.gateway_port != 0 && app == *cfg.gateway_port) {
+  if (!cfg.emulator_only && cfg.gateway_port && *cfg.gateway_port != 0 && app == *cfg.gateway_port) {
     return "the app port and the gateway emulation port are both " + std::to_string(app) + ": set " +
            std::string(env::gateway_port) + " to another port (or off), or " + std::string(env::port) +
            " to the port your app listens on";
@@ -338,9 +458,49 @@ std::string local_port_conflict(const config& cfg) {
   return {};
 }
 
-int run_bridge(const config& cfg, const std::vector<std::string>& app_argv) {
-  bridge b(cfg, app_argv);
+int run_bridge(const config& cfg, const std::vector<std::string>& app_argv,
+               const std::optional<std::string>& extension_name) {
+  bridge b(cfg, app_argv, extension_name);
   return b.run();
+}
+
+int run_emulator_only(const config& cfg) {
+  asio::io_context io{1};
+  try {
+    emulator emu(io, cfg);
+    emu.start();
+    std::unique_ptr<gateway> gw;
+    if (cfg.gateway_port) {
+      const tcp::endpoint ep(asio::ip::make_address(cfg.emulator.host), *cfg.gateway_port);
+      gw = std::make_unique<gateway>(io, ep, cfg.gateway, emu);
+      gw->start();
+    }
+    const auto rt = emu.runtime_endpoint();
+    log::info("", "emulator only: no app, no worker; start the runtime and extensions with {}={}:{}",
+              env::runtime_api, rt.address().to_string(), rt.port());
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    asio::co_spawn(io, [&]() -> awaitable<void> {
+      const int sig = co_await signals.async_wait(asio::use_awaitable);
+      log::info("", "received signal {} ({}); shutting down", sig, strsignal(sig));
+      co_await emu.shut_down("Runtime.ExitError", "the function is shutting down");
+      if (gw) gw->close();
+    }, [&io](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& f) {
+          log::error("", "the emulator stopped on an unexpected error: {}", f.what());
+        }
+      }
+      io.stop();
+    });
+    io.run();
+  } catch (const std::exception& e) {
+    log::error("", "the emulator cannot start: {}", e.what());
+    return 1;
+  }
+  log::info("", "lambda-bridge exits with status 0");
+  return 0;
 }
 
 }  // namespace lambda_bridge

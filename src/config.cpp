@@ -225,6 +225,22 @@ config_result read_config(const env_lookup& lookup) {
   }
   r.boolean(env::async_init, c.async_init);
   r.boolean(env::exec_mode, c.exec_mode);
+  {
+    bool extension = false;
+    if (r.get(env::extension_mode)) {
+      r.boolean(env::extension_mode, extension);
+      c.extension_mode = extension;
+    }
+  }
+  r.boolean(env::emulator_only, c.emulator_only);
+  if (c.emulator_only) c.runtime_api_port = 9001;
+  if (auto v = r.get(env::runtime_api_port)) {
+    if (auto p = parse_int<std::uint16_t>(*v, 0, 65535)) {
+      c.runtime_api_port = *p;
+    } else {
+      r.fail(env::runtime_api_port, *v, "a TCP port number from 0 (any free port) to 65535");
+    }
+  }
   if (auto v = r.get(env::shutdown_grace_ms)) {
     if (auto n = parse_int<std::int64_t>(*v, 0, 600'000)) {
       c.shutdown_grace = std::chrono::milliseconds(*n);

@@ -94,9 +94,12 @@ struct emulator::pending {
 };
 
 emulator::emulator(asio::io_context& io, const config& cfg)
-    : io_(io), cfg_(cfg), work_available_(io), extension_park_(io) {
+    : io_(io),
+      cfg_(cfg),
+      work_available_(io),
+      extensions_(std::make_unique<emulated_extensions>(
+          io, [] { return uuid4(); }, cfg.function.function_name.empty() ? "function" : cfg.function.function_name)) {
   work_available_.expires_at(steady_time::max());
-  extension_park_.expires_at(steady_time::max());
 }
 
 emulator::~emulator() = default;
@@ -107,7 +110,7 @@ void emulator::start() {
       io_, invoke_ep, max_invoke_event_bytes, [this](http_request& r) { return handle_invoke(r); }, "emulator invoke API");
   // Results may exceed Lambda's limit: they must arrive whole to be refused with the right error.
   runtime_server_ = std::make_unique<http_server>(
-      io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0), 64 * 1024 * 1024,
+      io_, tcp::endpoint(asio::ip::address_v4::loopback(), cfg_.runtime_api_port), 64 * 1024 * 1024,
       [this](http_request& r) { return handle_runtime(r); }, "emulated Runtime API");
   invoke_server_->start();
   runtime_server_->start();
@@ -206,7 +209,9 @@ awaitable<http_response> emulator::next_invocation() {
     }
     if (!queue_.empty()) break;
     boost::system::error_code ec;
+    ++parked_next_;
     co_await work_available_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    --parked_next_;
     work_available_.expires_at(steady_time::max());
   }
   auto p = queue_.front();
@@ -221,8 +226,11 @@ awaitable<http_response> emulator::next_invocation() {
   res.set(runtime_header::request_id, p->request_id);
   res.set(runtime_header::deadline_ms, std::to_string(deadline_ms));
   const std::string name = cfg_.function.function_name.empty() ? "function" : cfg_.function.function_name;
-  res.set(runtime_header::function_arn, "arn:aws:lambda:us-east-1:012345678912:function:" + name);
-  res.set(runtime_header::trace_id, trace_id());
+  const std::string arn = "arn:aws:lambda:us-east-1:012345678912:function:" + name;
+  const std::string trace = trace_id();
+  res.set(runtime_header::function_arn, arn);
+  res.set(runtime_header::trace_id, trace);
+  extensions_->invoke_dispatched(deadline_ms, p->request_id, arn, trace);
   if (!p->request.client_context.empty()) res.set(runtime_header::client_context, p->request.client_context);
   if (!p->request.tenant_id.empty()) res.set(runtime_header::tenant_id, p->request.tenant_id);
   co_return res;
@@ -230,23 +238,7 @@ awaitable<http_response> emulator::next_invocation() {
 
 awaitable<http_response> emulator::handle_runtime(http_request& req) {
   const std::string_view path = target_path(req);
-  if (path.starts_with(extension_prefix)) {
-    const std::string_view what = path.substr(extension_prefix.size());
-    if (what == "register") {
-      http_response res = json_response(http::status::ok, R"({"functionName":"function","functionVersion":"$LATEST","handler":""})");
-      res.set("Lambda-Extension-Identifier", uuid4());
-      co_return res;
-    }
-    if (what == "event/next") {
-      // An extension registered for no events is parked until the environment ends.
-      boost::system::error_code ec;
-      co_await extension_park_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      co_return json_response(http::status::ok,
-                              R"({"eventType":"SHUTDOWN","shutdownReason":"spindown","deadlineMs":)" +
-                                  std::to_string(epoch_ms() + 2000) + "}");
-    }
-    co_return json_response(http::status::accepted, R"({"status":"OK"})");
-  }
+  if (path.starts_with(extension_prefix)) co_return co_await extensions_->handle(req, path.substr(extension_prefix.size()));
   if (!path.starts_with(runtime_prefix)) {
     co_return json_response(http::status::not_found, invoke_error_json("NotFound", "unknown path"));
   }
@@ -308,12 +300,24 @@ awaitable<http_response> emulator::handle_runtime(http_request& req) {
 
 awaitable<void> emulator::shut_down(std::string_view error_type, std::string_view message) {
   shutting_down_ = true;
+  if (invoke_server_) invoke_server_->close();
+  asio::steady_timer t(io_);
+  if (extensions_->deliver_shutdown("spindown", epoch_ms() + extension_shutdown_time.count()) > 0) {
+    // An extension that runs the invocation loop (lambda-bridge in extension mode) finishes what it has in flight
+    // and leaves; until then its /next stays parked, never failed, or it would take that for a Runtime API error.
+    // Done when every connection left is a parked poll, whose owner may be gone.
+    log::info("", "emulator: SHUTDOWN sent to the extensions; waiting up to {} ms for them",
+              extension_shutdown_time.count());
+    const auto end = std::chrono::steady_clock::now() + extension_shutdown_time;
+    while (std::chrono::steady_clock::now() < end &&
+           runtime_server_->open_connections() > parked_next_ + extensions_->parked()) {
+      t.expires_after(std::chrono::milliseconds(5));
+      co_await t.async_wait(asio::use_awaitable);
+    }
+  }
   fail_all(invoke_result{502, true, "application/json", invoke_error_json(error_type, message)});
   work_available_.cancel();
-  extension_park_.cancel();
-  if (invoke_server_) invoke_server_->close();
   // Let the replies just completed reach their callers before the process ends.
-  asio::steady_timer t(io_);
   for (int i = 0; i < 200 && replies_in_progress_ > 0; ++i) {
     t.expires_after(std::chrono::milliseconds(5));
     co_await t.async_wait(asio::use_awaitable);

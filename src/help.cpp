@@ -8,7 +8,8 @@ std::string_view help_text() {
 Runs an unmodified web app on AWS Lambda: starts the app (the image's CMD) and supervises it, polls the Lambda
 Runtime API, turns each event into an HTTP/1.1 request to the app on loopback, and posts the app's reply back as
 the result Lambda expects. Without AWS_LAMBDA_RUNTIME_API it emulates Lambda locally: the invoke API
-(POST /2015-03-31/functions/function/invocations) and gateway emulation for plain HTTP requests.
+(POST /2015-03-31/functions/function/invocations) and gateway emulation for plain HTTP requests. Installed as
+/opt/extensions/lambda-bridge (a layer) it runs as a Lambda extension beside the app (docs/extension-mode.md).
 
 Options:
   -h, --help      show this text and exit
@@ -41,6 +42,9 @@ Environment (aws-lambda-web-adapter's names are honoured unchanged; see docs/con
   LAMBDA_BRIDGE_GATEWAY_FORMAT            emulator: http-api, rest, alb or function-url [http-api]
   LAMBDA_BRIDGE_SHUTDOWN_GRACE_MS         time the app gets after SIGTERM before SIGKILL [400]
   LAMBDA_BRIDGE_EXEC                      exec the app directly, no bridge (Fargate, Kubernetes) [false]
+  LAMBDA_BRIDGE_EXTENSION_MODE            run as a Lambda external extension; the app is the runtime [in /opt/extensions]
+  LAMBDA_BRIDGE_EMULATOR_ONLY             only the local emulator, for a runtime and extensions run apart [false]
+  LAMBDA_BRIDGE_RUNTIME_API_PORT          emulator: port of the Runtime/Extensions API on 127.0.0.1 [free; 9001 emulator-only]
   LAMBDA_BRIDGE_STRIP_STAGE               strip an HTTP API named stage (/dev/x -> /x) [false]
   LAMBDA_BRIDGE_MAX_EVENT_BYTES           largest event accepted [6291556]
   LAMBDA_BRIDGE_DEADLINE_RESERVE_MS       time kept back from the deadline to report a slow app [50]

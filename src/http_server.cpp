@@ -68,6 +68,11 @@ awaitable<void> http_server::accept_loop() {
 }
 
 awaitable<void> http_server::session(tcp::socket socket) {
+  struct counted {
+    std::shared_ptr<std::size_t> n;
+    explicit counted(std::shared_ptr<std::size_t> c) : n(std::move(c)) { ++*n; }
+    ~counted() { --*n; }
+  } alive(open_connections_);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   for (;;) {

@@ -14,6 +14,7 @@
 #include "lambda_bridge/bridge.hpp"
 #include "lambda_bridge/config.hpp"
 #include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/extensions_api.hpp"
 #include "lambda_bridge/help.hpp"
 #include "lambda_bridge/log.hpp"
 
@@ -41,16 +42,25 @@ int main(int argc, char** argv) {
   auto read = read_config(process_environment());
   log::init(read.value ? read.value->log_fmt : log_format::text, read.value ? read.value->log_lvl : log_level::info);
   for (const auto& w : read.warnings) log::warn("", "{}", w);
+  // Lambda runs an external extension by its path in /opt/extensions: that, or the variable, decides the mode.
+  const auto extension = extension_name_for(
+      argc > 0 ? argv[0] : "", read.value ? read.value->extension_mode
+                                          : parse_bool(process_environment()(env::extension_mode).value_or("")));
   if (!read.value) {
     std::string message = "invalid configuration: ";
     for (std::size_t i = 0; i < read.errors.size(); ++i) message += (i ? "; " : "") + read.errors[i];
     log::error("", "{}", message);
     // The Runtime API address may itself be the bad value; report only when it parses.
     report_init_error(parse_host_port(process_environment()(env::runtime_api).value_or("")),
-                      error_types::invalid_config, message);
+                      error_types::invalid_config, message, extension);
     return 1;
   }
   const config& cfg = *read.value;
+  if (const auto problem = launch_problem(cfg, extension, !app.empty()); !problem.empty()) {
+    log::error("", "{}", problem);
+    report_init_error(cfg.runtime_api, error_types::invalid_config, problem, extension);
+    return 2;
+  }
 
   if (cfg.exec_mode) {
     // Outside Lambda (Fargate, Kubernetes) the same image serves directly: become the app.
@@ -71,7 +81,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  log::info("", "lambda-bridge {} forwarding to {} ({})", LAMBDA_BRIDGE_VERSION, cfg.backend.to_string(),
-            cfg.runtime_api ? "Runtime API " + cfg.invocation_api()->to_string() : std::string("local emulation"));
-  return run_bridge(cfg, app);
+  if (cfg.emulator_only) return run_emulator_only(cfg);
+  log::info("", "lambda-bridge {} forwarding to {} ({}{})", LAMBDA_BRIDGE_VERSION, cfg.backend.to_string(),
+            cfg.runtime_api ? "Runtime API " + cfg.invocation_api()->to_string() : std::string("local emulation"),
+            extension ? ", as the Lambda extension '" + *extension + "'" : std::string());
+  return run_bridge(cfg, app, extension);
 }

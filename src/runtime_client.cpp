@@ -286,31 +286,55 @@ awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
   co_return outcome_of(res, stream_target_, stream_ctx_);
 }
 
-awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {
-  http::request<http::string_body> req{http::verb::post, "/2020-01-01/extension/register", 11};
+awaitable<http::response<http::string_body>> runtime_client::extension_call(http::request<http::string_body>& req,
+                                                                            boost::system::error_code& ec) {
   req.set(http::field::host, endpoint_.address().to_string());
-  req.set("Lambda-Extension-Name", name);
   req.set(http::field::content_type, "application/json");
-  req.body() = std::string(events_json);
   req.prepare_payload();
-  boost::system::error_code ec;
+  http::response<http::string_body> res;
   try {
     co_await ensure_connected();
-  } catch (const runtime_api_fatal& e) {
-    log::warn("", "extension registration skipped: {}", e.what());
-    co_return std::string();
+  } catch (const runtime_api_fatal&) {
+    ec = asio::error::connection_refused;
+    co_return res;
   }
   stream_.expires_after(post_timeout);
   co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
-  http::response<http::string_body> res;
   if (!ec) co_await http::async_read(stream_, buffer_, res, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec || !res.keep_alive()) disconnect();
+  co_return res;
+}
+
+awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {
+  http::request<http::string_body> req{http::verb::post, "/2020-01-01/extension/register", 11};
+  req.set("Lambda-Extension-Name", name);
+  req.body() = std::string(events_json);
+  boost::system::error_code ec;
+  const auto res = co_await extension_call(req, ec);
   if (ec || res.result_int() != 200 || res["Lambda-Extension-Identifier"].empty()) {
-    log::warn("", "the Extensions API refused the registration ({}): {}",
+    log::warn("", "the Extensions API at {}:{} refused the registration of {} ({}): {}",
+              endpoint_.address().to_string(), endpoint_.port(), name,
               ec ? ec.message() : "HTTP " + std::to_string(res.result_int()), res.body().substr(0, 512));
     disconnect();
     co_return std::string();
   }
   co_return std::string(res["Lambda-Extension-Identifier"]);
+}
+
+awaitable<void> runtime_client::post_extension_error(const std::string& identifier, std::string_view phase,
+                                                     std::string_view type, std::string_view message) {
+  // Named first: g++ 12 mishandles temporaries in a coroutine's braced initialisers.
+  std::string target = "/2020-01-01/extension/" + std::string(phase) + "/error";
+  http::request<http::string_body> req{http::verb::post, std::move(target), 11};
+  req.set("Lambda-Extension-Identifier", identifier);
+  req.set("Lambda-Extension-Function-Error-Type", type);
+  append_error_json(req.body(), type, message);
+  boost::system::error_code ec;
+  const auto res = co_await extension_call(req, ec);
+  if (ec || res.result_int() != 202) {
+    log::warn("", "could not report the extension {} error ({})", phase,
+              ec ? ec.message() : "HTTP " + std::to_string(res.result_int()));
+  }
 }
 
 awaitable<std::string> runtime_client::next_extension_event(const std::string& identifier) {

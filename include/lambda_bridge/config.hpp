@@ -56,6 +56,9 @@ inline constexpr std::string_view gateway_port = "LAMBDA_BRIDGE_GATEWAY_PORT";
 inline constexpr std::string_view gateway_format = "LAMBDA_BRIDGE_GATEWAY_FORMAT";
 inline constexpr std::string_view shutdown_grace_ms = "LAMBDA_BRIDGE_SHUTDOWN_GRACE_MS";
 inline constexpr std::string_view exec_mode = "LAMBDA_BRIDGE_EXEC";
+inline constexpr std::string_view extension_mode = "LAMBDA_BRIDGE_EXTENSION_MODE";
+inline constexpr std::string_view emulator_only = "LAMBDA_BRIDGE_EMULATOR_ONLY";
+inline constexpr std::string_view runtime_api_port = "LAMBDA_BRIDGE_RUNTIME_API_PORT";
 inline constexpr std::string_view async_init = "AWS_LWA_ASYNC_INIT";
 inline constexpr std::string_view function_timeout = "AWS_LAMBDA_FUNCTION_TIMEOUT";
 }  // namespace env
@@ -115,12 +118,20 @@ struct config {
   std::chrono::milliseconds async_init_cutoff{9800};
   std::chrono::milliseconds shutdown_grace{400};
   bool exec_mode = false;
+  // Run as a Lambda external extension: true/false force it, unset decides by the executable's directory
+  // (see extension_name_for in extensions_api.hpp).
+  std::optional<bool> extension_mode;
 
   // Local emulation (no AWS_LAMBDA_RUNTIME_API).
   host_port emulator{"0.0.0.0", 8080};
   std::optional<std::uint16_t> gateway_port = 8081;  // nullopt: off; 0: any free port
   gateway_format gateway = gateway_format::http_api;
   std::chrono::milliseconds function_timeout{300'000};
+  // Only the emulator, no worker and no app: a local Lambda for runtimes and extensions started separately.
+  bool emulator_only = false;
+  // Port of the emulated Runtime and Extensions API on 127.0.0.1: 0 picks a free one; 9001 (as AWS's emulator)
+  // by default in emulator-only mode, where other processes must find it.
+  std::uint16_t runtime_api_port = 0;
 
   log_format log_fmt = log_format::text;
   log_level log_lvl = log_level::info;

@@ -15,6 +15,7 @@
 
 #include "lambda_bridge/asio.hpp"
 #include "lambda_bridge/config.hpp"
+#include "lambda_bridge/extensions_api.hpp"
 #include "lambda_bridge/http_server.hpp"
 
 namespace lambda_bridge {
@@ -40,7 +41,8 @@ class emulator {
   emulator(asio::io_context& io, const config& cfg);
   ~emulator();
 
-  // Binds the invoke API (as configured) and the Runtime API (127.0.0.1, a free port) and starts serving.
+  // Binds the invoke API (as configured) and the Runtime API (127.0.0.1, LAMBDA_BRIDGE_RUNTIME_API_PORT or a free
+  // port) and starts serving.
   void start();
   tcp::endpoint runtime_endpoint() const;
   tcp::endpoint invoke_endpoint() const;
@@ -49,7 +51,8 @@ class emulator {
   awaitable<invoke_result> invoke(invoke_request req);
 
   // Ends every invocation not answered yet with an error (init failure, shutdown), stops accepting, and waits
-  // (bounded) until their replies are written.
+  // (bounded) until their replies are written. Extensions registered for SHUTDOWN get it first, and up to
+  // extension_shutdown_time to finish their invocations and disconnect, as Lambda's shutdown phase allows.
   awaitable<void> shut_down(std::string_view error_type, std::string_view message);
 
  private:
@@ -67,11 +70,15 @@ class emulator {
   std::deque<std::shared_ptr<pending>> queue_;
   std::map<std::string, std::shared_ptr<pending>, std::less<>> dispatched_;
   asio::steady_timer work_available_;   // cancelled when an invocation is queued, waking parked /next calls
-  asio::steady_timer extension_park_;   // holds the extension's event/next until shutdown
+  std::unique_ptr<emulated_extensions> extensions_;
+  std::size_t parked_next_ = 0;  // /next long-polls being held open right now
   std::optional<invoke_result> init_failure_;
   bool shutting_down_ = false;
   int replies_in_progress_ = 0;
 };
+
+// Lambda's shutdown phase: the time extensions get after SHUTDOWN.
+inline constexpr std::chrono::milliseconds extension_shutdown_time{2000};
 
 // Error document of the Invoke API: {"errorMessage":…,"errorType":…}.
 std::string invoke_error_json(std::string_view type, std::string_view message);

@@ -25,6 +25,8 @@ class http_server {
   void start();
   void close();
   tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  // Connections open right now, parked handlers included (the emulator's shutdown waits on its peers leaving).
+  std::size_t open_connections() const { return *open_connections_; }
 
  private:
   awaitable<void> accept_loop();
@@ -34,6 +36,8 @@ class http_server {
   std::size_t body_limit_;
   http_handler handler_;
   std::string name_;
+  // Shared with the sessions, which may outlive the server when their io_context is torn down.
+  std::shared_ptr<std::size_t> open_connections_ = std::make_shared<std::size_t>(0);
 };
 
 http_response make_response(http::status status, std::string_view content_type, std::string body);

@@ -80,10 +80,16 @@ class runtime_client {
   awaitable<std::string> register_extension(std::string_view name, std::string_view events_json);
   // Parks on /extension/event/next; returns the event JSON, or "" when cancelled or refused.
   awaitable<std::string> next_extension_event(const std::string& identifier);
+  // Reports an extension's failure: `phase` is "init" or "exit"; `type` is shaped Extension.<Reason>. Best effort.
+  awaitable<void> post_extension_error(const std::string& identifier, std::string_view phase, std::string_view type,
+                                       std::string_view message);
 
  private:
   awaitable<void> ensure_connected();
   void disconnect();
+  // One Extensions API exchange; a transport failure is returned in `ec`.
+  awaitable<http::response<http::string_body>> extension_call(http::request<http::string_body>& req,
+                                                              boost::system::error_code& ec);
   awaitable<post_outcome> post(std::string target, const invocation_context* ctx, std::string_view content_type,
                                std::string_view error_type, std::string& body);
 
