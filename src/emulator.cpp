@@ -17,6 +17,7 @@ namespace lambda_bridge {
 namespace {
 
 constexpr std::string_view invoke_path = "/2015-03-31/functions/function/invocations";
+constexpr std::string_view streaming_invoke_path = "/2021-11-15/functions/function/response-streaming-invocations";
 constexpr std::string_view runtime_prefix = "/2018-06-01/runtime/";
 constexpr std::string_view extension_prefix = "/2020-01-01/extension/";
 
@@ -107,11 +108,17 @@ emulator::~emulator() = default;
 void emulator::start() {
   const tcp::endpoint invoke_ep(asio::ip::make_address(cfg_.emulator.host), cfg_.emulator.port);
   invoke_server_ = std::make_unique<http_server>(
-      io_, invoke_ep, max_invoke_event_bytes, [this](http_request& r) { return handle_invoke(r); }, "emulator invoke API");
+      io_, invoke_ep, max_invoke_event_bytes,
+      [this](http_request& r, http_connection& c) { return handle_invoke(r, c); }, "emulator invoke API");
   // Results may exceed Lambda's limit: they must arrive whole to be refused with the right error.
   runtime_server_ = std::make_unique<http_server>(
       io_, tcp::endpoint(asio::ip::address_v4::loopback(), cfg_.runtime_api_port), 64 * 1024 * 1024,
-      [this](http_request& r) { return handle_runtime(r); }, "emulated Runtime API");
+      [this](http_request& r, http_connection& c) { return handle_runtime(r, c); }, "emulated Runtime API",
+      [](const http::request_header<>& h) {
+        // A streamed response is taken piece by piece, to be relayed live and never held whole.
+        const auto mode = h.find(runtime_header::response_mode);
+        return h.method() == http::verb::post && mode != h.end() && uri::iequals(mode->value(), "streaming");
+      });
   invoke_server_->start();
   runtime_server_->start();
   const auto ep = invoke_server_->local_endpoint();
@@ -157,6 +164,7 @@ awaitable<invoke_result> emulator::invoke(invoke_request req) {
     }
   }
   --replies_in_progress_;
+  p->result.request_id = p->request_id;
   co_return std::move(p->result);
 }
 
@@ -173,11 +181,13 @@ void emulator::fail_all(const invoke_result& r) {
   for (auto& [id, p] : dispatched_) complete(*p, r);
 }
 
-awaitable<http_response> emulator::handle_invoke(http_request& req) {
-  if (req.method() != http::verb::post || target_path(req) != invoke_path) {
+awaitable<std::optional<http_response>> emulator::handle_invoke(http_request& req, http_connection& conn) {
+  const bool event_stream = target_path(req) == streaming_invoke_path;
+  if (req.method() != http::verb::post || (target_path(req) != invoke_path && !event_stream)) {
     co_return json_response(http::status::not_found,
-                            invoke_error_json("ResourceNotFoundException",
-                                              "the emulator serves POST " + std::string(invoke_path)));
+                            invoke_error_json("ResourceNotFoundException", "the emulator serves POST " +
+                                                                               std::string(invoke_path) + " and " +
+                                                                               std::string(streaming_invoke_path)));
   }
   invoke_request ir;
   ir.event = std::move(req.body());
@@ -194,7 +204,16 @@ awaitable<http_response> emulator::handle_invoke(http_request& req) {
     }
   }
   if (const auto t = req.find("X-Amz-Tenant-Id"); t != req.end()) ir.tenant_id = std::string(t->value());
-  const invoke_result r = co_await invoke(std::move(ir));
+  invoke_result r = co_await invoke(std::move(ir));
+  if (event_stream && r.status == 200) {
+    // InvokeWithResponseStream: the result, streamed or not, as PayloadChunk events then InvokeComplete.
+    co_await relay_event_stream(r.stream.get(), r.function_error, r.body, conn);
+    co_return std::nullopt;
+  }
+  if (r.stream) {
+    co_await relay_http_stream(*r.stream, conn, r.request_id, true);
+    co_return std::nullopt;
+  }
   http_response res = make_response(static_cast<http::status>(r.status), r.content_type, r.body);
   if (r.function_error) res.set("X-Amz-Function-Error", "Unhandled");
   res.set("X-Amz-Executed-Version", "$LATEST");
@@ -236,7 +255,7 @@ awaitable<http_response> emulator::next_invocation() {
   co_return res;
 }
 
-awaitable<http_response> emulator::handle_runtime(http_request& req) {
+awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& req, http_connection& conn) {
   const std::string_view path = target_path(req);
   if (path.starts_with(extension_prefix)) co_return co_await extensions_->handle(req, path.substr(extension_prefix.size()));
   if (!path.starts_with(runtime_prefix)) {
@@ -268,6 +287,10 @@ awaitable<http_response> emulator::handle_runtime(http_request& req) {
     dispatched_.erase(it);
     co_return json_response(http::status::gone, invoke_error_json("InvocationGone", "the invocation already ended"));
   }
+  if (kind == "response" && uri::iequals(req[runtime_header::response_mode], "streaming")) {
+    dispatched_.erase(it);
+    co_return co_await receive_stream(std::move(p), req, conn);
+  }
   if (kind == "response") {
     if (req.body().size() > max_buffered_result_bytes) {
       complete(*p, invoke_result{200, true, "application/json",
@@ -295,6 +318,53 @@ awaitable<http_response> emulator::handle_runtime(http_request& req) {
     co_return json_response(http::status::not_found, invoke_error_json("NotFound", "unknown path"));
   }
   dispatched_.erase(it);
+  co_return json_response(http::status::accepted, R"({"status":"OK"})");
+}
+
+awaitable<std::optional<http_response>> emulator::receive_stream(std::shared_ptr<pending> p, http_request& req,
+                                                                  http_connection& conn) {
+  auto pipe = std::make_shared<stream_pipe>(io_.get_executor());
+  const auto ct = req.find(http::field::content_type);
+  pipe->content_type = ct != req.end() ? std::string(ct->value()) : "application/octet-stream";
+  invoke_result started;
+  started.content_type = pipe->content_type;
+  started.stream = pipe;
+  complete(*p, std::move(started));  // the invoker starts relaying now
+
+  std::string buffer(64 * 1024, '\0');
+  std::size_t total = 0;
+  bool relaying = true;
+  for (;;) {
+    auto got = co_await conn.read_some(buffer.data(), buffer.size());
+    if (!got) {
+      log::error(p->request_id, "emulator: the streamed response broke off: {}", got.error().message);
+      pipe->finish(std::string(error_types::stream_error), got.error().message);
+      co_return std::nullopt;  // the connection is unusable
+    }
+    if (*got == 0) break;
+    total += *got;
+    if (relaying && total > max_streamed_body_bytes) {
+      // Lambda's limit: the caller's stream ends in an error; the rest is read and dropped.
+      const std::string why = "the streamed response exceeded " + std::to_string(max_streamed_body_bytes) + " bytes";
+      log::error(p->request_id, "emulator: {}", why);
+      pipe->finish("Function.ResponseSizeTooLarge", why);
+      relaying = false;
+    }
+    if (relaying) relaying = co_await pipe->push(std::string_view(buffer.data(), *got));
+  }
+  const auto& trailers = conn.trailers();
+  const auto type = trailers.find(runtime_header::function_error_type);
+  if (type != trailers.end()) {
+    const auto body = trailers.find(runtime_header::function_error_body);
+    std::string decoded;
+    if (body != trailers.end() && !base64::append_decoded(decoded, std::string_view(body->value().data(), body->value().size()))) {
+      decoded = std::string(body->value());
+    }
+    pipe->finish(std::string(type->value()), std::move(decoded));
+  } else {
+    pipe->finish();
+  }
+  log::debug(p->request_id, "emulator: streamed response of {} bytes ended", total);
   co_return json_response(http::status::accepted, R"({"status":"OK"})");
 }
 

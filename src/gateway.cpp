@@ -356,7 +356,7 @@ backend_reply make_gateway_reply(gateway_format format, const invoke_result& res
 gateway::gateway(asio::io_context& io, tcp::endpoint endpoint, gateway_format format, emulator& emu)
     : format_(format),
       emulator_(emu),
-      server_(io, endpoint, max_invoke_event_bytes, [this](http_request& r) { return handle(r); }, "gateway emulation") {}
+      server_(io, endpoint, max_invoke_event_bytes, [this](http_request& r, http_connection& c) { return handle(r, c); }, "gateway emulation") {}
 
 void gateway::start() {
   server_.start();
@@ -366,7 +366,7 @@ void gateway::start() {
 
 void gateway::close() { server_.close(); }
 
-awaitable<http_response> gateway::handle(http_request& req) {
+awaitable<std::optional<http_response>> gateway::handle(http_request& req, http_connection& conn) {
   static std::mt19937_64 rng{std::random_device{}()};
   gateway_request g;
   g.method = std::string(req.method_string());
@@ -380,6 +380,11 @@ awaitable<http_response> gateway::handle(http_request& req) {
   invoke_request ir;
   ir.event = make_gateway_event(format_, g, ids);
   const invoke_result result = co_await emulator_.invoke(std::move(ir));
+  if (result.stream) {
+    // A streaming function: the client sees the prelude's status and headers, then the body as it is produced.
+    co_await relay_http_stream(*result.stream, conn, result.request_id, false);
+    co_return std::nullopt;
+  }
   if (result.function_error) log::warn("", "gateway: the invocation failed: {}", result.body);
   backend_reply reply = make_gateway_reply(format_, result);
   http_response res{static_cast<http::status>(reply.status), 11};

@@ -14,8 +14,12 @@ http_response make_response(http::status status, std::string_view content_type, 
 }
 
 http_server::http_server(asio::io_context& io, tcp::endpoint endpoint, std::size_t body_limit, http_handler handler,
-                         std::string name)
-    : acceptor_(io), body_limit_(body_limit), handler_(std::move(handler)), name_(std::move(name)) {
+                         std::string name, body_stream_predicate streams_body)
+    : acceptor_(io),
+      body_limit_(body_limit),
+      handler_(std::move(handler)),
+      name_(std::move(name)),
+      streams_body_(std::move(streams_body)) {
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
   boost::system::error_code ec;
@@ -75,11 +79,25 @@ awaitable<void> http_server::session(tcp::socket socket) {
   } alive(open_connections_);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  http_connection conn(stream, buffer);
   for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(body_limit_);
+    conn.reset();
+    http::request_parser<http::empty_body> header_parser;
+    header_parser.body_limit(body_limit_);  // a declared Content-Length over the limit fails here already
     boost::system::error_code ec;
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    co_await http::async_read_header(stream, buffer, header_parser, asio::redirect_error(asio::use_awaitable, ec));
+    std::optional<http_request> req;
+    if (!ec) {
+      if (streams_body_ && streams_body_(header_parser.get())) {
+        req.emplace(header_parser.get().base());
+        conn.start_streamed_request(std::move(header_parser));
+      } else {
+        http::request_parser<http::string_body> parser(std::move(header_parser));
+        parser.body_limit(body_limit_);
+        co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec) req.emplace(parser.release());
+      }
+    }
     if (ec == http::error::body_limit) {
       std::string body;
       json_writer w(body);
@@ -93,13 +111,107 @@ awaitable<void> http_server::session(tcp::socket socket) {
       co_return;
     }
     if (ec) co_return;  // closed by the client, or garbage: nothing to answer
-    http_request req = parser.release();
-    http_response res = co_await handler_(req);
-    res.version(11);
-    res.keep_alive(req.keep_alive());
-    co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || !res.keep_alive()) co_return;
+    const bool keep_alive = req->keep_alive();
+    std::optional<http_response> res = co_await handler_(*req, conn);
+    if (!res) {
+      if (!conn.reusable() || !keep_alive) co_return;
+      continue;
+    }
+    res->version(11);
+    res->keep_alive(keep_alive && conn.reusable());
+    co_await http::async_write(stream, *res, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec || !res->keep_alive()) co_return;
   }
+}
+
+void http_connection::reset() {
+  body_parser_.reset();
+  trailers_.clear();
+  replied_ = reply_complete_ = broken_ = no_body_ = false;
+}
+
+void http_connection::start_streamed_request(http::request_parser<http::empty_body>&& header_parser) {
+  header_field_count_ = static_cast<std::size_t>(std::distance(header_parser.get().begin(), header_parser.get().end()));
+  body_parser_.emplace(std::move(header_parser));
+  body_parser_->body_limit(boost::none);  // the handler enforces its own limits, piece by piece
+}
+
+bool http_connection::reusable() const {
+  if (broken_) return false;
+  if (body_parser_ && !body_parser_->is_done()) return false;  // unread body bytes would be taken for a request
+  return !replied_ || reply_complete_;
+}
+
+awaitable<result<std::size_t>> http_connection::read_some(char* buf, std::size_t size) {
+  if (!body_parser_) co_return std::size_t{0};
+  auto& body = body_parser_->get().body();
+  while (!body_parser_->is_done()) {
+    body.data = buf;
+    body.size = size;
+    boost::system::error_code ec;
+    stream_.expires_never();
+    co_await http::async_read_some(stream_, buffer_, *body_parser_, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};
+    if (ec) {
+      broken_ = true;
+      co_return failure{"Runtime.StreamError", "the request body ended early: " + ec.message()};
+    }
+    if (const std::size_t got = size - body.size; got > 0) co_return got;
+  }
+  // Beast files a chunked body's trailers after the header fields, in order: those past the header's count.
+  const auto& fields = body_parser_->get();
+  std::size_t index = 0;
+  trailers_.clear();
+  for (const auto& f : fields) {
+    if (index++ >= header_field_count_) trailers_.insert(f.name_string(), f.value());
+  }
+  co_return std::size_t{0};
+}
+
+awaitable<bool> http_connection::write_head(http::response_header<>& head) {
+  replied_ = true;
+  http::response<http::empty_body> res(std::move(head));
+  res.version(11);
+  // 1xx, 204 and 304 replies have no body at all, so no chunked framing either.
+  const unsigned status = res.result_int();
+  no_body_ = status < 200 || status == 204 || status == 304;
+  if (!no_body_) res.chunked(true);
+  http::response_serializer<http::empty_body> sr(res);
+  boost::system::error_code ec;
+  stream_.expires_never();
+  co_await http::async_write_header(stream_, sr, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) broken_ = true;
+  co_return !ec;
+}
+
+awaitable<bool> http_connection::write_chunk(std::string_view piece) {
+  if (broken_) co_return false;
+  if (piece.empty() || no_body_) co_return true;  // an empty chunk would end the body
+  boost::system::error_code ec;
+  co_await asio::async_write(stream_, http::make_chunk(asio::buffer(piece.data(), piece.size())),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) broken_ = true;
+  co_return !ec;
+}
+
+awaitable<bool> http_connection::end() {
+  if (broken_) co_return false;
+  if (no_body_) {
+    reply_complete_ = true;
+    co_return true;
+  }
+  boost::system::error_code ec;
+  co_await asio::async_write(stream_, http::make_chunk_last(), asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) broken_ = true;
+  reply_complete_ = !ec;
+  co_return !ec;
+}
+
+void http_connection::abort() {
+  broken_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
 }
 
 }  // namespace lambda_bridge

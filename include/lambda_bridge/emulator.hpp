@@ -17,6 +17,7 @@
 #include "lambda_bridge/config.hpp"
 #include "lambda_bridge/extensions_api.hpp"
 #include "lambda_bridge/http_server.hpp"
+#include "lambda_bridge/stream_relay.hpp"
 
 namespace lambda_bridge {
 
@@ -28,6 +29,8 @@ struct invoke_result {
   bool function_error = false;
   std::string content_type = "application/json";
   std::string body;
+  std::shared_ptr<stream_pipe> stream;  // set instead of body when the function streams its response
+  std::string request_id;
 };
 
 struct invoke_request {
@@ -57,8 +60,10 @@ class emulator {
 
  private:
   struct pending;
-  awaitable<http_response> handle_invoke(http_request& req);
-  awaitable<http_response> handle_runtime(http_request& req);
+  awaitable<std::optional<http_response>> handle_invoke(http_request& req, http_connection& conn);
+  awaitable<std::optional<http_response>> handle_runtime(http_request& req, http_connection& conn);
+  awaitable<std::optional<http_response>> receive_stream(std::shared_ptr<pending> p, http_request& req,
+                                                         http_connection& conn);
   awaitable<http_response> next_invocation();
   void complete(pending& p, invoke_result r);
   void fail_all(const invoke_result& r);

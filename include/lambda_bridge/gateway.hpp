@@ -46,7 +46,7 @@ class gateway {
   tcp::endpoint local_endpoint() const { return server_.local_endpoint(); }
 
  private:
-  awaitable<http_response> handle(http_request& req);
+  awaitable<std::optional<http_response>> handle(http_request& req, http_connection& conn);
 
   gateway_format format_;
   emulator& emulator_;
