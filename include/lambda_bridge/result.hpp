@@ -26,6 +26,8 @@ class [[nodiscard]] result {
   const T& value() const { return std::get<0>(v_); }
   T& operator*() { return value(); }
   T* operator->() { return &value(); }
+  const T& operator*() const { return value(); }
+  const T* operator->() const { return &value(); }
   const failure& error() const { return std::get<1>(v_); }
   failure& error() { return std::get<1>(v_); }
 

@@ -153,3 +153,13 @@ TEST_CASE("compression is a validated boolean") {
   CHECK_FALSE(read({}).value->compression);
   CHECK_FALSE(read({{"AWS_LWA_ENABLE_COMPRESSION", "gzip"}}).value);
 }
+
+TEST_CASE("the invoke mode is buffered by default and response_stream in any case turns streaming on") {
+  CHECK_FALSE(read({}).value->response_stream);
+  CHECK_FALSE(read({{"AWS_LWA_INVOKE_MODE", "buffered"}}).value->response_stream);
+  CHECK(read({{"AWS_LWA_INVOKE_MODE", "response_stream"}}).value->response_stream);
+  CHECK(read({{"AWS_LWA_INVOKE_MODE", "RESPONSE_STREAM"}}).value->response_stream);
+  const auto r = read({{"AWS_LWA_INVOKE_MODE", "stream"}});
+  CHECK_FALSE(r.value);
+  CHECK(all_errors(r).find("buffered or response_stream") != std::string::npos);
+}
