@@ -27,7 +27,7 @@ Environment (aws-lambda-web-adapter's names are honoured unchanged; see docs/con
   AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS bound on the readiness wait; past it init fails [none]
   AWS_LWA_REMOVE_BASE_PATH                strip this leading path segment(s) from request paths [none]
   AWS_LWA_PASS_THROUGH_PATH               path non-HTTP events (SQS, SNS, ...) are POSTed to [/events]
-  AWS_LWA_INVOKE_MODE                     buffered [buffered]
+  AWS_LWA_INVOKE_MODE                     buffered or response_stream (live replies to Function URL/REST) [buffered]
   AWS_LWA_ENABLE_COMPRESSION              gzip/br replies by the event's Accept-Encoding [false]
   AWS_LWA_ERROR_STATUS_CODES              app statuses that fail the invocation, e.g. 500-599 [none]
   AWS_LWA_AUTHORIZATION_SOURCE            header whose value replaces Authorization [none]
