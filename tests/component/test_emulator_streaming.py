@@ -14,7 +14,6 @@ import json
 import os
 import struct
 import sys
-import time
 import unittest
 import zlib
 
@@ -139,23 +138,21 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
         emu = self.start()
         n = 100 * 1024 * 1024
         r = self.open_invoke(emu.invoke_port, emulated.INVOKE_PATH, url_event('/stream/bytes', f'n={n}'))
-        got, peak_kb, last_sample = 0, 0, 0.0
+        got = 0
         while True:
             piece = r.read1(1 << 20)
             if not piece:
                 break
             got += len(piece)
-            if time.monotonic() - last_sample > 0.01:
-                peak_kb = max(peak_kb, rss_kb(emu.bridge.pid))
-                last_sample = time.monotonic()
         self.assertEqual(n, got)
+        peak_kb = memory_kb(emu.bridge.pid, 'VmHWM')  # the kernel's high-water mark: transient peaks included
         print(f'\n100 MB through the emulator: peak RSS {peak_kb / 1024:.1f} MB', file=sys.stderr)
+        if not SHIPPED_BUILD:
+            self.skipTest('sanitizer allocators keep freed memory mapped; the bound holds for the release binary')
         self.assertLess(peak_kb, 16 * 1024, f'peak RSS {peak_kb} kB while relaying 100 MB')
 
 
-def rss_kb(pid: int) -> int:
-    with open(f'/proc/{pid}/status') as f:
-        return next(int(line.split()[1]) for line in f if line.startswith('VmRSS:'))
+from test_streaming import SHIPPED_BUILD, memory_kb  # noqa: E402
 
 
 if __name__ == '__main__':

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import sys
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -167,31 +166,27 @@ class Streaming(SupervisedAppTestCase):
     def test_a_100_mb_stream_passes_whole_with_the_bridge_memory_flat(self):
         fake, bridge = self.start()
         n = 100 * 1024 * 1024
-        rid = fake.push(url_event('/stream/bytes', f'n={n}'), deadline_in=120)
-        peak_kb = 0
-        end = time.monotonic() + 120
-        while not fake.results_for(rid) and time.monotonic() < end:
-            peak_kb = max(peak_kb, rss_kb(bridge.pid))
-            time.sleep(0.02)
-        posted = fake.wait_result(rid, timeout=5)
+        posted = self.invoke(fake, url_event('/stream/bytes', f'n={n}'), deadline_in=120, timeout=120)
+        peak_kb = memory_kb(bridge.pid, 'VmHWM')  # the kernel's high-water mark: transient peaks included
         prelude, body = self.assert_streamed(posted)
         self.assertEqual(n, len(body))
         self.assertEqual(hashlib.sha256(pattern(n)).hexdigest(), hashlib.sha256(body).hexdigest())
         self.assertEqual([], posted.trailers)
         print(f'\n100 MB streamed: bridge peak RSS {peak_kb / 1024:.1f} MB', file=sys.stderr)
+        if not SHIPPED_BUILD:
+            self.skipTest('sanitizer allocators keep freed memory mapped; the bound holds for the release binary')
         # Buffering even a tenth of the body would show; the bridge's whole footprint stays a few MB.
         self.assertLess(peak_kb, 16 * 1024, f'peak RSS {peak_kb} kB while streaming 100 MB')
 
 
-def rss_kb(pid: int) -> int:
-    try:
-        with open(f'/proc/{pid}/status') as f:
-            for line in f:
-                if line.startswith('VmRSS:'):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+def memory_kb(pid: int, field: str) -> int:
+    """VmRSS, VmHWM, … of a process, in kB."""
+    with open(f'/proc/{pid}/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ':'))
+
+
+# The release binary is the static one; the debug preset's sanitizers change what memory figures mean.
+SHIPPED_BUILD = os.environ.get('LAMBDA_BRIDGE_STATIC', '1') not in ('0', '', 'false')
 
 
 if __name__ == '__main__':
