@@ -169,18 +169,22 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
 }
 
 awaitable<status> backend_exchange::read_body(std::string& out) {
-  if (const auto len = parser_->content_length()) out.reserve(out.size() + static_cast<std::size_t>(*len));
+  // The string is sized ahead of the reads (once, to Content-Length when it is known) and trimmed at the end: sizing
+  // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body.
+  std::size_t used = out.size();
+  // Up front at most 8 MB: a declared length is a claim, and memory is taken only as bytes arrive past that.
+  constexpr std::uint64_t max_presize = 8 * 1024 * 1024;
+  if (const auto len = parser_->content_length()) out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
   while (!parser_->is_done()) {
-    if (out.capacity() - out.size() < 16 * 1024) out.reserve(std::max<std::size_t>(out.size() * 2, 64 * 1024));
-    const std::size_t used = out.size();
-    out.resize(out.capacity());
+    if (out.size() - used < 16 * 1024) out.resize(std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
     auto read = co_await read_some(out.data() + used, out.size() - used);
     if (!read) {
       out.resize(used);
       co_return read.error();
     }
-    out.resize(used + *read);
+    used += *read;
   }
+  out.resize(used);
   finish();
   co_return std::nullopt;
 }
