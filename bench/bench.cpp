@@ -1,0 +1,1427 @@
+// The benchmark of issue 5: what lambda-bridge adds to an invocation, against the floor of the same socket work.
+//
+// One process plays both peers of the bridge, on loopback, with one monotonic clock:
+//
+//     runtime_api (this file)  <-- GET /next, POST /response --  child under test  -- HTTP/1.1 -->  app (this file)
+//
+//   t0  the event is handed out on /next (just before its bytes are written)
+//   t1  the whole request has arrived at the app
+//   t2  the app starts writing its reply (after its sleep, when the scenario has one)
+//   t3  the last byte of the result has arrived on /response
+//
+// bridge-added latency = (t1 - t0) + (t3 - t2). The child is either lambda-bridge or bench/null_forwarder.c (the
+// same loop with precomputed bytes and no parsing, fed with the request and result the bridge produced for the
+// same scenario a moment before), so every figure comes with its floor, measured in the same run.
+//
+// Plain blocking sockets and one thread per connection: the bench must be obviously correct, not clever; its own
+// cost sits outside the measured intervals except for the kernel's copies, which both children pay alike. Every
+// wait is bounded, children run in their own process group and are killed on every exit path, and a watchdog ends
+// the whole run past --time-limit.
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+int64_t now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+[[noreturn]] void fatal(const std::string& what) {
+  std::fprintf(stderr, "bench: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::_Exit(2);  // the atexit-free path; children are killed by kill_all_children() before callers get here
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Children: every one in its own process group, killed on every way out.
+
+std::mutex children_mutex;
+std::set<pid_t> children;
+
+void kill_all_children() {
+  std::lock_guard lk(children_mutex);
+  for (pid_t pid : children) {
+    ::kill(-pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+  }
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  kill_all_children();
+  fatal(what);
+}
+
+pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path) {
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t def;
+  sigemptyset(&def);
+  sigaddset(&def, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attr, &def);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<char*> argv{const_cast<char*>(binary.c_str()), nullptr};
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  std::lock_guard lk(children_mutex);
+  const int rc = posix_spawn(&pid, binary.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) fatal("cannot start " + binary + ": " + std::strerror(rc));
+  children.insert(pid);
+  return pid;
+}
+
+// SIGTERM first (so a profiler wrapping the child, such as valgrind, writes its output), SIGKILL after 3 s.
+void stop_child(pid_t pid) {
+  ::kill(-pid, SIGTERM);
+  bool gone = false;
+  for (int sig : {SIGTERM, SIGKILL}) {
+    if (sig == SIGKILL) ::kill(-pid, SIGKILL);
+    const int64_t deadline = now_ns() + 3'000'000'000;
+    while (!gone && now_ns() < deadline) {
+      const pid_t r = ::waitpid(pid, nullptr, WNOHANG);
+      gone = r == pid || (r < 0 && errno == ECHILD);
+      if (!gone) std::this_thread::sleep_for(1ms);
+    }
+    if (gone) break;
+  }
+  ::kill(-pid, SIGKILL);  // anything the child left in its group
+  std::lock_guard lk(children_mutex);
+  children.erase(pid);
+}
+
+bool child_alive(pid_t pid) { return ::waitpid(pid, nullptr, WNOHANG) == 0; }
+
+// ---------------------------------------------------------------------------------------------------------------
+// /proc readings
+
+struct proc_mem {
+  long rss_kb = 0;
+  long hwm_kb = 0;
+};
+
+proc_mem read_mem(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  proc_mem m;
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) m.rss_kb = std::atol(line.c_str() + 6);
+    if (line.rfind("VmHWM:", 0) == 0) m.hwm_kb = std::atol(line.c_str() + 6);
+  }
+  return m;
+}
+
+// utime + stime of the whole process (all threads), in microseconds; the clock-tick resolution (10 ms) is why the
+// scenarios run enough invocations for the delta to span many ticks.
+double cpu_us_stat(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), {});
+  const auto close = s.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(s.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return double(utime + stime) * 1e6 / double(sysconf(_SC_CLK_TCK));
+}
+
+// The same accounting at nanosecond resolution: the scheduler's run time of every thread.
+double cpu_us_sched(pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return 0;
+  double total = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(dir + "/" + e->d_name + "/schedstat");
+    unsigned long long ns = 0;
+    if (f >> ns) total += double(ns) / 1e3;
+  }
+  closedir(d);
+  return total;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sockets and HTTP/1.1 framing (only what the two peers need: Content-Length and chunked bodies)
+
+void set_nodelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+bool write_all(int fd, std::vector<iovec> iov) {
+  size_t i = 0;
+  while (i < iov.size()) {
+    const ssize_t w = ::writev(fd, iov.data() + i, int(std::min<size_t>(iov.size() - i, 64)));
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    size_t left = size_t(w);
+    while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+    if (i < iov.size()) {
+      iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
+      iov[i].iov_len -= left;
+    }
+  }
+  return true;
+}
+
+bool write_str(int fd, std::string_view a, std::string_view b = {}) {
+  return write_all(fd, {iovec{const_cast<char*>(a.data()), a.size()}, iovec{const_cast<char*>(b.data()), b.size()}});
+}
+
+// True when the peer has closed (or reset) a connection we are holding open without reading.
+bool peer_closed(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  return (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (auto& c : r) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+struct http_head {
+  std::string raw;
+  std::string method, target;  // requests
+  std::optional<uint64_t> content_length;
+  bool chunked = false;
+
+  std::optional<std::string> header(std::string_view name) const {
+    const std::string want = lower(name);
+    size_t pos = raw.find("\r\n");
+    while (pos != std::string::npos && pos + 2 < raw.size()) {
+      const size_t start = pos + 2, end = raw.find("\r\n", start);
+      if (end == std::string::npos || end == start) break;
+      const std::string_view line(raw.data() + start, end - start);
+      const auto colon = line.find(':');
+      if (colon != std::string_view::npos && lower(line.substr(0, colon)) == want) {
+        auto v = line.substr(colon + 1);
+        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+        return std::string(v);
+      }
+      pos = end;
+    }
+    return std::nullopt;
+  }
+};
+
+// One connection's receive side: a buffer kept across messages.
+class reader {
+ public:
+  explicit reader(int fd) : fd_(fd), buf_(256 * 1024) {}
+
+  bool read_head(http_head& h) {
+    for (;;) {
+      const std::string_view v(buf_.data() + pos_, end_ - pos_);
+      const auto k = v.find("\r\n\r\n");
+      if (k != std::string_view::npos) {
+        h = http_head{};
+        h.raw.assign(v.substr(0, k + 4));
+        pos_ += k + 4;
+        const auto sp1 = h.raw.find(' '), sp2 = h.raw.find(' ', sp1 + 1);
+        if (sp1 != std::string::npos && sp2 != std::string::npos) {
+          h.method = h.raw.substr(0, sp1);
+          h.target = h.raw.substr(sp1 + 1, sp2 - sp1 - 1);
+        }
+        if (auto cl = h.header("content-length")) h.content_length = std::stoull(*cl);
+        if (auto te = h.header("transfer-encoding")) h.chunked = lower(*te).find("chunked") != std::string::npos;
+        return true;
+      }
+      if (end_ - pos_ > 1024 * 1024) return false;
+      if (!fill()) return false;
+    }
+  }
+
+  // The body of a message whose head was just read; the first `keep` bytes are appended to `kept`.
+  bool read_body(const http_head& h, uint64_t& total, std::string* kept, size_t keep) {
+    total = 0;
+    if (!h.chunked) return read_exact(h.content_length.value_or(0), total, kept, keep);
+    for (;;) {
+      std::string line;
+      if (!read_line(line)) return false;
+      const uint64_t size = std::strtoull(line.c_str(), nullptr, 16);
+      if (size == 0) {
+        for (;;) {  // trailers, up to the empty line
+          if (!read_line(line)) return false;
+          if (line.empty()) return true;
+        }
+      }
+      if (!read_exact(size, total, kept, keep)) return false;
+      if (!read_line(line) || !line.empty()) return false;
+    }
+  }
+
+ private:
+  bool fill() {
+    if (pos_ == end_) pos_ = end_ = 0;
+    if (end_ == buf_.size()) {
+      if (pos_ > 0) {
+        std::memmove(buf_.data(), buf_.data() + pos_, end_ - pos_);
+        end_ -= pos_;
+        pos_ = 0;
+      } else {
+        buf_.resize(buf_.size() * 2);
+      }
+    }
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf_.data() + end_, buf_.size() - end_, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      end_ += size_t(n);
+      return true;
+    }
+  }
+
+  bool read_line(std::string& line) {
+    for (;;) {
+      const std::string_view v(buf_.data() + pos_, end_ - pos_);
+      const auto k = v.find("\r\n");
+      if (k != std::string_view::npos) {
+        line.assign(v.substr(0, k));
+        pos_ += k + 2;
+        return true;
+      }
+      if (!fill()) return false;
+    }
+  }
+
+  bool read_exact(uint64_t n, uint64_t& total, std::string* kept, size_t keep) {
+    while (n > 0) {
+      if (pos_ == end_ && !fill()) return false;
+      const size_t take = size_t(std::min<uint64_t>(n, end_ - pos_));
+      if (kept && kept->size() < keep) kept->append(buf_.data() + pos_, std::min(take, keep - kept->size()));
+      pos_ += take;
+      n -= take;
+      total += take;
+    }
+    return true;
+  }
+
+  int fd_;
+  std::vector<char> buf_;
+  size_t pos_ = 0, end_ = 0;
+};
+
+int listen_socket(bool listen_now, int& port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) fail("bind 127.0.0.1:0");
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  port = ntohs(a.sin_port);
+  if (listen_now && ::listen(fd, 128) != 0) fail("listen");
+  return fd;
+}
+
+// A TCP server on 127.0.0.1 with a thread per connection; stop() cuts every connection and joins every thread.
+class server {
+ public:
+  using handler = std::function<void(int fd)>;
+
+  server(handler h, bool listen_now = true) : handler_(std::move(h)) {
+    fd_ = listen_socket(listen_now, port_);
+    if (listen_now) start_accepting();
+  }
+  ~server() { stop(); }
+
+  int port() const { return port_; }
+
+  // For the readiness scenario: bound since construction (connections refused), listening from now on.
+  int64_t listen_now() {
+    const int64_t t = now_ns();
+    if (::listen(fd_, 128) != 0) fail("listen");
+    start_accepting();
+    return t;
+  }
+
+  void stop() {
+    if (stopping_.exchange(true)) return;
+    if (acceptor_.joinable()) acceptor_.join();
+    {
+      std::lock_guard lk(m_);
+      for (int fd : live_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : threads_) t.join();
+    ::close(fd_);
+  }
+
+ private:
+  void start_accepting() {
+    acceptor_ = std::thread([this] {
+      while (!stopping_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) continue;
+        set_nodelay(c);
+        std::lock_guard lk(m_);
+        live_.insert(c);
+        threads_.emplace_back([this, c] {
+          handler_(c);
+          std::lock_guard lk2(m_);
+          live_.erase(c);
+          ::close(c);
+        });
+      }
+    });
+  }
+
+  handler handler_;
+  int fd_ = -1, port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::mutex m_;
+  std::set<int> live_;
+  std::vector<std::thread> threads_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenarios
+
+std::string base64(std::string_view in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8 | uint8_t(in[i + 2]);
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += t[v & 63];
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t v = uint32_t(uint8_t(in[i])) << 16;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    const uint32_t v = uint32_t(uint8_t(in[i])) << 16 | uint32_t(uint8_t(in[i + 1])) << 8;
+    out += t[v >> 18];
+    out += t[(v >> 12) & 63];
+    out += t[(v >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+std::string text_of(size_t n) {  // JSON-safe text: nothing the bridge has to escape
+  std::string s(n, 'x');
+  for (size_t i = 0; i < n; ++i) s[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[i % 36];
+  return s;
+}
+
+std::string binary_of(size_t n) {
+  std::string s(n, '\0');
+  uint32_t x = 2463534242u;
+  for (size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    s[i] = char(x);
+  }
+  return s;
+}
+
+constexpr std::string_view id_marker = "@ID@";
+constexpr size_t id_width = 8;  // ids are 8 digits; the null forwarder's fixed id "nullnull" has the same width
+
+struct scenario {
+  std::string name;
+  std::string event_template;  // id_marker where the invocation id goes
+  std::string reply_content_type = "application/json";
+  std::string reply_body;        // what the app answers (a stream repeats it up to stream_bytes)
+  uint64_t stream_bytes = 0;     // > 0: the app's body is this long, written from reply_body over and over
+  int app_sleep_ms = 0;
+  std::vector<std::string> env;  // extra variables for the bridge
+  int warmup = 10, measured = 100;
+  uint64_t payload = 0;          // the payload that the RSS target scales with
+  std::optional<uint64_t> expect_request_body;  // what the app must receive
+  uint64_t expect_min_result = 0;
+  bool stream = false;
+  bool with_null = true;
+  int concurrency = 1;           // > 1: a throughput run, events queued all at once
+  bool targets_rss = true;
+};
+
+std::string apigw_v2_event(std::string_view method, std::string_view body, bool b64,
+                           std::string_view content_type = "application/json",
+                           std::string_view domain = "bench.execute-api.us-east-1.amazonaws.com") {
+  std::string e = R"({"version":"2.0","routeKey":"$default","rawPath":"/bench/@ID@","rawQueryString":"a=1",)";
+  e += R"("headers":{"accept":"application/json","host":")" + std::string(domain) +
+       R"(","user-agent":"lambda-bridge-bench","content-type":")" + std::string(content_type) + R"("},)";
+  e += R"("queryStringParameters":{"a":"1"},"requestContext":{"accountId":"123456789012","apiId":"bench",)";
+  e += R"("domainName":")" + std::string(domain) + R"(","domainPrefix":"bench","http":{"method":")" +
+       std::string(method) + R"(","path":"/bench/@ID@","protocol":"HTTP/1.1","sourceIp":"127.0.0.1",)";
+  e += R"("userAgent":"lambda-bridge-bench"},"requestId":"@ID@","routeKey":"$default","stage":"$default",)";
+  e += R"("time":"12/Mar/2024:19:03:58 +0000","timeEpoch":1710270238000},)";
+  if (!body.empty()) e += R"("body":")" + std::string(body) + R"(",)";
+  e += std::string(R"("isBase64Encoded":)") + (b64 ? "true" : "false") + "}";
+  return e;
+}
+
+std::string alb_event(std::string_view body, bool b64, std::string_view content_type) {
+  std::string e =
+      R"({"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bench/0123456789abcdef"}},)";
+  e += R"("httpMethod":"POST","path":"/bench/@ID@","queryStringParameters":{},)";
+  e += R"("headers":{"content-type":")" + std::string(content_type) +
+       R"(","host":"bench.example.com","user-agent":"lambda-bridge-bench","x-forwarded-for":"127.0.0.1",)";
+  e += R"("x-forwarded-port":"443","x-forwarded-proto":"https"},)";
+  e += R"("body":")" + std::string(body) + R"(","isBase64Encoded":)" + (b64 ? "true" : "false") + "}";
+  return e;
+}
+
+std::string json_of_size(size_t n) {  // a JSON document of exactly n bytes (n >= 12)
+  std::string s = R"({"data":")";
+  s += text_of(n - s.size() - 2);
+  s += R"("})";
+  return s;
+}
+
+std::vector<scenario> make_scenarios(bool quick) {
+  std::vector<scenario> v;
+  const int k = quick ? 5 : 1;
+  {
+    scenario s;
+    s.name = "get-1k";
+    s.event_template = apigw_v2_event("GET", "", false);
+    s.reply_body = json_of_size(1024);
+    s.warmup = 200;
+    s.measured = 3000 / k;
+    s.payload = 1024;
+    s.expect_min_result = 1024;
+    v.push_back(s);
+  }
+  {
+    scenario s;
+    s.name = "post-64k";
+    const std::string body = json_of_size(64 * 1024);
+    std::string escaped;
+    for (char c : body) {
+      if (c == '"') escaped += '\\';
+      escaped += c;
+    }
+    s.event_template = apigw_v2_event("POST", escaped, false);
+    s.reply_body = R"({"ok":true})";
+    s.warmup = 50;
+    s.measured = 1000 / k;
+    s.payload = body.size();
+    s.expect_request_body = body.size();
+    v.push_back(s);
+  }
+  {
+    scenario s;
+    s.name = "binary-1m";
+    s.event_template = apigw_v2_event("GET", "", false);
+    s.reply_content_type = "application/octet-stream";
+    s.reply_body = binary_of(1024 * 1024);
+    s.warmup = 10;
+    s.measured = 200 / k;
+    s.payload = s.reply_body.size();
+    s.expect_min_result = s.reply_body.size() * 4 / 3;
+    v.push_back(s);
+  }
+  {
+    scenario s;
+    s.name = "reply-5m";
+    s.event_template = apigw_v2_event("GET", "", false);
+    s.reply_content_type = "text/plain";
+    s.reply_body = text_of(5 * 1024 * 1024);
+    s.warmup = 2;
+    s.measured = quick ? 4 : 12;
+    s.payload = s.reply_body.size();
+    s.expect_min_result = s.reply_body.size();
+    v.push_back(s);
+  }
+  {
+    scenario s;
+    s.name = "stream-100m";
+    s.event_template = apigw_v2_event("GET", "", false, "application/json", "bench.lambda-url.us-east-1.on.aws");
+    s.reply_content_type = "application/octet-stream";
+    s.reply_body = binary_of(1024 * 1024);
+    s.stream_bytes = 100ull * 1024 * 1024;
+    s.env = {"AWS_LWA_INVOKE_MODE=response_stream"};
+    s.stream = true;
+    s.warmup = 0;  // one 100 MB stream is its own warm-up
+    s.measured = quick ? 1 : 2;
+    s.payload = s.stream_bytes;
+    s.expect_min_result = s.stream_bytes;
+    s.targets_rss = false;
+    v.push_back(s);
+  }
+  for (int c : {1, 8}) {
+    scenario s;
+    s.name = "sleep20ms-c" + std::to_string(c);
+    s.event_template = apigw_v2_event("GET", "", false);
+    s.reply_body = json_of_size(1024);
+    s.app_sleep_ms = 20;
+    s.concurrency = c;
+    s.env = {"AWS_LAMBDA_MAX_CONCURRENCY=" + std::to_string(c)};
+    s.warmup = c * 2;
+    s.measured = (c == 1 ? 40 : 320) / k;
+    s.payload = 1024;
+    s.with_null = false;
+    s.expect_min_result = 1024;
+    v.push_back(s);
+  }
+  // The ALB scenario of aws-lambda-web-adapter's benches/e2e_body_forwarding.rs: a POST whose body is text, or
+  // base64 of the same encoded size, the app answering "OK". A 6 MB body makes an event over Lambda's 6 MB
+  // invocation limit, so the bridge's event limit is raised for it (as that benchmark has no limit either).
+  for (bool b64 : {false, true}) {
+    for (size_t size : {size_t(0), size_t(1024), size_t(64 << 10), size_t(128 << 10), size_t(256 << 10),
+                        size_t(512 << 10), size_t(1 << 20), size_t(2 << 20), size_t(4 << 20), size_t(6 << 20)}) {
+      scenario s;
+      std::string body;
+      if (b64) {
+        const std::string raw(size * 3 / 4, char(0xAB));
+        body = base64(raw);
+        s.expect_request_body = raw.size();
+      } else {
+        body = std::string(size, 'x');
+        s.expect_request_body = size;
+      }
+      s.name = std::string("alb-") + (b64 ? "b64-" : "text-") +
+               (size >= (1 << 20) ? std::to_string(size >> 20) + "m"
+                                  : size >= 1024 ? std::to_string(size >> 10) + "k" : std::to_string(size));
+      s.event_template = alb_event(body, b64, b64 ? "application/octet-stream" : "text/plain");
+      s.reply_content_type = "text/plain";
+      s.reply_body = "OK";
+      s.env = {"LAMBDA_BRIDGE_MAX_EVENT_BYTES=16777216"};
+      s.payload = body.size();
+      s.warmup = size <= (64 << 10) ? 20 : 2;
+      s.measured = (size <= (64 << 10) ? 300 : size <= (1 << 20) ? 40 : 10) / k;
+      s.targets_rss = false;
+      v.push_back(s);
+    }
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The two peers of the child under test
+
+struct invocation {
+  int64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+  bool done = false, error = false;
+  uint64_t result_bytes = 0;
+  std::string result_prefix;
+};
+
+class bench_world {
+ public:
+  bench_world()
+      : runtime_([this](int fd) { serve_runtime(fd); }), app_([this](int fd) { serve_app(fd); }) {}
+
+  int runtime_port() const { return runtime_.port(); }
+  int app_port() const { return app_.port(); }
+  server& app() { return app_; }
+
+  // The scenario the app and the result checks follow until the next call.
+  void set_scenario(const scenario* s, bool capture) {
+    std::lock_guard lk(m_);
+    sc_ = s;
+    capture_ = capture;
+    captured_request_.clear();
+    captured_result_.clear();
+    captured_content_type_.clear();
+    next_polls_ = 0;
+    first_next_ns_ = 0;
+    failures_.clear();
+  }
+
+  uint64_t push(const scenario& s) {
+    std::string event;
+    std::lock_guard lk(m_);
+    const uint64_t id = ++last_id_;
+    char ids[16];
+    std::snprintf(ids, sizeof ids, "%08llu", static_cast<unsigned long long>(id % 100000000));
+    size_t from = 0;
+    for (;;) {
+      const auto at = s.event_template.find(id_marker, from);
+      event.append(s.event_template, from, at == std::string::npos ? std::string::npos : at - from);
+      if (at == std::string::npos) break;
+      event += ids;
+      from = at + id_marker.size();
+    }
+    inv_[id] = invocation{};
+    queue_.emplace_back(id, std::move(event));
+    cv_.notify_all();
+    return id;
+  }
+
+  // Waits for the result of `id`; false after `timeout`.
+  bool wait_done(uint64_t id, std::chrono::milliseconds timeout) {
+    std::unique_lock lk(m_);
+    return cv_.wait_for(lk, timeout, [&] { return inv_[id].done; });
+  }
+
+  bool wait_polls(int count, std::chrono::milliseconds timeout) {
+    std::unique_lock lk(m_);
+    return cv_.wait_for(lk, timeout, [&] { return next_polls_ >= count; });
+  }
+
+  // After a child is killed: its parked /next must be gone before the next child runs, or it would take an event.
+  bool wait_no_parked(std::chrono::milliseconds timeout) {
+    std::unique_lock lk(m_);
+    return cv_.wait_for(lk, timeout, [&] { return parked_ == 0; });
+  }
+
+  bool wait_parked(int count, std::chrono::milliseconds timeout) {
+    std::unique_lock lk(m_);
+    return cv_.wait_for(lk, timeout, [&] { return parked_ >= count; });
+  }
+
+  int64_t first_next_ns() {
+    std::lock_guard lk(m_);
+    return first_next_ns_;
+  }
+
+  invocation get(uint64_t id) {
+    std::lock_guard lk(m_);
+    return inv_[id];
+  }
+
+  void forget(uint64_t id) {
+    std::lock_guard lk(m_);
+    inv_.erase(id);
+  }
+
+  std::vector<std::string> failures() {
+    std::lock_guard lk(m_);
+    return failures_;
+  }
+
+  std::string captured_request() {
+    std::lock_guard lk(m_);
+    return captured_request_;
+  }
+  std::string captured_result() {
+    std::lock_guard lk(m_);
+    return captured_result_;
+  }
+  std::string captured_content_type() {
+    std::lock_guard lk(m_);
+    return captured_content_type_;
+  }
+
+  void clear_queue() {
+    std::lock_guard lk(m_);
+    queue_.clear();
+  }
+
+  void stop() {
+    {
+      std::lock_guard lk(m_);
+      closed_ = true;
+      cv_.notify_all();
+    }
+    runtime_.stop();
+    app_.stop();
+  }
+
+ private:
+  // "nullnull" (the null forwarder's fixed id) stands for the invocation handed out last: it only runs one at a time.
+  uint64_t resolve(std::string_view id) const {
+    if (id == "nullnull") return current_;
+    uint64_t n = 0;
+    for (char c : id) {
+      if (c < '0' || c > '9') return 0;
+      n = n * 10 + uint64_t(c - '0');
+    }
+    // ids wrap at 10^8 in the 8 digits; the bench never gets near that.
+    return n;
+  }
+
+  void note_failure(std::string what) {
+    if (failures_.size() < 20) failures_.push_back(std::move(what));
+    cv_.notify_all();
+  }
+
+  void serve_runtime(int fd) {
+    reader r(fd);
+    http_head h;
+    while (r.read_head(h)) {
+      uint64_t body_len = 0;
+      std::string body;
+      const bool is_result = h.method == "POST" && h.target.find("/runtime/invocation/") != std::string::npos;
+      bool capture;
+      {
+        std::lock_guard lk(m_);
+        capture = capture_;
+      }
+      const size_t keep = is_result && capture ? size_t(16) << 20 : 64 * 1024;
+      if (!r.read_body(h, body_len, &body, keep)) return;
+      const int64_t t_end = now_ns();
+      const std::string& t = h.target;
+      if (h.method == "GET" && t.ends_with("/runtime/invocation/next")) {
+        if (!serve_next(fd)) return;
+      } else if (is_result) {
+        // .../invocation/{id}/response|error
+        const auto slash = t.rfind('/');
+        const auto prev = t.rfind('/', slash - 1);
+        const std::string id_text = t.substr(prev + 1, slash - prev - 1);
+        const bool error = t.substr(slash + 1) == "error";
+        {
+          std::lock_guard lk(m_);
+          const uint64_t id = resolve(id_text);
+          auto it = inv_.find(id);
+          if (it == inv_.end()) {
+            note_failure("result for unknown invocation " + id_text);
+          } else {
+            auto& inv = it->second;
+            inv.t3 = t_end;
+            inv.error = error;
+            inv.result_bytes = body_len;
+            inv.result_prefix = body.substr(0, 64 * 1024);
+            if (error) note_failure("invocation " + id_text + " failed: " + body.substr(0, 300));
+            if (capture_) {
+              captured_result_ = body;
+              captured_content_type_ = h.header("content-type").value_or("application/json");
+            }
+            inv.done = true;
+            cv_.notify_all();
+          }
+        }
+        if (!write_str(fd, "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n"
+                           "{\"status\":\"OK\"}\n"))
+          return;
+      } else if (h.method == "POST" && t.ends_with("/extension/register")) {
+        if (!write_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                           "Lambda-Extension-Identifier: 9f3b0a62-bench-4d2e-9c1e-000000000001\r\nContent-Length: 75\r\n\r\n"
+                           R"({"functionName":"bench","functionVersion":"$LATEST","handler":"bench.handler"})"))
+          return;
+      } else if (h.method == "GET" && t.ends_with("/extension/event/next")) {
+        // Parked for ever, as an internal extension registered for no events is (runtime-api.md §3).
+        std::unique_lock lk(m_);
+        while (!closed_ && !peer_closed(fd)) cv_.wait_for(lk, 20ms);
+        return;
+      } else if (h.method == "POST" && t.find("/error") != std::string::npos) {
+        {
+          std::lock_guard lk(m_);
+          note_failure(t + ": " + body.substr(0, 300));
+        }
+        write_str(fd, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n");
+      } else {
+        write_str(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+      }
+    }
+  }
+
+  // The long poll: no timeout, as on Lambda; it ends when an event is queued, the child goes away or the bench stops.
+  bool serve_next(int fd) {
+    uint64_t id = 0;
+    std::string event;
+    int64_t t0 = 0;
+    {
+      std::unique_lock lk(m_);
+      ++next_polls_;
+      if (!first_next_ns_) first_next_ns_ = now_ns();
+      ++parked_;
+      cv_.notify_all();
+      for (;;) {
+        if (closed_ || peer_closed(fd)) {
+          --parked_;
+          cv_.notify_all();
+          return false;
+        }
+        if (!queue_.empty()) break;
+        cv_.wait_for(lk, 20ms);
+      }
+      --parked_;
+      id = queue_.front().first;
+      event = std::move(queue_.front().second);
+      queue_.pop_front();
+      current_ = id;
+      t0 = now_ns();
+      inv_[id].t0 = t0;
+      cv_.notify_all();
+    }
+    char head[512];
+    char ids[16];
+    std::snprintf(ids, sizeof ids, "%08llu", static_cast<unsigned long long>(id % 100000000));
+    const auto deadline_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch() + 60s)
+                                 .count();
+    const int n = std::snprintf(head, sizeof head,
+                                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
+                                "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:bench\r\n"
+                                "Lambda-Runtime-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1\r\n"
+                                "Content-Length: %zu\r\n\r\n",
+                                ids, static_cast<long long>(deadline_ms), event.size());
+    return write_str(fd, std::string_view(head, size_t(n)), event);
+  }
+
+  void serve_app(int fd) {
+    reader r(fd);
+    http_head h;
+    while (r.read_head(h)) {
+      uint64_t body_len = 0;
+      std::string body;
+      bool capture;
+      {
+        std::lock_guard lk(m_);
+        capture = capture_;
+      }
+      if (!r.read_body(h, body_len, &body, capture ? size_t(16) << 20 : 0)) return;
+      const int64_t t1 = now_ns();
+      if (!h.target.starts_with("/bench/")) {  // the readiness probe (GET /)
+        if (!write_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok")) return;
+        continue;
+      }
+      const scenario* s;
+      uint64_t id;
+      {
+        std::lock_guard lk(m_);
+        s = sc_;
+        id = resolve(std::string_view(h.target).substr(7, id_width));
+        auto it = inv_.find(id);
+        if (it == inv_.end() || !s) {
+          note_failure("app request for unknown invocation " + h.target);
+          return;
+        }
+        it->second.t1 = t1;
+        if (s->expect_request_body && *s->expect_request_body != body_len)
+          note_failure("app received " + std::to_string(body_len) + " body bytes, expected " +
+                       std::to_string(*s->expect_request_body));
+        if (capture) captured_request_ = h.raw + body;
+      }
+      if (s->app_sleep_ms) std::this_thread::sleep_for(std::chrono::milliseconds(s->app_sleep_ms));
+      const uint64_t total = s->stream_bytes ? s->stream_bytes : s->reply_body.size();
+      const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: " + s->reply_content_type +
+                               "\r\nContent-Length: " + std::to_string(total) + "\r\n\r\n";
+      {
+        std::lock_guard lk(m_);
+        inv_[id].t2 = now_ns();
+      }
+      if (!s->stream_bytes) {
+        if (!write_str(fd, head, s->reply_body)) return;
+        continue;
+      }
+      if (!write_str(fd, head)) return;
+      for (uint64_t sent = 0; sent < total;) {
+        const size_t n = size_t(std::min<uint64_t>(s->reply_body.size(), total - sent));
+        if (!write_str(fd, std::string_view(s->reply_body).substr(0, n))) return;
+        sent += n;
+      }
+    }
+  }
+
+  server runtime_, app_;
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::pair<uint64_t, std::string>> queue_;
+  std::unordered_map<uint64_t, invocation> inv_;
+  const scenario* sc_ = nullptr;
+  bool capture_ = false, closed_ = false;
+  uint64_t last_id_ = 0, current_ = 0;
+  int next_polls_ = 0, parked_ = 0;
+  int64_t first_next_ns_ = 0;
+  std::string captured_request_, captured_result_, captured_content_type_;
+  std::vector<std::string> failures_;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Running a scenario against one child
+
+struct options {
+  std::string bridge, null_forwarder, work_dir;
+  bool json = false, quick = false;
+  std::string only;
+  int time_limit_s = 115;
+  bool startup = true;
+  int count = 0;  // > 0: this many measured invocations per scenario, one warm-up (for profiling runs)
+};
+
+struct figures {
+  std::string scenario, child;
+  int count = 0;
+  double p50_us = 0, p99_us = 0, mean_us = 0;
+  double per_s = 0;
+  double cpu_us = 0, cpu_us_stat = 0;
+  long peak_rss_kb = 0, idle_rss_kb = 0;
+  uint64_t payload = 0;
+  double mbytes_per_s = 0;  // payload / mean added latency
+  std::vector<std::string> failures;
+  bool ok() const { return failures.empty() && count > 0; }
+};
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t rank = size_t(std::max(1.0, std::ceil(p / 100.0 * double(v.size()))));
+  return v[std::min(rank, v.size()) - 1];
+}
+
+std::vector<std::string> base_env(bench_world& w) {
+  return {"PATH=/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(w.runtime_port()),
+          "AWS_LWA_PORT=" + std::to_string(w.app_port())};
+}
+
+std::string write_file(const options& o, const std::string& name, const std::string& bytes) {
+  const std::string path = o.work_dir + "/" + name;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f.write(bytes.data(), std::streamsize(bytes.size()));
+  if (!f) fail("cannot write " + path);
+  return path;
+}
+
+std::string log_tail(const std::string& path) {
+  std::ifstream f(path);
+  std::string s((std::istreambuf_iterator<char>(f)), {});
+  if (s.size() > 2000) s = "..." + s.substr(s.size() - 2000);
+  return s;
+}
+
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child) {
+  figures f;
+  f.scenario = s.name;
+  f.child = null_child ? "null" : "bridge";
+  f.payload = s.payload;
+  std::vector<std::string> env = base_env(w);
+  std::string binary = o.bridge;
+  if (null_child) {
+    binary = o.null_forwarder;
+    std::string prelude = w.captured_result();
+    if (s.stream) {  // the first chunk: the prelude and its 8 NULs, as the bridge sent it
+      const auto nuls = prelude.find(std::string(8, '\0'));
+      if (nuls == std::string::npos) fail(s.name + ": no prelude captured from the bridge");
+      prelude.resize(nuls + 8);
+    }
+    std::string req = w.captured_request();
+    const auto at = req.find("/bench/");
+    if (req.empty() || at == std::string::npos) fail(s.name + ": no app request captured from the bridge");
+    req.replace(at + 7, id_width, "nullnull");
+    env.push_back("NULL_APP_REQUEST=" + write_file(o, "app_request.bin", req));
+    env.push_back("NULL_RESULT_BODY=" + write_file(o, "result.bin", prelude));
+    env.push_back("NULL_RESULT_CONTENT_TYPE=" + w.captured_content_type());
+    env.push_back(std::string("NULL_MODE=") + (s.stream ? "stream" : "buffered"));
+  } else {
+    env.insert(env.end(), s.env.begin(), s.env.end());
+  }
+  w.set_scenario(&s, !null_child);
+  const std::string log = o.work_dir + "/" + s.name + "-" + f.child + ".log";
+  ::unlink(log.c_str());
+  const pid_t pid = spawn(binary, env, log);
+  auto give_up = [&](const std::string& why) {
+    stop_child(pid);
+    fail(s.name + " (" + f.child + "): " + why + "\n" + log_tail(log));
+  };
+  if (!w.wait_polls(s.concurrency, 10s)) give_up("the child did not poll /next");
+
+  const int64_t per_invocation_timeout_ms = 20000;
+  std::vector<double> added;
+  double cpu0 = 0, cpu0s = 0;
+  int64_t start = 0;
+  if (s.concurrency == 1) {
+    for (int i = 0; i < s.warmup + s.measured; ++i) {
+      if (i == s.warmup) {
+        cpu0 = cpu_us_sched(pid);
+        cpu0s = cpu_us_stat(pid);
+        start = now_ns();
+      }
+      const uint64_t id = w.push(s);
+      if (!w.wait_done(id, std::chrono::milliseconds(per_invocation_timeout_ms))) give_up("no result in time");
+      const invocation inv = w.get(id);
+      w.forget(id);
+      if (inv.error) break;
+      if (inv.result_bytes < s.expect_min_result)
+        give_up("result of " + std::to_string(inv.result_bytes) + " bytes, expected at least " +
+                std::to_string(s.expect_min_result) + ": " + inv.result_prefix.substr(0, 300));
+      if (inv.result_prefix.find("\"statusCode\":200") == std::string::npos)
+        give_up("result without statusCode 200: " + inv.result_prefix.substr(0, 300));
+      if (i >= s.warmup) added.push_back(double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3);
+    }
+  } else {
+    // Warm-up: a burst that opens the app connections, then a measured burst queued all at once.
+    std::vector<uint64_t> ids;
+    for (int i = 0; i < s.warmup; ++i) ids.push_back(w.push(s));
+    for (uint64_t id : ids) {
+      if (!w.wait_done(id, std::chrono::milliseconds(per_invocation_timeout_ms))) give_up("no warm-up result in time");
+      w.forget(id);
+    }
+    if (!w.wait_parked(s.concurrency, 10s)) give_up("fewer parked /next polls than the concurrency");
+    cpu0 = cpu_us_sched(pid);
+    cpu0s = cpu_us_stat(pid);
+    start = now_ns();
+    ids.clear();
+    for (int i = 0; i < s.measured; ++i) ids.push_back(w.push(s));
+    for (uint64_t id : ids) {
+      if (!w.wait_done(id, std::chrono::milliseconds(per_invocation_timeout_ms))) give_up("no result in time");
+      const invocation inv = w.get(id);
+      w.forget(id);
+      added.push_back(double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3);
+    }
+  }
+  const int64_t end = now_ns();
+  const double cpu1 = cpu_us_sched(pid), cpu1s = cpu_us_stat(pid);
+  // Idle: parked on /next again after the work, the allocator's high-water marks as they stay.
+  std::this_thread::sleep_for(50ms);
+  const proc_mem mem = read_mem(pid);
+  f.failures = w.failures();
+  if (!child_alive(pid)) f.failures.push_back("the child exited: " + log_tail(log));
+  stop_child(pid);
+  if (!w.wait_no_parked(3s)) fail("a /next long poll outlived its child");
+  w.clear_queue();
+
+  f.count = int(added.size());
+  if (!added.empty()) {
+    f.p50_us = percentile(added, 50);
+    f.p99_us = percentile(added, 99);
+    double sum = 0;
+    for (double a : added) sum += a;
+    f.mean_us = sum / double(added.size());
+    f.per_s = double(added.size()) / (double(end - start) / 1e9);
+    f.cpu_us = (cpu1 - cpu0) / double(added.size());
+    f.cpu_us_stat = (cpu1s - cpu0s) / double(added.size());
+    f.mbytes_per_s = f.mean_us > 0 ? double(s.payload) / f.mean_us : 0;  // bytes per µs = MB/s
+  }
+  f.peak_rss_kb = mem.hwm_kb;
+  f.idle_rss_kb = mem.rss_kb;
+  return f;
+}
+
+// exec -> first /next, the app already listening; and the lag from the app's listen() to the first /next.
+struct startup_figures {
+  std::vector<double> exec_to_next_ms, readiness_lag_ms;
+  long idle_rss_kb = 0;
+};
+
+startup_figures run_startup(bench_world& w, const options& o, int runs) {
+  startup_figures f;
+  static const scenario none{};
+  for (int i = 0; i < runs; ++i) {
+    w.set_scenario(&none, false);
+    const std::string log = o.work_dir + "/startup.log";
+    ::unlink(log.c_str());
+    const int64_t t = now_ns();
+    const pid_t pid = spawn(o.bridge, base_env(w), log);
+    const bool polled = w.wait_polls(1, 10s);
+    const int64_t first = w.first_next_ns();
+    if (i == 0 && polled) {
+      std::this_thread::sleep_for(100ms);
+      f.idle_rss_kb = read_mem(pid).rss_kb;
+    }
+    stop_child(pid);
+    if (!polled) fail("start-up: no /next within 10 s\n" + log_tail(log));
+    w.wait_no_parked(3s);
+    f.exec_to_next_ms.push_back(double(first - t) / 1e6);
+  }
+  for (int i = 0; i < std::max(1, runs / 2); ++i) {
+    server late([&](int fd) {  // only the readiness probe reaches it
+      reader r(fd);
+      http_head h;
+      uint64_t n;
+      while (r.read_head(h) && r.read_body(h, n, nullptr, 0))
+        if (!write_str(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")) return;
+    }, /*listen_now=*/false);
+    w.set_scenario(&none, false);
+    std::vector<std::string> env = base_env(w);
+    env[2] = "AWS_LWA_PORT=" + std::to_string(late.port());
+    const std::string log = o.work_dir + "/readiness.log";
+    ::unlink(log.c_str());
+    const pid_t pid = spawn(o.bridge, env, log);
+    std::this_thread::sleep_for(200ms);
+    const int64_t listened = late.listen_now();
+    const bool polled = w.wait_polls(1, 10s);
+    const int64_t first = w.first_next_ns();
+    stop_child(pid);
+    late.stop();
+    if (!polled) fail("readiness: no /next within 10 s of the app listening\n" + log_tail(log));
+    w.wait_no_parked(3s);
+    f.readiness_lag_ms.push_back(double(first - listened) / 1e6);
+  }
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Report
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+struct target {
+  std::string what;
+  bool met;
+  std::string measured;
+};
+
+void json_string(std::ostringstream& o, std::string_view s) {
+  o << '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') o << '\\' << c;
+    else if (static_cast<unsigned char>(c) < 0x20) o << ' ';
+    else o << c;
+  }
+  o << '"';
+}
+
+int report(const options& o, const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
+           double wall_s) {
+  auto find = [&](const std::string& sc, const std::string& child) -> const figures* {
+    for (const auto& r : rows)
+      if (r.scenario == sc && r.child == child) return &r;
+    return nullptr;
+  };
+  std::vector<target> targets;
+  const figures* b1 = find("get-1k", "bridge");
+  const figures* n1 = find("get-1k", "null");
+  if (b1 && n1) {
+    const double r50 = b1->p50_us / n1->p50_us, r99 = b1->p99_us / n1->p99_us;
+    targets.push_back({"1 KB event: bridge-added p50 <= 1.5x null forwarder", r50 <= 1.5,
+                       fmt("%.2fx", r50) + " (" + fmt("%.0f", b1->p50_us) + " vs " + fmt("%.0f", n1->p50_us) + " us)"});
+    targets.push_back({"1 KB event: bridge-added p99 <= 3x null forwarder", r99 <= 3.0,
+                       fmt("%.2fx", r99) + " (" + fmt("%.0f", b1->p99_us) + " vs " + fmt("%.0f", n1->p99_us) + " us)"});
+  }
+  if (const figures* b5 = find("reply-5m", "bridge")) {
+    const double gbs = double(b5->payload) / (b5->p50_us * 1e3);  // bytes per ns = GB/s
+    targets.push_back({"5 MB reply converted at >= 1 GB/s (payload / added p50)", gbs >= 1.0, fmt("%.3f GB/s", gbs)});
+  }
+  for (const auto& r : rows) {
+    if (r.child != "bridge") continue;
+    if (r.scenario != "get-1k" && r.scenario != "post-64k" && r.scenario != "binary-1m" && r.scenario != "reply-5m")
+      continue;
+    const double limit_kb = 2048 + 2.5 * double(r.payload) / 1024;
+    targets.push_back({"peak RSS <= 2 MB + 2.5x payload (" + r.scenario + ", limit " + fmt("%.1f MB", limit_kb / 1024) + ")",
+                       double(r.peak_rss_kb) <= limit_kb, fmt("%.1f MB", double(r.peak_rss_kb) / 1024)});
+  }
+  long idle = st.idle_rss_kb;
+  if (b1) idle = std::max(idle, b1->idle_rss_kb);
+  targets.push_back({"idle RSS <= 4 MB (fresh, and after the 1 KB run)", idle <= 4096,
+                     fmt("%.1f MB", double(st.idle_rss_kb) / 1024) + " fresh, " +
+                         fmt("%.1f MB", b1 ? double(b1->idle_rss_kb) / 1024 : 0) + " after load"});
+  targets.push_back({"static binary <= 5 MB", binary_size <= 5u * 1024 * 1024,
+                     fmt("%.2f MB", double(binary_size) / (1024 * 1024))});
+  const double e50 = percentile(st.exec_to_next_ms, 50), r50 = percentile(st.readiness_lag_ms, 50);
+  if (!st.exec_to_next_ms.empty()) {  // absent with --no-startup
+    targets.push_back({"exec -> first /next <= 5 ms (p50)", e50 <= 5, fmt("%.2f ms", e50)});
+    targets.push_back({"readiness detected <= 5 ms after the app listens (p50)", r50 <= 5, fmt("%.2f ms", r50)});
+  }
+  const figures* c1 = find("sleep20ms-c1", "bridge");
+  const figures* c8 = find("sleep20ms-c8", "bridge");
+  if (c1 && c8) {
+    const double ratio = c8->per_s / c1->per_s;
+    targets.push_back({"concurrency 8, app sleeping 20 ms: >= 6x the throughput of concurrency 1", ratio >= 6,
+                       fmt("%.2fx", ratio) + " (" + fmt("%.0f", c8->per_s) + " vs " + fmt("%.1f", c1->per_s) + " inv/s)"});
+  }
+  bool any_failure = false;
+  for (const auto& r : rows) any_failure |= !r.ok();
+
+  if (o.json) {
+    std::ostringstream j;
+    j << "{\"wall_seconds\":" << wall_s << ",\"binary_bytes\":" << binary_size << ",\"rows\":[";
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const auto& r = rows[i];
+      j << (i ? "," : "") << "{\"scenario\":";
+      json_string(j, r.scenario);
+      j << ",\"child\":";
+      json_string(j, r.child);
+      j << ",\"count\":" << r.count << ",\"added_p50_us\":" << r.p50_us << ",\"added_p99_us\":" << r.p99_us
+        << ",\"added_mean_us\":" << r.mean_us << ",\"invocations_per_s\":" << r.per_s
+        << ",\"cpu_us_per_invocation\":" << r.cpu_us << ",\"cpu_us_per_invocation_stat\":" << r.cpu_us_stat
+        << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"idle_rss_kb\":" << r.idle_rss_kb << ",\"payload_bytes\":" << r.payload
+        << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"failures\":[";
+      for (size_t k = 0; k < r.failures.size(); ++k) {
+        j << (k ? "," : "");
+        json_string(j, r.failures[k]);
+      }
+      j << "]}";
+    }
+    j << "],\"startup\":{\"exec_to_first_next_ms\":[";
+    for (size_t i = 0; i < st.exec_to_next_ms.size(); ++i) j << (i ? "," : "") << st.exec_to_next_ms[i];
+    j << "],\"readiness_lag_ms\":[";
+    for (size_t i = 0; i < st.readiness_lag_ms.size(); ++i) j << (i ? "," : "") << st.readiness_lag_ms[i];
+    j << "],\"idle_rss_kb\":" << st.idle_rss_kb << "},\"targets\":[";
+    for (size_t i = 0; i < targets.size(); ++i) {
+      j << (i ? "," : "") << "{\"target\":";
+      json_string(j, targets[i].what);
+      j << ",\"met\":" << (targets[i].met ? "true" : "false") << ",\"measured\":";
+      json_string(j, targets[i].measured);
+      j << "}";
+    }
+    j << "]}\n";
+    std::fputs(j.str().c_str(), stdout);
+    return any_failure ? 1 : 0;
+  }
+
+  std::printf("| scenario | child | n | added p50 µs | added p99 µs | ratio p50/p99 vs null | inv/s | CPU µs/inv | "
+              "peak RSS MB | idle RSS MB | payload MB/s |\n");
+  std::printf("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+  for (const auto& r : rows) {
+    std::string ratio = "";
+    if (r.child == "bridge")
+      if (const figures* n = find(r.scenario, "null"))
+        ratio = fmt("%.2f", r.p50_us / n->p50_us) + " / " + fmt("%.2f", r.p99_us / n->p99_us);
+    std::printf("| %s | %s | %d | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %s |%s\n", r.scenario.c_str(),
+                r.child.c_str(), r.count, r.p50_us, r.p99_us, ratio.c_str(), r.per_s, r.cpu_us,
+                double(r.peak_rss_kb) / 1024, double(r.idle_rss_kb) / 1024,
+                r.payload >= 1024 ? fmt("%.0f", r.mbytes_per_s).c_str() : "", r.ok() ? "" : " FAILED");
+  }
+  std::printf("\nstart-up (bridge): exec -> first /next p50 %.2f ms, max %.2f ms (%zu runs); readiness lag after a "
+              "late listen() p50 %.2f ms, max %.2f ms (%zu runs); idle RSS fresh %.1f MB; binary %.2f MB\n",
+              e50, percentile(st.exec_to_next_ms, 100), st.exec_to_next_ms.size(), r50,
+              percentile(st.readiness_lag_ms, 100), st.readiness_lag_ms.size(), double(st.idle_rss_kb) / 1024,
+              double(binary_size) / (1024 * 1024));
+  std::printf("\n| target | result | measured |\n|---|---|---|\n");
+  for (const auto& t : targets)
+    std::printf("| %s | %s | %s |\n", t.what.c_str(), t.met ? "met" : "MISSED", t.measured.c_str());
+  for (const auto& r : rows)
+    for (const auto& fl : r.failures) std::printf("\nFAILURE %s (%s): %s\n", r.scenario.c_str(), r.child.c_str(), fl.c_str());
+  std::printf("\n(%.0f s; added = (t1 - t0) + (t3 - t2) on the bench's monotonic clock; CPU from /proc/PID/task/*/schedstat, "
+              "utime+stime in --json)\n",
+              wall_s);
+  return any_failure ? 1 : 0;
+}
+
+void usage() {
+  std::fputs("usage: lambda-bridge-bench --bridge PATH --null PATH [--json] [--quick] [--only PREFIX] "
+             "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR]\n",
+             stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--bridge") o.bridge = value();
+    else if (a == "--null") o.null_forwarder = value();
+    else if (a == "--json") o.json = true;
+    else if (a == "--quick") o.quick = true;
+    else if (a == "--only") o.only = value();
+    else if (a == "--time-limit") o.time_limit_s = std::atoi(value().c_str());
+    else if (a == "--work-dir") o.work_dir = value();
+    else if (a == "--no-startup") o.startup = false;
+    else if (a == "--count") o.count = std::atoi(value().c_str());
+    else {
+      usage();
+      return 2;
+    }
+  }
+  if (o.bridge.empty() || o.null_forwarder.empty()) {
+    usage();
+    return 2;
+  }
+  if (o.work_dir.empty()) {
+    char tmpl[] = "/tmp/lambda-bridge-bench-XXXXXX";
+    if (!mkdtemp(tmpl)) fatal("mkdtemp");
+    o.work_dir = tmpl;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  // Ctrl-C or a timeout(1) still takes the children down.
+  for (int sig : {SIGINT, SIGTERM, SIGHUP})
+    ::signal(sig, [](int) {
+      kill_all_children();
+      std::_Exit(130);
+    });
+  std::thread([limit = o.time_limit_s] {
+    std::this_thread::sleep_for(std::chrono::seconds(limit));
+    kill_all_children();
+    std::fprintf(stderr, "bench: over the time limit of %d s, stopped\n", limit);
+    std::_Exit(3);
+  }).detach();
+
+  struct stat sb {};
+  if (::stat(o.bridge.c_str(), &sb) != 0) fatal("no bridge binary at " + o.bridge);
+  const uint64_t binary_size = uint64_t(sb.st_size);
+
+  const int64_t t_start = now_ns();
+  bench_world w;
+  std::vector<figures> rows;
+  auto scenarios = make_scenarios(o.quick);
+  if (o.count > 0)
+    for (auto& s : scenarios) {
+      s.warmup = std::min(s.warmup, s.concurrency);
+      s.measured = o.count;
+    }
+  for (const auto& s : scenarios) {
+    if (!o.only.empty() && !s.name.starts_with(o.only)) continue;
+    rows.push_back(run_one(w, o, s, false));
+    if (!o.json) std::fprintf(stderr, "  %-16s bridge p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
+    if (s.with_null && rows.back().ok()) {
+      rows.push_back(run_one(w, o, s, true));
+      if (!o.json) std::fprintf(stderr, "  %-16s null   p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
+    }
+  }
+  startup_figures st;
+  if (o.startup) st = run_startup(w, o, o.quick ? 6 : 20);
+  w.stop();
+  const int rc = report(o, rows, st, binary_size, double(now_ns() - t_start) / 1e9);
+  kill_all_children();
+  return rc;
+}
