@@ -79,6 +79,7 @@ awaitable<void> http_server::session(tcp::socket socket) {
   } alive(open_connections_);
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
+  buffer.reserve(64 * 1024);  // Beast reads at most the free capacity at a time: 512 bytes per read otherwise
   http_connection conn(stream, buffer);
   for (;;) {
     conn.reset();

@@ -60,7 +60,9 @@ void append_error_json(std::string& out, std::string_view type, std::string_view
 }
 
 runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes)
-    : stream_(std::move(ex)), endpoint_(endpoint), max_event_bytes_(max_event_bytes) {}
+    : stream_(std::move(ex)), endpoint_(endpoint), max_event_bytes_(max_event_bytes) {
+  buffer_.reserve(64 * 1024);  // Beast reads at most the free capacity at a time: 512 bytes per read otherwise
+}
 
 void runtime_client::disconnect() {
   boost::system::error_code ignored;

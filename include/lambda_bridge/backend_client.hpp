@@ -21,7 +21,10 @@
 namespace lambda_bridge {
 
 struct backend_connection {
-  explicit backend_connection(asio::any_io_executor ex) : stream(std::move(ex)) {}
+  // Beast reads at most the buffer's free capacity at a time, and a buffer that is drained after every read never
+  // grows: without the reserve every read would be 512 bytes.
+  explicit backend_connection(asio::any_io_executor ex) : stream(std::move(ex)) { buffer.reserve(read_buffer_bytes); }
+  static constexpr std::size_t read_buffer_bytes = 64 * 1024;
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   steady_time idle_since{};
