@@ -351,6 +351,22 @@ TEST_CASE("an event nested deeper than any real one is refused before it can exh
   CHECK(must_fail(nested_context).type == error_types::invalid_event);
   // Brackets inside strings do not count.
   CHECK(must_translate(R"({"httpMethod":"GET","path":"/","body":")" + std::string(1000, '[') + R"("})").request.method == "GET");
+  // The scan skips eight bytes at a time: escaped quotes and brackets at every offset of a block keep their meaning.
+  for (std::size_t pad = 0; pad < 8; ++pad) {
+    const std::string filler(pad, 'a');
+    const std::string escaped = R"({"httpMethod":"GET","path":"/","body":")" + filler + R"(\"[[[\\" ,"x":)";
+    // With the outer object, 128 arrays are 129 levels: one too many.
+    std::string nested = escaped + std::string(128, '[') + std::string(128, ']') + "}";
+    CHECK(must_fail(nested).message.find("129 levels") != std::string::npos);
+    std::string shallow = escaped + std::string(127, '[') + std::string(127, ']') + "}";
+    CHECK(must_translate(shallow).request.body == filler + R"("[[[\)");
+  }
+}
+
+TEST_CASE("an event that is not UTF-8 is refused as invalid") {
+  const auto f = must_fail("{\"httpMethod\":\"GET\",\"path\":\"/\xc3\x28\"}");
+  CHECK(f.type == error_types::invalid_event);
+  CHECK(f.message.find("UTF-8") != std::string::npos);
 }
 
 TEST_CASE("a domainName that is not a plain host never becomes the Host header") {
