@@ -395,38 +395,23 @@ event_source detect(const value& e) {
 
 // The deepest nesting of arrays and objects in JSON text, strings skipped; a linear scan, so that a hostile event
 // is refused before any recursive code (serialising requestContext) could meet it.
-// Eight bytes at a time: whether any byte of `x` equals `c`.
-constexpr std::uint64_t ones = 0x0101010101010101ull;
-bool has_byte(std::uint64_t x, unsigned char c) {
-  const std::uint64_t v = x ^ (ones * c);
-  return ((v - ones) & ~v & (ones * 0x80)) != 0;
-}
-
 std::size_t json_nesting_depth(std::string_view json) {
   std::size_t depth = 0, deepest = 0;
-  bool in_string = false;
-  const std::size_t n = json.size();
-  for (std::size_t i = 0; i < n;) {
-    // Whole blocks without a byte that matters here are skipped: in a string only '"' and '\\' do, outside it
-    // the brackets too. Event bodies are mostly long strings, so this is most of the scan.
-    if (i + 8 <= n) {
-      std::uint64_t x;
-      std::memcpy(&x, json.data() + i, 8);
-      bool interesting = has_byte(x, '"') || has_byte(x, '\\');
-      if (!in_string && !interesting) {
-        interesting = has_byte(x, '{') || has_byte(x, '}') || has_byte(x, '[') || has_byte(x, ']');
+  const char* p = json.data();
+  const char* const end = p + json.size();
+  while (p < end) {
+    const char c = *p++;
+    if (c == '"') {
+      // A string ends at the first quote not escaped by an odd run of backslashes; memchr jumps over the rest,
+      // which is most of an event (its body).
+      for (;;) {
+        const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (q == nullptr) return deepest;  // unterminated: the parser reports it
+        std::size_t backslashes = 0;
+        while (q - backslashes > p && q[-1 - static_cast<std::ptrdiff_t>(backslashes)] == '\\') ++backslashes;
+        p = q + 1;
+        if (backslashes % 2 == 0) break;
       }
-      if (!interesting) {
-        i += 8;
-        continue;
-      }
-    }
-    const char c = json[i++];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
     } else if (c == '{' || c == '[') {
       deepest = std::max(deepest, ++depth);
     } else if ((c == '}' || c == ']') && depth > 0) {
@@ -482,8 +467,13 @@ result<translation> translator::translate(std::string&& event, const invocation_
   if (!is_valid_utf8(event)) {
     return failure{error_types::invalid_event, "the event is not valid JSON: its bytes are not valid UTF-8"};
   }
+  // A raw NUL is never valid JSON; refusing it here lets the parse take the NUL-terminated string, the form for
+  // which RapidJSON copies strings with SIMD (RAPIDJSON_SSE2).
+  if (std::memchr(event.data(), '\0', event.size()) != nullptr) {
+    return failure{error_types::invalid_event, "the event is not valid JSON: it contains a NUL byte"};
+  }
   // Iterative: no input can exhaust the stack, whatever the parse depth.
-  doc.Parse<rapidjson::kParseIterativeFlag>(event.data(), event.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(event.c_str());
   if (doc.HasParseError()) {
     return failure{error_types::invalid_event,
                    "the event is not valid JSON (error at byte " + std::to_string(doc.GetErrorOffset()) + ")"};
