@@ -176,7 +176,8 @@ awaitable<status> backend_exchange::read_body(std::string& out) {
   constexpr std::uint64_t max_presize = 8 * 1024 * 1024;
   if (const auto len = parser_->content_length()) out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
   while (!parser_->is_done()) {
-    if (out.size() - used < 16 * 1024) out.resize(std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
+    // Grown only when full: with a Content-Length the first sizing already fits the whole body.
+    if (out.size() == used) out.resize(std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
     auto read = co_await read_some(out.data() + used, out.size() - used);
     if (!read) {
       out.resize(used);

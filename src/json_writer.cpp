@@ -1,5 +1,8 @@
 #include "lambda_bridge/json_writer.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 #include <charconv>
 
 #include "lambda_bridge/base64.hpp"
@@ -10,7 +13,20 @@ void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
   std::size_t run_start = 0;
+  constexpr std::uint64_t ones = 0x0101010101010101ull;
+  constexpr std::uint64_t high = ones * 0x80;
   for (std::size_t i = 0; i < s.size(); ++i) {
+    // Eight bytes at a time while none needs escaping (no control byte, quote or backslash): bodies are long.
+    while (i + 8 <= s.size()) {
+      std::uint64_t x;
+      std::memcpy(&x, s.data() + i, 8);
+      const std::uint64_t quote = x ^ (ones * '"');
+      const std::uint64_t backslash = x ^ (ones * '\\');
+      const std::uint64_t special = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+      if ((special & high) != 0) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run_start, i - run_start);

@@ -32,7 +32,9 @@ std::string_view to_string(event_source s) {
 namespace {
 
 using allocator = rapidjson::MemoryPoolAllocator<>;
-using document = rapidjson::GenericDocument<rapidjson::UTF8<>, allocator, allocator>;
+// The parse stack holds each string whole before it is stored: on the C allocator it grows by realloc (mremap for a
+// large body) instead of the pool's allocate-and-copy, which copied a 1 MB body about twice over.
+using document = rapidjson::GenericDocument<rapidjson::UTF8<>, allocator, rapidjson::CrtAllocator>;
 using value = document::ValueType;
 
 // Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.
@@ -445,9 +447,8 @@ struct translator::impl {
   // The parse pools keep their first chunk across invocations, so small events parse without a malloc.
   static constexpr std::size_t pool_bytes = 64 * 1024;
   alignas(std::max_align_t) char value_buffer[pool_bytes];
-  alignas(std::max_align_t) char stack_buffer[16 * 1024];
   allocator value_alloc{value_buffer, sizeof value_buffer};
-  allocator stack_alloc{stack_buffer, sizeof stack_buffer};
+  rapidjson::CrtAllocator stack_alloc;
 };
 
 translator::translator() : impl_(std::make_unique<impl>()) {}
@@ -456,8 +457,7 @@ translator::~translator() = default;
 result<translation> translator::translate(std::string&& event, const invocation_context& ctx,
                                           const translate_options& opts) {
   impl_->value_alloc.Clear();
-  impl_->stack_alloc.Clear();
-  document doc(&impl_->value_alloc, 1024, &impl_->stack_alloc);
+  document doc(&impl_->value_alloc, 16 * 1024, &impl_->stack_alloc);
   if (const auto depth = json_nesting_depth(event); depth > max_json_depth) {
     return failure{error_types::invalid_event, "the event nests arrays or objects " + std::to_string(depth) +
                                                    " levels deep; at most " + std::to_string(max_json_depth) +

@@ -1,6 +1,8 @@
 // Building blocks of the core: base64, request-line encoding, the JSON writer, Runtime API header parsing.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 #include "lambda_bridge/base64.hpp"
 #include "lambda_bridge/invocation.hpp"
 #include "lambda_bridge/json_writer.hpp"
@@ -113,4 +115,35 @@ TEST_CASE("a deadline centuries away is clamped instead of overflowing the clock
   const auto d = invocation::backend_deadline(ctx, std::chrono::milliseconds(50), std::chrono::system_clock::now(), steady);
   CHECK(d > steady);
   CHECK(d <= steady + std::chrono::minutes(15));
+}
+
+TEST_CASE("JSON string escaping is the same at every offset of the eight-byte fast path") {
+  // Reference: byte by byte, as RFC 8259 requires (control bytes, quote and backslash escaped).
+  auto reference = [](std::string_view s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else if (c == '\b') out += "\\b";
+      else if (c == '\f') out += "\\f";
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else out += static_cast<char>(c);
+    }
+    return out + "\"";
+  };
+  for (int special : {0x00, 0x01, 0x1f, 0x22, 0x5c, 0x0a, 0x20, 0x7f, 0x80, 0xff}) {
+    for (std::size_t at = 0; at < 20; ++at) {
+      std::string s(24, 'a');
+      s[at] = static_cast<char>(special);
+      std::string out;
+      append_json_string(out, s);
+      CHECK(out == reference(s));
+    }
+  }
 }
