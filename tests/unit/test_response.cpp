@@ -215,3 +215,14 @@ TEST_CASE("an error-status message quoting a binary body is still valid UTF-8") 
   REQUIRE(err);
   CHECK(is_valid_utf8(err->message));
 }
+
+TEST_CASE("UTF-8 validation finds a bad byte at every offset of the sixteen- and eight-byte fast paths") {
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string s(40, 'a');
+    s[at] = '\xff';
+    CHECK_FALSE(is_valid_utf8(s));
+    std::string ok(40, 'a');
+    ok.replace(at, 2, "\xc3\xa9");  // é
+    CHECK(is_valid_utf8(ok.substr(0, 40)) == (at != 39));  // at 39 the sequence is cut short
+  }
+}
