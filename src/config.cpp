@@ -70,14 +70,21 @@ class reader {
     }
   }
 
-  void seconds(std::string_view name, std::chrono::milliseconds& target) {
+  // A whole number in [lo, hi] handed to `set`, or an error saying what is accepted.
+  template <class T, class Set>
+  void integer(std::string_view name, T lo, T hi, std::string_view accepted, Set&& set) {
     if (auto v = get(name)) {
-      if (auto s = parse_int<std::int64_t>(*v, 0, 86'400)) {
-        target = std::chrono::seconds(*s);
+      if (auto n = parse_int<T>(*v, lo, hi)) {
+        set(*n);
       } else {
-        fail(name, *v, "a whole number of seconds from 0 to 86400");
+        fail(name, *v, accepted);
       }
     }
+  }
+
+  void seconds(std::string_view name, std::chrono::milliseconds& target) {
+    integer<std::int64_t>(name, 0, 86'400, "a whole number of seconds from 0 to 86400",
+                          [&](std::int64_t n) { target = std::chrono::seconds(n); });
   }
 
   void path(std::string_view name, std::string& target) {
@@ -170,13 +177,8 @@ config_result read_config(const env_lookup& lookup) {
     r.statuses(env::readiness_healthy_status, healthy);
     if (healthy) c.readiness_healthy = std::move(*healthy);
   }
-  if (auto v = r.get(env::readiness_timeout)) {
-    if (auto s = parse_int<std::int64_t>(*v, 1, 86'400)) {
-      c.readiness_timeout = std::chrono::seconds(*s);
-    } else {
-      r.fail(env::readiness_timeout, *v, "a whole number of seconds from 1 to 86400");
-    }
-  }
+  r.integer<std::int64_t>(env::readiness_timeout, 1, 86'400, "a whole number of seconds from 1 to 86400",
+                          [&](std::int64_t n) { c.readiness_timeout = std::chrono::seconds(n); });
 
   r.path(env::remove_base_path, c.remove_base_path);
   r.boolean(env::strip_stage, c.strip_stage);
@@ -201,28 +203,13 @@ config_result read_config(const env_lookup& lookup) {
     }
   }
   r.seconds(env::pool_idle_timeout, c.pool_idle_timeout);
-  if (auto v = r.get(env::max_event_bytes)) {
-    if (auto n = parse_int<std::size_t>(*v, 1024, std::size_t{256} << 20)) {
-      c.max_event_bytes = *n;
-    } else {
-      r.fail(env::max_event_bytes, *v, "a byte count from 1024 to 268435456");
-    }
-  }
-  if (auto v = r.get(env::deadline_reserve_ms)) {
-    if (auto n = parse_int<std::int64_t>(*v, 0, 60'000)) {
-      c.deadline_reserve = std::chrono::milliseconds(*n);
-    } else {
-      r.fail(env::deadline_reserve_ms, *v, "milliseconds from 0 to 60000");
-    }
-  }
+  r.integer<std::size_t>(env::max_event_bytes, 1024, std::size_t{256} << 20, "a byte count from 1024 to 268435456",
+                         [&](std::size_t n) { c.max_event_bytes = n; });
+  r.integer<std::int64_t>(env::deadline_reserve_ms, 0, 60'000, "milliseconds from 0 to 60000",
+                          [&](std::int64_t n) { c.deadline_reserve = std::chrono::milliseconds(n); });
 
-  if (auto v = r.get(env::max_concurrency)) {
-    if (auto n = parse_int<std::size_t>(*v, 1, 1024)) {
-      c.max_concurrency = *n;
-    } else {
-      r.fail(env::max_concurrency, *v, "a whole number of concurrent invocations from 1 to 1024");
-    }
-  }
+  r.integer<std::size_t>(env::max_concurrency, 1, 1024, "a whole number of concurrent invocations from 1 to 1024",
+                         [&](std::size_t n) { c.max_concurrency = n; });
   r.boolean(env::async_init, c.async_init);
   r.boolean(env::exec_mode, c.exec_mode);
   {
@@ -234,20 +221,10 @@ config_result read_config(const env_lookup& lookup) {
   }
   r.boolean(env::emulator_only, c.emulator_only);
   if (c.emulator_only) c.runtime_api_port = 9001;
-  if (auto v = r.get(env::runtime_api_port)) {
-    if (auto p = parse_int<std::uint16_t>(*v, 0, 65535)) {
-      c.runtime_api_port = *p;
-    } else {
-      r.fail(env::runtime_api_port, *v, "a TCP port number from 0 (any free port) to 65535");
-    }
-  }
-  if (auto v = r.get(env::shutdown_grace_ms)) {
-    if (auto n = parse_int<std::int64_t>(*v, 0, 600'000)) {
-      c.shutdown_grace = std::chrono::milliseconds(*n);
-    } else {
-      r.fail(env::shutdown_grace_ms, *v, "milliseconds from 0 to 600000");
-    }
-  }
+  r.integer<std::uint16_t>(env::runtime_api_port, 0, 65535, "a TCP port number from 0 (any free port) to 65535",
+                           [&](std::uint16_t p) { c.runtime_api_port = p; });
+  r.integer<std::int64_t>(env::shutdown_grace_ms, 0, 600'000, "milliseconds from 0 to 600000",
+                          [&](std::int64_t n) { c.shutdown_grace = std::chrono::milliseconds(n); });
   if (auto v = r.get(env::emulator_host)) {
     unsigned char addr[16];
     if (::inet_pton(AF_INET, v->c_str(), addr) != 1 && ::inet_pton(AF_INET6, v->c_str(), addr) != 1) {
@@ -256,13 +233,8 @@ config_result read_config(const env_lookup& lookup) {
       c.emulator.host = *v;
     }
   }
-  if (auto v = r.get(env::emulator_port)) {
-    if (auto p = parse_int<std::uint16_t>(*v, 0, 65535)) {
-      c.emulator.port = *p;
-    } else {
-      r.fail(env::emulator_port, *v, "a TCP port number from 0 (any free port) to 65535");
-    }
-  }
+  r.integer<std::uint16_t>(env::emulator_port, 0, 65535, "a TCP port number from 0 (any free port) to 65535",
+                           [&](std::uint16_t p) { c.emulator.port = p; });
   if (auto v = r.get(env::gateway_port)) {
     if (lower(*v) == "off") {
       c.gateway_port.reset();
@@ -279,13 +251,8 @@ config_result read_config(const env_lookup& lookup) {
       r.fail(env::gateway_format, *v, "http-api, rest, alb or function-url");
     }
   }
-  if (auto v = r.get(env::function_timeout)) {
-    if (auto n = parse_int<std::int64_t>(*v, 1, 900)) {
-      c.function_timeout = std::chrono::seconds(*n);
-    } else {
-      r.fail(env::function_timeout, *v, "whole seconds from 1 to 900");
-    }
-  }
+  r.integer<std::int64_t>(env::function_timeout, 1, 900, "whole seconds from 1 to 900",
+                          [&](std::int64_t n) { c.function_timeout = std::chrono::seconds(n); });
 
   if (auto v = r.get(env::log_format)) {
     const std::string f = lower(*v);
@@ -312,13 +279,8 @@ config_result read_config(const env_lookup& lookup) {
   c.function.version = r.get(env::function_version).value_or("");
   c.function.log_group = r.get(env::log_group_name).value_or("");
   c.function.log_stream = r.get(env::log_stream_name).value_or("");
-  if (auto v = r.get(env::function_memory_size)) {
-    if (auto m = parse_int<std::int64_t>(*v, 1, 1'000'000)) {
-      c.function.memory_mb = *m;
-    } else {
-      r.fail(env::function_memory_size, *v, "a size in MB");
-    }
-  }
+  r.integer<std::int64_t>(env::function_memory_size, 1, 1'000'000, "a size in MB",
+                          [&](std::int64_t n) { c.function.memory_mb = n; });
 
   if (out.errors.empty()) out.value = std::move(c);
   return out;
