@@ -5,6 +5,7 @@
 #include <random>
 
 #include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/response.hpp"
@@ -295,7 +296,7 @@ backend_reply make_gateway_reply(gateway_format format, const invoke_result& res
     // Lambda's timeout, or the bridge's own report of a slow app just before it: a developer browsing the app
     // sees a gateway timeout (API Gateway itself answers 502 for a function timeout, 504 past its 29 s limit).
     if (result.body.find("Sandbox.Timedout") != std::string::npos ||
-        result.body.find("Runtime.BackendTimeout") != std::string::npos) {
+        result.body.find(error_types::backend_timeout) != std::string::npos) {
       return plain(504, R"({"message":"Endpoint request timed out"})");
     }
     return alb ? backend_reply{502, {}, {{"Content-Type", "text/html"}}, "<html><body><h1>502 Bad Gateway</h1></body></html>"}

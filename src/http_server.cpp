@@ -1,5 +1,6 @@
 #include "lambda_bridge/http_server.hpp"
 
+#include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
 
@@ -155,7 +156,7 @@ awaitable<result<std::size_t>> http_connection::read_some(char* buf, std::size_t
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
       broken_ = true;
-      co_return failure{"Runtime.StreamError", "the request body ended early: " + ec.message()};
+      co_return failure{error_types::stream_error, "the request body ended early: " + ec.message()};
     }
     if (const std::size_t got = size - body.size; got > 0) co_return got;
   }

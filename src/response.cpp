@@ -119,6 +119,15 @@ std::string cookie_header_name(std::size_t index) {
 
 bool is_set_cookie(std::string_view name) { return uri::iequals(name, "set-cookie"); }
 
+// "cookies": every Set-Cookie value, in order (HTTP API 2.0 and Function URL results and stream preludes).
+void write_cookies(json_writer& w, const std::vector<header>& hs) {
+  w.key("cookies").begin_array();
+  for (const auto& h : hs) {
+    if (is_set_cookie(h.name)) write_text(w, h.value);
+  }
+  w.end_array();
+}
+
 void write_status_description(json_writer& w, const backend_reply& r) {
   std::string description = std::to_string(r.status);
   description.push_back(' ');
@@ -304,11 +313,7 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
     case event_source::function_url:
       w.key("headers");
       write_joined_headers(w, reply.headers, keep_except_cookies);
-      w.key("cookies").begin_array();
-      for (const auto& h : reply.headers) {
-        if (is_set_cookie(h.name)) write_text(w, h.value);
-      }
-      w.end_array();
+      write_cookies(w, reply.headers);
       write_body(w, reply, text);
       break;
     case event_source::alb:
@@ -384,11 +389,7 @@ status append_stream_prelude(const response_shape& shape, const backend_reply& h
   } else {
     w.key("headers");
     write_joined_headers(w, head.headers, keep_except_cookies);
-    w.key("cookies").begin_array();
-    for (const auto& h : head.headers) {
-      if (is_set_cookie(h.name)) write_text(w, h.value);
-    }
-    w.end_array();
+    write_cookies(w, head.headers);
   }
   w.end_object();
   // The JSON writer escapes every control character, so the prelude cannot contain the NUL delimiter itself.

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <zlib.h>
 
+#include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/response.hpp"
@@ -100,16 +101,16 @@ void stream_pipe::abandon() {
 result<stream_prelude> parse_stream_prelude(std::string_view json) {
   rapidjson::Document d;
   d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
-  if (d.HasParseError() || !d.IsObject()) return failure{"Runtime.InvalidStreamPrelude", "the prelude is not a JSON object"};
+  if (d.HasParseError() || !d.IsObject()) return failure{error_types::invalid_stream_prelude, "the prelude is not a JSON object"};
   stream_prelude p;
   if (d.HasMember("statusCode")) {
     const auto& s = d["statusCode"];
     if (!s.IsInt() || s.GetInt() < 100 || s.GetInt() > 999) {
-      return failure{"Runtime.InvalidStreamPrelude", "the prelude's statusCode is not an HTTP status"};
+      return failure{error_types::invalid_stream_prelude, "the prelude's statusCode is not an HTTP status"};
     }
     p.status = s.GetInt();
   }
-  const failure bad_header{"Runtime.InvalidStreamPrelude", "the prelude has a header that cannot go on the wire"};
+  const failure bad_header{error_types::invalid_stream_prelude, "the prelude has a header that cannot go on the wire"};
   if (d.HasMember("headers") && d["headers"].IsObject()) {
     for (const auto& m : d["headers"].GetObject()) {
       if (!add_header(p.headers, std::string_view(m.name.GetString(), m.name.GetStringLength()), m.value)) return bad_header;
@@ -162,7 +163,7 @@ awaitable<void> relay_http_stream(stream_pipe& pipe, http_connection& conn, std:
       start.append(piece);
       cut = start.find(stream_prelude_delimiter);
     }
-    result<stream_prelude> prelude = failure{"Runtime.InvalidStreamPrelude",
+    result<stream_prelude> prelude = failure{error_types::invalid_stream_prelude,
                                              "the stream ended or passed 16 KB before its prelude's 8 NUL bytes"};
     if (cut != std::string::npos) prelude = parse_stream_prelude(std::string_view(start).substr(0, cut));
     if (!prelude) {

@@ -20,5 +20,7 @@ inline constexpr std::string_view internal_error = "Runtime.BridgeError";
 inline constexpr std::string_view backend_not_ready = "Runtime.BackendNotReady";
 // The trailer type of a streamed response that failed after its first bytes; the error body names the cause.
 inline constexpr std::string_view stream_error = "Runtime.StreamError";
+// The local emulator's: a streamed response whose prelude it cannot read.
+inline constexpr std::string_view invalid_stream_prelude = "Runtime.InvalidStreamPrelude";
 
 }  // namespace lambda_bridge::error_types
