@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import http.client
 import http.server
 import json
 import os
@@ -157,6 +158,26 @@ def read_handler_body(handler: http.server.BaseHTTPRequestHandler,
     n = int(handler.headers.get('Content-Length') or 0)
     body = handler.rfile.read(n) if n else b''
     return body, [], False
+
+
+def open_invocation(port: int, path: str, event, timeout: float = 30) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """POST an event to a local invoke API and return (connection, response) with the body still unread, so a
+    streamed reply can be read as it arrives. The caller closes the connection."""
+    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
+    conn.request('POST', path, body=json.dumps(event).encode(), headers={'Content-Type': 'application/json'})
+    return conn, conn.getresponse()
+
+
+def read_until(response: http.client.HTTPResponse, marker: bytes) -> bytes:
+    """The streamed body read piece by piece until `marker` has arrived (only what has arrived, never more);
+    AssertionError if the stream ends first."""
+    seen = b''
+    while marker not in seen:
+        piece = response.read1(65536)
+        if not piece:
+            raise AssertionError(f'the stream ended before {marker!r} arrived; got {seen!r}')
+        seen += piece
+    return seen
 
 
 class _QuietThreadingServer(http.server.ThreadingHTTPServer):

@@ -19,6 +19,7 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_emulator as emulated  # noqa: E402
+from harness import open_invocation, read_until  # noqa: E402
 
 STREAM_PATH = '/2021-11-15/functions/function/response-streaming-invocations'
 NULS = b'\0' * 8
@@ -59,10 +60,9 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
         return self.start_emulator(gateway=gateway, AWS_LWA_INVOKE_MODE='response_stream', **env)
 
     def open_invoke(self, port, path, event):
-        conn = http.client.HTTPConnection('127.0.0.1', port, timeout=20)
+        conn, response = open_invocation(port, path, event)
         self.addCleanup(conn.close)
-        conn.request('POST', path, body=json.dumps(event).encode(), headers={'Content-Type': 'application/json'})
-        return conn.getresponse()
+        return response
 
     def test_the_invoke_api_relays_an_sse_reply_live_with_the_apps_status_and_headers(self):
         emu = self.start()
@@ -73,11 +73,7 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
         self.assertEqual('no-cache', r.getheader('Cache-Control'))
         self.assertEqual('chunked', r.getheader('Transfer-Encoding'))
         # The app holds its last event until the gate exists: the first two must reach the caller before that.
-        seen = b''
-        while b'event 2\n\n' not in seen:
-            piece = r.read1(65536)
-            self.assertTrue(piece, f'the stream ended early after {seen!r}')
-            seen += piece
+        seen = read_until(r, b'event 2\n\n')
         self.assertNotIn(b'event 3', seen)
         gate.write_text('go')
         seen += r.read()

@@ -7,8 +7,6 @@ API (curl -N, in effect) must see the first events while the app is still produc
 Run: /usr/bin/python3 tests/e2e/test_streaming_apps.py [-v]
 Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge. Needs python3-fastapi, python3-uvicorn, nodejs.
 """
-import http.client
-import json
 import re
 import shutil
 import sys
@@ -19,7 +17,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / 'component'))
 
-from harness import Bridge, free_port, scrubbed_env, wait_until  # noqa: E402
+from harness import Bridge, free_port, open_invocation, read_until, scrubbed_env, wait_until  # noqa: E402
 
 SYSTEM_PYTHON = '/usr/bin/python3'
 INVOKE_PATH = '/2015-03-31/functions/function/invocations'
@@ -46,18 +44,12 @@ class StreamingApps(unittest.TestCase):
         gate = Path(tmp.name) / 'gate'
         event = {'version': '2.0', 'rawPath': '/events', 'rawQueryString': f'count=3&gate={gate}', 'headers': {},
                  'requestContext': {'domainName': 'x.lambda-url.us-east-1.on.aws', 'http': {'method': 'GET'}}}
-        conn = http.client.HTTPConnection('127.0.0.1', invoke_port, timeout=30)
+        conn, r = open_invocation(invoke_port, INVOKE_PATH, event)
         self.addCleanup(conn.close)
-        conn.request('POST', INVOKE_PATH, body=json.dumps(event).encode(), headers={'Content-Type': 'application/json'})
-        r = conn.getresponse()
         self.assertEqual(200, r.status, bridge.tail())
         self.assertTrue(r.getheader('Content-Type', '').startswith('text/event-stream'), r.getheaders())
         self.assertEqual('no-cache', r.getheader('Cache-Control'))
-        seen = b''
-        while b'tick 2\n\n' not in seen:
-            piece = r.read1(65536)
-            self.assertTrue(piece, f'the stream ended early after {seen!r}\n{bridge.tail()}')
-            seen += piece
+        seen = read_until(r, b'tick 2\n\n')
         self.assertNotIn(b'tick 3', seen, 'the app had not produced tick 3 yet')
         gate.write_text('go')
         seen += r.read()
