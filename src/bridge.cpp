@@ -245,6 +245,7 @@ class bridge {
     self.client = &runtime;
     translator translate;
     std::string result_buffer;
+    std::string reply_buffer;
     const std::string default_host = cfg_.backend.to_string();
     const translate_options options = make_translate_options(cfg_, default_host);
     readiness_check* pending_readiness = readiness_->ready() ? nullptr : &*readiness_;
@@ -262,7 +263,7 @@ class bridge {
       self.in_flight = true;
       try {
         invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
-        const worker_resources resources{translate, options, result_buffer};
+        const worker_resources resources{translate, options, result_buffer, reply_buffer};
         co_await inv.run(runtime, resources);
       } catch (const runtime_api_fatal&) {
         throw;

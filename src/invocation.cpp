@@ -87,7 +87,7 @@ steady_time invocation::deadline() const {
                           std::chrono::steady_clock::now());
 }
 
-awaitable<status> invocation::exchange(translation& t, std::string& result) {
+awaitable<status> invocation::exchange(translation& t, const worker_resources& res) {
   const auto until = deadline();
   const status not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return not_ready;
@@ -101,6 +101,14 @@ awaitable<status> invocation::exchange(translation& t, std::string& result) {
   }
 
   backend_reply reply;
+  reply.body = std::move(res.reply_buffer);
+  reply.body.clear();
+  // Handed back however the exchange ends; the capacity is what is reused.
+  struct give_back {
+    std::string& from;
+    std::string& to;
+    ~give_back() { to = std::move(from); }
+  } keep{reply.body, res.reply_buffer};
   reply.status = head->status;
   reply.reason = std::move(head->reason);
   reply.headers = std::move(head->headers);
@@ -112,7 +120,8 @@ awaitable<status> invocation::exchange(translation& t, std::string& result) {
 
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
                               max_buffered_result_bytes, cfg_.compression};
-  co_return convert_reply(t.shape, reply, result, opts);
+  const status converted = convert_reply(t.shape, reply, res.result_buffer, opts);
+  co_return converted;
 }
 
 awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
@@ -216,7 +225,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
     co_await stream(*t, runtime, result);
     co_return;
   }
-  if (auto err = co_await exchange(*t, result)) {
+  if (auto err = co_await exchange(*t, res)) {
     co_await fail(runtime, *err);
     co_return;
   }

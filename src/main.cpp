@@ -3,6 +3,7 @@
 //   runtime_client (Lambda Runtime API) or emulator (local runs) ─┐
 //                                                                  ├─ invocation ── translate / response (pure core)
 //   backend_client (the app, over HTTP) ─── supervisor (its process)┘
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +18,22 @@
 #include "lambda_bridge/extensions_api.hpp"
 #include "lambda_bridge/help.hpp"
 #include "lambda_bridge/log.hpp"
+
+namespace {
+
+// Every invocation allocates and frees buffers the size of its event and reply. glibc's defaults hand those back
+// to the kernel on free (heap trimmed above 128 KB, blocks over 128 KB mmapped and unmapped), so the next
+// invocation page-faults the same memory in again: a 512 KB event cost ~280 faults, 3 ms, 15× the socket floor
+// (docs/performance.md). Freed memory is kept for reuse instead, up to 64 MB, which bounds what a burst of large
+// events leaves resident; Lambda bills the configured memory, not the resident set.
+void keep_freed_memory() {
+#ifdef __GLIBC__
+  ::mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's ceiling for the threshold on 64-bit
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace lambda_bridge;
@@ -81,6 +98,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  keep_freed_memory();
   if (cfg.emulator_only) return run_emulator_only(cfg);
   log::info("", "lambda-bridge {} forwarding to {} ({}{})", LAMBDA_BRIDGE_VERSION, cfg.backend.to_string(),
             cfg.runtime_api ? "Runtime API " + cfg.invocation_api()->to_string() : std::string("local emulation"),

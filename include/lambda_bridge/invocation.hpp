@@ -18,7 +18,10 @@ namespace lambda_bridge {
 struct worker_resources {
   translator& translate;
   const translate_options& options;
+  // Kept by the worker across its invocations, so a large reply reuses the same memory every time instead of
+  // fragmenting the heap with a fresh block each time (docs/performance.md): the result, and the app's reply body.
   std::string& result_buffer;
+  std::string& reply_buffer;
 };
 
 // The translation options a configuration implies; `default_host` must outlive them.
@@ -42,7 +45,7 @@ class invocation {
   // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
   awaitable<status> wait_until_ready(steady_time deadline);
   // Buffered: the whole reply, converted into `result`.
-  awaitable<status> exchange(translation& t, std::string& result);
+  awaitable<status> exchange(translation& t, const worker_resources& res);
   // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
   awaitable<void> stream(translation& t, runtime_client& runtime, std::string& buffer);
   awaitable<void> fail(runtime_client& runtime, const failure& f);
