@@ -506,6 +506,10 @@ struct scenario {
   bool with_null = true;
   int concurrency = 1;           // > 1: a throughput run, events queued all at once
   bool targets_rss = true;
+  // Soak only: how often the mix picks it, what the result must contain, and whether it must fail instead.
+  int weight = 0;
+  std::string expect_in_result = "\"statusCode\":200";
+  bool expect_error = false;
 };
 
 std::string apigw_v2_event(std::string_view method, std::string_view body, bool b64,
@@ -661,6 +665,85 @@ std::vector<scenario> make_scenarios(bool quick) {
   return v;
 }
 
+// The soak's mix (issue 6): every source, sizes from nothing to 1 MB, and events that must fail cleanly, weighted
+// towards the small requests that dominate real traffic.
+std::string rest_event(std::string_view method, std::string_view body, bool b64) {
+  std::string e = R"({"resource":"/{proxy+}","path":"/bench/@ID@","httpMethod":")" + std::string(method) + R"(",)";
+  e += R"("headers":{"Accept":"*/*","Host":"bench.execute-api.us-east-1.amazonaws.com","X-Repeated":"b"},)";
+  e += R"("multiValueHeaders":{"Accept":["*/*"],"Host":["bench.execute-api.us-east-1.amazonaws.com"],)";
+  e += R"("X-Repeated":["a","b"]},"queryStringParameters":{"k":"2"},"multiValueQueryStringParameters":{"k":["1","2"]},)";
+  e += R"("pathParameters":{"proxy":"bench/@ID@"},"stageVariables":null,"requestContext":{"accountId":"123456789012",)";
+  e += R"("resourcePath":"/{proxy+}","httpMethod":")" + std::string(method) + R"(","requestId":"@ID@","stage":"prod",)";
+  e += R"("identity":{"sourceIp":"127.0.0.1","userAgent":"lambda-bridge-bench"},"apiId":"bench"},)";
+  e += R"("body":)" + (body.empty() ? std::string("null") : "\"" + std::string(body) + "\"") +
+       R"(,"isBase64Encoded":)" + (b64 ? "true" : "false") + "}";
+  return e;
+}
+
+std::string lattice_v2_event(std::string_view method, std::string_view body) {
+  std::string e = R"({"version":"2.0","path":"/bench/@ID@?a=1","method":")" + std::string(method) + R"(",)";
+  e += R"("headers":{"host":["bench.example.com"],"user-agent":["lambda-bridge-bench"],"x-repeated":["a","b"]},)";
+  e += R"("queryStringParameters":{"a":["1"]},"body":")" + std::string(body) + R"(","isBase64Encoded":false,)";
+  e += R"("requestContext":{"serviceNetworkArn":"arn:aws:vpc-lattice:us-east-1:123456789012:servicenetwork/sn-0bench",)";
+  e += R"("serviceArn":"arn:aws:vpc-lattice:us-east-1:123456789012:service/svc-0bench","region":"us-east-1",)";
+  e += R"("targetGroupArn":"arn:aws:vpc-lattice:us-east-1:123456789012:targetgroup/tg-0bench","timeEpoch":"1696331543569073"}})";
+  return e;
+}
+
+std::string sqs_event() {
+  return R"({"Records":[{"messageId":"@ID@","receiptHandle":"AQEBbench","body":"{\"order\":42}","attributes":)"
+         R"({"ApproximateReceiveCount":"1","SentTimestamp":"1545082649183"},"messageAttributes":{},)"
+         R"("md5OfBody":"e4e68fb7bd0e697a0ae8f1bb342846b3","eventSource":"aws:sqs",)"
+         R"("eventSourceARN":"arn:aws:sqs:us-east-1:123456789012:bench","awsRegion":"us-east-1"}]})";
+}
+
+std::vector<scenario> soak_mix() {
+  std::vector<scenario> v;
+  auto add = [&](std::string name, std::string event, int weight, std::string reply_type, std::string reply) {
+    scenario s;
+    s.name = std::move(name);
+    s.event_template = std::move(event);
+    s.weight = weight;
+    s.reply_content_type = std::move(reply_type);
+    s.reply_body = std::move(reply);
+    v.push_back(std::move(s));
+    return &v.back();
+  };
+  const std::string small_json = json_of_size(1024);
+  std::string post_body = json_of_size(64 * 1024), escaped;
+  for (char c : post_body) {
+    if (c == '"') escaped += '\\';
+    escaped += c;
+  }
+  add("http-api-get-1k", apigw_v2_event("GET", "", false), 30, "application/json", small_json);
+  add("http-api-post-64k", apigw_v2_event("POST", escaped, false), 4, "application/json", R"({"ok":true})")
+      ->expect_request_body = post_body.size();
+  add("rest-get-multi", rest_event("GET", "", false), 20, "application/json", small_json);
+  add("rest-post-b64-16k", rest_event("POST", base64(binary_of(12 * 1024)), true), 6, "text/plain", "OK")
+      ->expect_request_body = 12 * 1024;
+  add("function-url-binary-64k", apigw_v2_event("GET", "", false, "application/json", "bench.lambda-url.us-east-1.on.aws"),
+      8, "application/octet-stream", binary_of(64 * 1024));
+  add("alb-text-1k", alb_event(std::string(1024, 'x'), false, "text/plain"), 12, "text/plain", "OK")
+      ->expect_request_body = 1024;
+  add("alb-b64-256k", alb_event(base64(binary_of(192 * 1024)), true, "application/octet-stream"), 1, "text/plain", "OK")
+      ->expect_request_body = 192 * 1024;
+  add("lattice-v2-post", lattice_v2_event("POST", "lattice body"), 8, "application/json", small_json)
+      ->expect_request_body = 12;
+  // Pass-through: the event itself is the body, the app's JSON the result (AWS_LWA_PASS_THROUGH_PATH points at the app).
+  add("sqs-pass-through", sqs_event(), 6, "application/json", R"({"batchItemFailures":[]})")->expect_in_result =
+      "batchItemFailures";
+  add("http-api-binary-1m", apigw_v2_event("GET", "", false), 1, "application/octet-stream", binary_of(1 << 20));
+  // A header value carrying CR LF: the header is dropped, the rest served.
+  std::string injected = apigw_v2_event("GET", "", false);
+  const std::string_view plain = R"("accept":"application/json")";
+  injected.replace(injected.find(plain), plain.size(), R"("accept":"a\r\nX-Injected: 1")");
+  add("http-api-crlf-header", injected, 2, "application/json", small_json);
+  // Not JSON at all: an error post, and the bridge goes on.
+  add("invalid-json", R"({"httpMethod":"GET","path":"/bench/@ID@","headers":)", 2, "text/plain", "unused")->expect_error =
+      true;
+  return v;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // The two peers of the child under test
 
@@ -691,6 +774,12 @@ class bench_world {
     next_polls_ = 0;
     first_next_ns_ = 0;
     failures_.clear();
+  }
+
+  // Switches the app to another scenario between two invocations, keeping everything else (the soak's mix).
+  void use_scenario(const scenario* s) {
+    std::lock_guard lk(m_);
+    sc_ = s;
   }
 
   uint64_t push(const scenario& s) {
@@ -837,7 +926,8 @@ class bench_world {
             inv.error = error;
             inv.result_bytes = body_len;
             inv.result_prefix = body.substr(0, 64 * 1024);
-            if (error) note_failure("invocation " + id_text + " failed: " + body.substr(0, 300));
+            if (error && !(sc_ && sc_->expect_error))
+              note_failure("invocation " + id_text + " failed: " + body.substr(0, 300));
             if (capture_) {
               captured_result_ = body;
               captured_content_type_ = h.header("content-type").value_or("application/json");
@@ -995,6 +1085,7 @@ struct options {
   int time_limit_s = 115;
   bool startup = true;
   int count = 0;  // > 0: this many measured invocations per scenario, one warm-up (for profiling runs)
+  long soak = 0;  // > 0: the soak instead of the benchmark, with this many invocations
 };
 
 struct figures {
@@ -1143,6 +1234,97 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
   f.peak_rss_kb = mem.hwm_kb;
   f.idle_rss_kb = mem.rss_kb;
   return f;
+}
+
+// The soak (issue 6): one bridge serves `count` invocations drawn from soak_mix(), and its resident memory and open
+// descriptors are sampled 40 times. After the warm-up (the first quarter) both must stay flat: descriptors exactly,
+// memory within `rss_slack_kb` (allocator noise). Exit status 1 when they grow, or when any invocation misbehaves.
+int run_soak(bench_world& w, const options& o, long count) {
+  const std::vector<scenario> mix = soak_mix();
+  std::vector<const scenario*> wheel;  // each scenario `weight` times, dealt in a fixed pseudo-random order
+  for (const auto& s : mix)
+    for (int i = 0; i < s.weight; ++i) wheel.push_back(&s);
+  uint64_t lcg = 0x9E3779B97F4A7C15ull;
+  auto next_pick = [&] {
+    lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+    return wheel[(lcg >> 33) % wheel.size()];
+  };
+  std::vector<std::string> env = base_env(w);
+  env.push_back("AWS_LWA_PASS_THROUGH_PATH=/bench/nullnull");  // the app resolves "nullnull" to the current id
+  const std::string log = o.work_dir + "/soak-bridge.log";
+  ::unlink(log.c_str());
+  w.set_scenario(&mix.front(), false);
+  const pid_t pid = spawn(o.bridge, env, log);
+  auto give_up = [&](const std::string& why) {
+    stop_child(pid);
+    fail("soak: " + why + "\n" + log_tail(log));
+  };
+  if (!w.wait_polls(1, 10s)) give_up("the bridge did not poll /next");
+  auto fd_count = [&] {
+    int n = 0;
+    if (DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
+      while (dirent* e = readdir(d))
+        if (e->d_name[0] != '.') ++n;
+      closedir(d);
+    }
+    return n;
+  };
+  struct sample {
+    long done;
+    long rss_kb;
+    int fds;
+  };
+  std::vector<sample> samples;
+  const long every = std::max(1L, count / 40);
+  std::map<std::string, long> served;
+  const int64_t start = now_ns();
+  for (long i = 1; i <= count; ++i) {
+    const scenario* s = next_pick();
+    w.use_scenario(s);
+    const uint64_t id = w.push(*s);
+    if (!w.wait_done(id, 20s)) give_up("no result for invocation " + std::to_string(i) + " (" + s->name + ")");
+    const invocation inv = w.get(id);
+    w.forget(id);
+    if (inv.error != s->expect_error)
+      give_up(s->name + ": " + (inv.error ? "an error post: " : "a result where an error was due: ") +
+              inv.result_prefix.substr(0, 300));
+    if (!s->expect_error && inv.result_prefix.find(s->expect_in_result) == std::string::npos)
+      give_up(s->name + ": the result lacks " + s->expect_in_result + ": " + inv.result_prefix.substr(0, 300));
+    ++served[s->name];
+    if (i % every == 0) {
+      samples.push_back({i, read_mem(pid).rss_kb, fd_count()});
+      if (!o.json)
+        std::fprintf(stderr, "  soak %7ld invocations  RSS %6.1f MB  fds %d\n", i, double(samples.back().rss_kb) / 1024,
+                     samples.back().fds);
+    }
+  }
+  const double seconds = double(now_ns() - start) / 1e9;
+  const auto failures = w.failures();
+  const bool alive = child_alive(pid);
+  const long peak_kb = read_mem(pid).hwm_kb;
+  stop_child(pid);
+  if (!alive) fail("soak: the bridge exited\n" + log_tail(log));
+  if (!failures.empty()) fail("soak: " + failures.front());
+  if (samples.size() < 4) fail("soak: too few invocations to sample (use at least 160)");
+
+  constexpr long rss_slack_kb = 512;
+  const sample& settled = samples[samples.size() / 4];
+  long rss_max = 0;
+  int fds_max = 0, fds_min = 1 << 30;
+  for (std::size_t k = samples.size() / 4; k < samples.size(); ++k) {
+    rss_max = std::max(rss_max, samples[k].rss_kb);
+    fds_max = std::max(fds_max, samples[k].fds);
+    fds_min = std::min(fds_min, samples[k].fds);
+  }
+  const bool rss_flat = rss_max - settled.rss_kb <= rss_slack_kb;
+  const bool fds_flat = fds_max == fds_min;
+  std::printf("soak: %ld invocations of %zu kinds in %.1f s (%.0f/s); after %ld (warm-up): RSS %.1f MB -> max %.1f MB "
+              "(%s, slack %ld KB), open fds %d..%d (%s); peak RSS %.1f MB\n",
+              count, mix.size(), seconds, double(count) / seconds, settled.done, double(settled.rss_kb) / 1024,
+              double(rss_max) / 1024, rss_flat ? "flat" : "GROWING", rss_slack_kb, fds_min, fds_max,
+              fds_flat ? "flat" : "CHANGING", double(peak_kb) / 1024);
+  for (const auto& [name, n] : served) std::printf("  %-26s %7ld\n", name.c_str(), n);
+  return rss_flat && fds_flat ? 0 : 1;
 }
 
 // exec -> first /next, the app already listening; and the lag from the app's listen() to the first /next.
@@ -1342,7 +1524,8 @@ int report(const options& o, const std::vector<figures>& rows, const startup_fig
 
 void usage() {
   std::fputs("usage: lambda-bridge-bench --bridge PATH --null PATH [--json] [--quick] [--only PREFIX] "
-             "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR]\n",
+             "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR]\n"
+             "       lambda-bridge-bench --bridge PATH --soak N [--time-limit SECONDS]\n",
              stderr);
 }
 
@@ -1368,12 +1551,13 @@ int main(int argc, char** argv) {
     else if (a == "--work-dir") o.work_dir = value();
     else if (a == "--no-startup") o.startup = false;
     else if (a == "--count") o.count = std::atoi(value().c_str());
+    else if (a == "--soak") o.soak = std::atol(value().c_str());
     else {
       usage();
       return 2;
     }
   }
-  if (o.bridge.empty() || o.null_forwarder.empty()) {
+  if (o.bridge.empty() || (o.null_forwarder.empty() && o.soak == 0)) {
     usage();
     return 2;
   }
@@ -1402,6 +1586,12 @@ int main(int argc, char** argv) {
 
   const int64_t t_start = now_ns();
   bench_world w;
+  if (o.soak > 0) {
+    const int rc = run_soak(w, o, o.soak);
+    w.stop();
+    kill_all_children();
+    return rc;
+  }
   std::vector<figures> rows;
   auto scenarios = make_scenarios(o.quick);
   if (o.count > 0)
