@@ -3,26 +3,41 @@
 fails only its own invocation with a clear error type and message, and the bridge keeps serving — or exits
 exactly where Lambda requires it to.
 
-Every fault the issue lists, and the test that proves it (existing tests are not repeated here):
+Every fault the issue lists, and the test that proves it ("loop:" test_invocation_loop.py and "edge:"
+test_edge_cases.py, which already covered some and are not repeated here; "here:" this file):
 
-| fault                                          | test                                                                                     |
-|------------------------------------------------|------------------------------------------------------------------------------------------|
-| the app refuses the connection                 | test_invocation_loop.BackendFailuresBecomeInvocationErrors.test_unreachable_backend_gives_backend_unreachable_and_the_bridge_keeps_serving |
-| the app resets mid-request                     | AppResets.test_app_resetting_mid_request_gives_backend_invalid_response_and_the_next_event_succeeds |
-| the app resets mid-reply                       | AppResets.test_app_resetting_mid_reply_gives_backend_invalid_response_and_the_next_event_succeeds |
-|   (a clean close mid-body, for comparison)     | test_edge_cases.BrokenAppReplies.test_reply_cut_off_mid_body_gives_backend_invalid_response_and_the_bridge_keeps_serving |
-| the app sends garbage                          | test_edge_cases.BrokenAppReplies.test_reply_that_is_not_http_gives_backend_invalid_response_and_the_bridge_keeps_serving |
-| the app sends 100 KB of headers                | OversizedReplyHeader.test_reply_header_of_100_kb_gives_backend_invalid_response_naming_the_limit_and_the_next_event_succeeds |
-| the app never answers                          | SilentApps.test_app_that_never_answers_gives_backend_timeout_before_the_deadline_and_its_connection_is_closed |
-| the app answers after the deadline             | SilentApps.test_answer_after_the_deadline_is_not_posted_and_its_connection_is_not_reused |
-|   (a slow app, then a normal event)            | test_invocation_loop.BackendFailuresBecomeInvocationErrors.test_backend_slower_than_the_deadline_gives_backend_timeout_before_the_deadline_passes |
-| the Runtime API answers 500                    | test_invocation_loop.RuntimeApiProtocol.test_next_answering_500_makes_the_bridge_exit_non_zero, test_500_on_a_response_post_makes_the_bridge_exit_non_zero; here RuntimeApiFailures.test_runtime_api_answering_500_to_next_response_or_error_exits_non_zero_naming_the_status (the /error post, and the log line) |
-| the Runtime API answers 413 to a result        | test_invocation_loop.RuntimeApiProtocol.test_413_on_a_response_post_is_followed_by_an_error_post_for_the_same_id |
-| the Runtime API drops the /next connection     | test_edge_cases.RuntimeApiConnection.test_next_connection_closed_without_an_answer_is_reconnected_and_the_event_served |
-| the Runtime API is unreachable at start        | test_edge_cases.RuntimeApiConnection.test_runtime_api_refusing_connections_at_start_makes_the_bridge_exit_non_zero_naming_it |
-| a 6 MB event (at and over the default limit)   | SixMegabyteEvents.test_event_at_the_default_limit_reaches_the_app_byte_exact_and_one_byte_more_fails_with_event_too_large |
-|   (a lowered limit, both framings)             | test_edge_cases.OversizedEvents.* |
-| a 10 s freeze, then a stale keep-alive         | Freeze.test_ten_second_freeze_while_the_app_drops_the_pooled_connection_is_served_on_a_fresh_one |
+- the app refuses the connection
+    loop: BackendFailuresBecomeInvocationErrors.test_unreachable_backend_gives_backend_unreachable_and_the_bridge_keeps_serving
+- the app resets mid-request (RST)
+    here: AppResets.test_app_resetting_mid_request_gives_backend_invalid_response_and_the_next_event_succeeds
+- the app resets mid-reply (RST, in the head and in the body)
+    here: AppResets.test_app_resetting_mid_reply_gives_backend_invalid_response_and_the_next_event_succeeds
+    edge: BrokenAppReplies.test_reply_cut_off_mid_body_gives_backend_invalid_response_and_the_bridge_keeps_serving (FIN)
+- the app sends garbage
+    edge: BrokenAppReplies.test_reply_that_is_not_http_gives_backend_invalid_response_and_the_bridge_keeps_serving
+- the app sends 100 KB of headers (many lines, and one line)
+    here: OversizedReplyHeader.test_reply_header_of_100_kb_gives_backend_invalid_response_naming_the_limit_and_the_next_event_succeeds
+- the app never answers
+    here: SilentApps.test_app_that_never_answers_gives_backend_timeout_before_the_deadline_and_its_connection_is_closed
+- the app answers after the deadline
+    here: SilentApps.test_answer_after_the_deadline_is_not_posted_and_its_connection_is_not_reused
+    loop: BackendFailuresBecomeInvocationErrors.test_backend_slower_than_the_deadline_gives_backend_timeout_before_the_deadline_passes
+- the Runtime API answers 500 (exit non-zero)
+    loop: RuntimeApiProtocol.test_next_answering_500_makes_the_bridge_exit_non_zero (/next)
+    loop: RuntimeApiProtocol.test_500_on_a_response_post_makes_the_bridge_exit_non_zero (/response)
+    here: RuntimeApiFailures.test_runtime_api_answering_500_to_next_response_or_error_exits_non_zero_naming_the_status
+          (/error as well, the log line naming the status, and no second post)
+- the Runtime API answers 413 to a result
+    loop: RuntimeApiProtocol.test_413_on_a_response_post_is_followed_by_an_error_post_for_the_same_id
+- the Runtime API drops the /next connection
+    edge: RuntimeApiConnection.test_next_connection_closed_without_an_answer_is_reconnected_and_the_event_served
+- the Runtime API is unreachable at start (exit non-zero)
+    edge: RuntimeApiConnection.test_runtime_api_refusing_connections_at_start_makes_the_bridge_exit_non_zero_naming_it
+- a 6 MB event
+    here: SixMegabyteEvents.test_event_at_the_default_limit_reaches_the_app_byte_exact_and_one_byte_more_fails_with_event_too_large
+    edge: OversizedEvents.* (a lowered limit, both framings)
+- a 10 s SIGSTOP/SIGCONT freeze between invocations, then a stale keep-alive
+    here: Freeze.test_ten_second_freeze_while_the_app_drops_the_pooled_connection_is_served_on_a_fresh_one
 
 Run: /usr/bin/python3 tests/component/test_faults.py [-v] [TestClass.test_name]
 Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge.
@@ -41,7 +56,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BridgeTestCase, fixed, wait_until  # noqa: E402
+from harness import BridgeTestCase, fixed, proc_stat, wait_until  # noqa: E402
 
 OK_REPLY = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'
 MAX_EVENT_BYTES = 6_291_556  # LAMBDA_BRIDGE_MAX_EVENT_BYTES's default (docs/configuration.md)
@@ -452,8 +467,7 @@ class Freeze(FaultTestCase):
 
         bridge.signal(signal.SIGSTOP)
         frozen_at = time.monotonic()
-        wait_until(lambda: bridge.proc.pid and open(f'/proc/{bridge.pid}/stat').read().rsplit(')', 1)[1].split()[0]
-                   == 'T', 5, 'the bridge to be stopped')
+        wait_until(lambda: (proc_stat(bridge.pid) or ('?',))[0] == 'T', 5, 'the bridge to be stopped')
         # The app closes the kept-alive connection while the bridge cannot notice (as uvicorn does after 5 s idle).
         backend._server.cut_all_connections()
         wait_until(lambda: not backend._server.live_connections, 5, 'the app to close its idle connection')
