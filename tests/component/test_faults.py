@@ -53,6 +53,7 @@ import sys
 import threading
 import time
 import unittest
+from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -83,7 +84,7 @@ class ScriptedApp:
     serves the next request) or None (it is done with the connection). Other paths read the body and answer 200
     'ok' on a kept-alive connection. Every request is recorded as (path, client port, nth on its connection)."""
 
-    def __init__(self, routes=None):
+    def __init__(self, routes=None, receive_buffer: Optional[int] = None):
         self.routes = dict(routes or {})
         self.seen: list[tuple[str, int, int]] = []
         self.closed_by_peer: list[str] = []  # paths whose connection the bridge closed while the app held it
@@ -92,6 +93,8 @@ class ScriptedApp:
         self._conns: list[socket.socket] = []
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if receive_buffer:  # inherited by accepted sockets: a small window keeps the bridge writing a large request
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         self._sock.bind(('127.0.0.1', 0))
         self._sock.listen(16)
         self.port = self._sock.getsockname()[1]
@@ -192,8 +195,8 @@ class ScriptedApp:
 
 class FaultTestCase(BridgeTestCase):
 
-    def start_app(self, routes) -> ScriptedApp:
-        app = ScriptedApp(routes)
+    def start_app(self, routes, **kwargs) -> ScriptedApp:
+        app = ScriptedApp(routes, **kwargs)
         self.addCleanup(app.stop)
         return app
 
@@ -226,7 +229,7 @@ class AppResets(FaultTestCase):
 
     def test_app_resetting_mid_request_gives_backend_invalid_response_and_the_next_event_succeeds(self):
         def read_part_then_reset(app, conn, head, rest):
-            # 64 KB of a 2 MB body, then RST while the bridge is still sending the rest.
+            # 64 KB of a 5 MB body, then RST while the bridge is still sending the rest.
             while len(rest) < 64 * 1024:
                 data = conn.recv(65536)
                 if not data:
@@ -236,15 +239,18 @@ class AppResets(FaultTestCase):
             return None
 
         fake = self.start_fake()
-        app = self.start_app({'/reset-mid-request': read_part_then_reset})
-        bridge = self.start_bridge(fake, app.port)
-        event = rest_event('/reset-mid-request', 'POST', body='b' * (2 * 1024 * 1024))
+        # A small receive window and a body larger than the most a loopback send buffer holds (4 MB): the reset
+        # comes while the bridge is still writing the request.
+        app = self.start_app({'/reset-mid-request': read_part_then_reset}, receive_buffer=16 * 1024)
+        bridge = self.start_bridge(fake, app.port, AWS_LAMBDA_LOG_LEVEL='INFO')
+        event = rest_event('/reset-mid-request', 'POST', body='b' * (5 * 1024 * 1024))
 
         posted, elapsed = self.invoke_timed(fake, event, deadline_in=5)
 
         doc = self.assert_error(posted, 'Runtime.BackendInvalidResponse')
         self.assertLess(elapsed, 2, f'the error took {elapsed:.2f}s: the reset was not noticed at once')
-        self.assertRegex(doc['errorMessage'], r'(?i)reset|broken pipe|closed the connection', doc)
+        self.assertRegex(doc['errorMessage'], r'(?i)reset|broken pipe', doc)
+        self.assertIn('sending the request', doc['errorMessage'], 'the message should say the request was cut off')
         self.assertIn(f'127.0.0.1:{app.port}', doc['errorMessage'], 'the message should name the app')
         self.assertLessEqual(len(app.requests_to('/reset-mid-request')), 2, 'retried more than once')
         self.assert_only_post(fake, posted)
