@@ -259,7 +259,8 @@ class AppResets(FaultTestCase):
     def test_app_resetting_mid_reply_gives_backend_invalid_response_and_the_next_event_succeeds(self):
         partial = {
             '/reset-mid-head': b'HTTP/1.1 200 OK\r\nContent-Type: text/pl',
-            '/reset-mid-body': b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n' + b'p' * 100,
+            '/reset-mid-body': (b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\n'
+                                + b'p' * 100),
         }
 
         def send_part_then_reset(app, conn, head, rest):

@@ -100,7 +100,8 @@ def make_event(source, case: Case) -> dict:
             event['multiValueHeaders'] = grouped(case.headers)
         return event
     if source in ('http-api-v2', 'function-url'):
-        domain = 'abc.lambda-url.us-east-1.on.aws' if source == 'function-url' else 'abc.execute-api.us-east-1.amazonaws.com'
+        domain = ('abc.lambda-url.us-east-1.on.aws' if source == 'function-url'
+                  else 'abc.execute-api.us-east-1.amazonaws.com')
         rc = {'http': {'method': case.method, 'path': case.path, 'protocol': 'HTTP/1.1', 'sourceIp': '203.0.113.9',
                        'userAgent': 'test'}, 'domainName': domain, 'stage': '$default', 'requestId': 'inj-v2',
               'routeKey': '$default'}

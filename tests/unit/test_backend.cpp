@@ -62,7 +62,9 @@ outcome exchange_with_app_replying(std::string reply, std::size_t piece) {
 
 std::string header_lines(std::size_t total_bytes) {
   std::string out;
-  for (int i = 0; out.size() < total_bytes; ++i) out += "X-Filler-" + std::to_string(i) + ": " + std::string(48, 'f') + "\r\n";
+  for (int i = 0; out.size() < total_bytes; ++i) {
+    out += "X-Filler-" + std::to_string(i) + ": " + std::string(48, 'f') + "\r\n";
+  }
   return out;
 }
 
@@ -70,8 +72,8 @@ std::string header_lines(std::size_t total_bytes) {
 
 TEST_CASE("a reply head over 64 KB arriving in pieces is refused, not accepted field by field") {
   // Boost 1.74 counts its header limit per read: this head used to be accepted whole.
-  const auto out = exchange_with_app_replying("HTTP/1.1 200 OK\r\n" + header_lines(100 * 1024) +
-                                                  "Content-Length: 2\r\n\r\nok", 4096);
+  const auto out = exchange_with_app_replying(
+      "HTTP/1.1 200 OK\r\n" + header_lines(100 * 1024) + "Content-Length: 2\r\n\r\nok", 4096);
   REQUIRE(out.error);
   CHECK(out.error->type == error_types::backend_invalid_response);
   CHECK(out.error->message.find("reply header is over the bridge's limit of 65536 bytes") != std::string::npos);
@@ -79,7 +81,8 @@ TEST_CASE("a reply head over 64 KB arriving in pieces is refused, not accepted f
 
 TEST_CASE("a header line longer than 64 KB is refused at once, not waited on until the deadline") {
   const auto out = exchange_with_app_replying(
-      "HTTP/1.1 200 OK\r\nX-Long: " + std::string(100 * 1024, 'l') + "\r\nContent-Length: 2\r\n\r\nok", 100 * 1024);
+      "HTTP/1.1 200 OK\r\nX-Long: " + std::string(100 * 1024, 'l') + "\r\nContent-Length: 2\r\n\r\nok",
+      100 * 1024);
   REQUIRE(out.error);
   CHECK(out.error->type == error_types::backend_invalid_response);
   CHECK(out.error->message.find("over the bridge's limit") != std::string::npos);
@@ -97,8 +100,8 @@ TEST_CASE("interim 1xx heads count towards the reply head limit") {
 TEST_CASE("a reply head just under 64 KB, in any pieces, is still accepted with its body") {
   for (const std::size_t piece : {std::size_t{7}, std::size_t{4096}, std::size_t{1} << 20}) {
     CAPTURE(piece);
-    const auto out = exchange_with_app_replying("HTTP/1.1 200 OK\r\n" + header_lines(60 * 1024) +
-                                                    "Content-Length: 2\r\n\r\nok", piece);
+    const auto out = exchange_with_app_replying(
+        "HTTP/1.1 200 OK\r\n" + header_lines(60 * 1024) + "Content-Length: 2\r\n\r\nok", piece);
     CHECK_FALSE(out.error);
     CHECK(out.status == 200);
     CHECK(out.body == "ok");
