@@ -106,6 +106,11 @@ failure backend_exchange::transport_failure(const boost::system::error_code& ec,
     return failure{error_types::backend_invalid_response,
                    "the app closed the connection before its reply was complete" + where};
   }
+  if (ec == http::error::header_limit) {
+    return failure{error_types::backend_invalid_response,
+                   "the app's reply header is over the bridge's limit of " +
+                       std::to_string(backend_connection::max_header_bytes) + " bytes" + where};
+  }
   if (ec.category() == make_error_code(http::error::bad_version).category()) {
     return failure{error_types::backend_invalid_response, "the app's reply is not valid HTTP/1.1: " + ec.message() + where};
   }
@@ -137,13 +142,36 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     if (!ec) {
       step = "reading the reply's header";
       // 1xx interim replies (100 Continue, 103 Early Hints) precede the real one; each needs a fresh parser.
+      // The head is fed to the parser by hand, counting every byte: Boost 1.74's header_limit applies to each
+      // put() alone and forgets fields an earlier read already parsed, so with http::async_read_header a head
+      // arriving in pieces grew without bound (100 KB of header lines were accepted), and one line longer than
+      // the limit left the parser asking for more until the deadline (Runtime.BackendTimeout, not a clear error).
+      std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply
       do {
         parser_.emplace();
         parser_->body_limit(max_body_bytes_);
-        parser_->header_limit(64 * 1024);
+        parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
-        co_await http::async_read_header(conn_->stream, conn_->buffer, *parser_,
-                                         asio::redirect_error(asio::use_awaitable, ec));
+        while (!ec && !parser_->is_header_done()) {
+          if (conn_->buffer.size() > 0) {
+            const std::size_t used = parser_->put(conn_->buffer.data(), ec);
+            conn_->buffer.consume(used);
+            header_bytes += used;
+            if (ec == http::error::need_more) ec = {};
+            if (ec || parser_->is_header_done()) break;
+          }
+          if (header_bytes + conn_->buffer.size() >= backend_connection::max_header_bytes) {
+            ec = http::error::header_limit;
+            break;
+          }
+          const auto space = conn_->buffer.prepare(beast::read_size(conn_->buffer, 65536));
+          const std::size_t got =
+              co_await conn_->stream.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
+          conn_->buffer.commit(got);
+          if (ec == asio::error::eof) {
+            ec = parser_->got_some() ? http::error::partial_message : http::error::end_of_stream;
+          }
+        }
       } while (!ec && parser_->get().result_int() / 100 == 1 && parser_->get().result_int() != 101);
     }
     if (ec) {

@@ -62,16 +62,33 @@ constexpr std::string_view trace_id = "x-amzn-trace-id";
 constexpr std::string_view tenant_id = "x-amz-tenant-id";
 }  // namespace context_header
 
+// The same header to an app behind CGI-style naming: WSGI, PHP and CGI servers turn both '-' and '_' into '_'
+// (RFC 3875 4.1.18), so `x_amzn_lambda_context` reaches such an app as HTTP_X_AMZN_LAMBDA_CONTEXT — the name of the
+// bridge's own header, sent after it; wsgiref then joins the two, others keep the first. Names the bridge sets or
+// frames are therefore matched with '_' counted as '-', or a client could still spoof them.
+bool same_name_as_cgi_sees_it(std::string_view name, std::string_view reserved) {
+  if (name.size() != reserved.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == '_') c = '-';
+    if (c != reserved[i]) return false;
+  }
+  return true;
+}
+
 bool is_hop_by_hop(std::string_view name) {
   for (auto h : hop_by_hop) {
-    if (uri::iequals(name, h)) return true;
+    if (same_name_as_cgi_sees_it(name, h)) return true;
   }
   return false;
 }
 
 bool is_context_header(std::string_view name) {
-  return uri::iequals(name, context_header::request_context) || uri::iequals(name, context_header::lambda_context) ||
-         uri::iequals(name, context_header::trace_id) || uri::iequals(name, context_header::tenant_id);
+  return same_name_as_cgi_sees_it(name, context_header::request_context) ||
+         same_name_as_cgi_sees_it(name, context_header::lambda_context) ||
+         same_name_as_cgi_sees_it(name, context_header::trace_id) ||
+         same_name_as_cgi_sees_it(name, context_header::tenant_id);
 }
 
 // Appends JSON text re-serialised compactly with non-ASCII escaped, so it is always a valid one-line header value.

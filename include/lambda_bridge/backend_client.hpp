@@ -25,6 +25,8 @@ struct backend_connection {
   // grows: without the reserve every read would be 512 bytes.
   explicit backend_connection(asio::any_io_executor ex) : stream(std::move(ex)) { buffer.reserve(read_buffer_bytes); }
   static constexpr std::size_t read_buffer_bytes = 64 * 1024;
+  // The most the app's reply head may take, 1xx interim heads included: past it the reply is refused.
+  static constexpr std::size_t max_header_bytes = 64 * 1024;
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   steady_time idle_since{};

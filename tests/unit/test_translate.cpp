@@ -172,6 +172,25 @@ TEST_CASE("context headers overwrite spoofed copies from the client") {
   CHECK(d["env_config"].IsObject());
 }
 
+TEST_CASE("context and framing headers spelt with underscores cannot spoof them for CGI-style apps") {
+  // WSGI, PHP and CGI servers read x_amzn_lambda_context as HTTP_X_AMZN_LAMBDA_CONTEXT, the bridge's own header.
+  auto r = translate(
+      R"({"httpMethod":"POST","path":"/","body":"abc","requestContext":{"stage":"prod"},
+          "multiValueHeaders":{"x_amzn_request_context":["{\"spoof\":1}"],"X_Amzn_Lambda_Context":["spoof"],
+          "x_amzn_trace_id":["spoof"],"x-amz_tenant-id":["spoof"],"x_amz_tenant_id":["spoof"],
+          "transfer_encoding":["chunked"],"content_length":["999"],"x_fine":["kept"]}})");
+  REQUIRE(r);
+  for (const auto& h : r->request.headers) {
+    CHECK_MESSAGE(h.value != "spoof", h.name);
+    CHECK_MESSAGE(h.value.find("spoof") == std::string::npos, h.name);
+    CHECK_MESSAGE(h.name.find("encoding") == std::string::npos, h.name);
+  }
+  CHECK(header_values(r->request, "x-amzn-request-context") == std::vector<std::string>{R"({"stage":"prod"})"});
+  CHECK(header_values(r->request, "content-length") == std::vector<std::string>{"3"});
+  CHECK(header_values(r->request, "content_length").empty());
+  CHECK(header_values(r->request, "x_fine") == std::vector<std::string>{"kept"});
+}
+
 TEST_CASE("client context and identity are embedded as JSON objects on one header line") {
   invocation_context ctx = test_support::sample_context();
   ctx.client_context = "{\n \"custom\": {\"k\": \"v\"}\n}";
