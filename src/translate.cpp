@@ -560,6 +560,11 @@ result<translation> translator::translate(std::string&& event, const invocation_
               b.type_error("cookies", "an array of strings");
               break;
             }
+            // Only the entry that may not appear on the wire is dropped (and logged); its neighbours are good cookies.
+            if (!uri::is_field_value(view(c))) {
+              out.dropped_headers.push_back("cookie");
+              continue;
+            }
             if (!joined.empty()) joined.append("; ");
             joined.append(view(c));
           }

@@ -376,15 +376,15 @@ class ControlBytesInHeaders(InjectionTestCase):
                                                                               ('host', 'example.com' + payload)]))
                     self.assertNotIn(('host', 'example.com' + payload), headers)
 
-    def test_cookies_with_cr_lf_nul_never_reach_the_wire_raw(self):
+    def test_a_cookie_with_cr_lf_nul_is_dropped_alone_and_never_reaches_the_wire_raw(self):
         for source in ('http-api-v2', 'function-url'):
             for name, payload in PAYLOADS.items():
                 with self.subTest(source=source, payload=name):
                     case = Case(cookies=['a=1', 'b=' + payload, 'c=3'])
                     _, headers = self.forward_and_check(source, case)
 
-                    for value in (v for n, v in headers if n == 'cookie'):
-                        self.assertEqual(value, 'a=1; c=3', headers)
+                    # Only the bad entry is dropped: the good cookies around it still arrive, on one line.
+                    self.assertEqual([v for n, v in headers if n == 'cookie'], ['a=1; c=3'], headers)
         for source in SOURCES:
             for name, payload in PAYLOADS.items():
                 with self.subTest(source=source, payload=name, cookie='header'):

@@ -115,6 +115,15 @@ TEST_CASE("HTTP API cookies become one Cookie header and headers are never split
   CHECK(header_values(t.request, "accept") == std::vector<std::string>{"a, b"});
 }
 
+TEST_CASE("an HTTP API cookie carrying CR or LF is dropped alone and the other cookies still reach the app") {
+  const auto t = must_translate(
+      R"({"version":"2.0","rawPath":"/","cookies":["a=1","evil=1\r\nX-Injected: 1","b=2"],
+          "requestContext":{"http":{"method":"GET"}}})");
+  CHECK(header_values(t.request, "cookie") == std::vector<std::string>{"a=1; b=2"});
+  CHECK(header_values(t.request, "x-injected").empty());
+  CHECK(t.dropped_headers == std::vector<std::string>{"cookie"});
+}
+
 TEST_CASE("REST multiValueHeaders is the truth and headers only adds missing names") {
   const auto t = must_translate(
       R"({"httpMethod":"GET","path":"/","headers":{"X-A":"2","x-b":"only-single"},"multiValueHeaders":{"x-a":["1","2"]}})");
