@@ -1,5 +1,6 @@
 #include "lambda_bridge/runtime_client.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <limits>
@@ -9,6 +10,7 @@
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/response.hpp"
+#include "lambda_bridge/uri.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -19,12 +21,6 @@ constexpr auto post_timeout = std::chrono::seconds(60);
 // Reconnection attempts for /next before the Runtime API is declared unreachable.
 constexpr int next_attempts = 3;
 
-std::string field(const http::fields& f, std::string_view name) {
-  const auto it = f.find(boost::beast::string_view(name.data(), name.size()));
-  if (it == f.end()) return {};
-  return std::string(it->value());
-}
-
 bool is_expected_close(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == beast::error::timeout;
@@ -34,19 +30,35 @@ bool is_expected_close(const boost::system::error_code& ec) {
 
 invocation_context parse_invocation_context(const http::fields& f) {
   invocation_context c;
-  c.request_id = field(f, runtime_header::request_id);
-  const std::string deadline = field(f, runtime_header::deadline_ms);
+  std::string deadline;
+  // One pass over the fields instead of a lookup per header (each a case-insensitive tree search). When a header
+  // is repeated, the first one counts, as a lookup would have found it.
+  const std::array<std::pair<std::string_view, std::string*>, 8> wanted{{
+      {runtime_header::request_id, &c.request_id},
+      {runtime_header::deadline_ms, &deadline},
+      {runtime_header::function_arn, &c.invoked_function_arn},
+      {runtime_header::trace_id, &c.trace_id},
+      {runtime_header::client_context, &c.client_context},
+      {runtime_header::cognito_identity, &c.cognito_identity},
+      {runtime_header::tenant_id, &c.tenant_id},
+      {runtime_header::invocation_id, &c.invocation_id},
+  }};
+  std::uint32_t seen = 0;
+  for (const auto& field : f) {
+    const std::string_view name(field.name_string().data(), field.name_string().size());
+    for (std::size_t i = 0; i < wanted.size(); ++i) {
+      if ((seen & (1u << i)) == 0 && uri::iequals(name, wanted[i].first)) {
+        seen |= 1u << i;
+        wanted[i].second->assign(field.value().data(), field.value().size());
+        break;
+      }
+    }
+  }
   std::int64_t ms = 0;
   const auto r = std::from_chars(deadline.data(), deadline.data() + deadline.size(), ms);
   if (!deadline.empty() && r.ec == std::errc{} && r.ptr == deadline.data() + deadline.size() && ms > 0) {
     c.deadline_ms = ms;
   }
-  c.invoked_function_arn = field(f, runtime_header::function_arn);
-  c.trace_id = field(f, runtime_header::trace_id);
-  c.client_context = field(f, runtime_header::client_context);
-  c.cognito_identity = field(f, runtime_header::cognito_identity);
-  c.tenant_id = field(f, runtime_header::tenant_id);
-  c.invocation_id = field(f, runtime_header::invocation_id);
   return c;
 }
 
@@ -94,16 +106,19 @@ void runtime_client::cancel() {
 }
 
 awaitable<std::optional<next_event>> runtime_client::next() {
-  http::request<http::empty_body> req{http::verb::get, std::string(api_prefix) + "/runtime/invocation/next", 11};
-  req.set(http::field::host, endpoint_.address().to_string());
-  req.set(http::field::user_agent, "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
+  // The same bytes every time: built once. Beast's generic request serializer cost more instructions than the rest
+  // of the poll (docs/performance.md).
+  if (next_request_.empty()) {
+    next_request_ = "GET " + std::string(api_prefix) + "/runtime/invocation/next HTTP/1.1\r\nHost: " +
+                    endpoint_.address().to_string() + "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\n\r\n";
+  }
 
   for (int attempt = 1;; ++attempt) {
     if (cancelled_) co_return std::nullopt;
     co_await ensure_connected();
     boost::system::error_code ec;
     stream_.expires_never();  // the long poll may last as long as the process is frozen
-    co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream_, asio::buffer(next_request_), asio::redirect_error(asio::use_awaitable, ec));
 
     // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
     // the fields, which would fail the read before the request id is known and the event could be refused.
@@ -162,21 +177,27 @@ awaitable<std::optional<next_event>> runtime_client::next() {
 awaitable<post_outcome> runtime_client::post(std::string target, const invocation_context* ctx,
                                              std::string_view content_type, std::string_view error_type,
                                              std::string& body) {
-  http::request<http::string_body> req{http::verb::post, std::move(target), 11};
-  req.set(http::field::host, endpoint_.address().to_string());
-  req.set(http::field::user_agent, "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
-  req.set(http::field::content_type, content_type);
-  if (!error_type.empty()) req.set(runtime_header::function_error_type, error_type);
-  if (ctx != nullptr && !ctx->invocation_id.empty()) req.set(runtime_header::invocation_id, ctx->invocation_id);
-  req.body() = std::move(body);
-  req.prepare_payload();
+  // The head is written by hand into a buffer kept across posts, and goes out with the body in one gathered write.
+  // Every value is ours or came through Beast's parser from the Runtime API; one that could still break the head
+  // is left out rather than sent.
+  auto field = [this](std::string_view name, std::string_view value) {
+    if (!value.empty() && uri::is_field_value(value)) post_head_.append(name).append(": ").append(value).append("\r\n");
+  };
+  post_head_.assign("POST ").append(target).append(" HTTP/1.1\r\n");
+  field("Host", endpoint_.address().to_string());
+  field("User-Agent", "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
+  field("Content-Type", content_type);
+  field(runtime_header::function_error_type, error_type);
+  if (ctx != nullptr) field(runtime_header::invocation_id, ctx->invocation_id);
+  post_head_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+  const std::array<asio::const_buffer, 2> wire{asio::buffer(post_head_), asio::buffer(body)};
 
   http::response<http::string_body> res;
   boost::system::error_code ec;
   for (int attempt = 1; attempt <= 2; ++attempt) {
     co_await ensure_connected();
     stream_.expires_after(post_timeout);
-    co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+    co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
     if (!ec) {
       http::response_parser<http::string_body> parser;
       parser.body_limit(64 * 1024);
@@ -187,13 +208,11 @@ awaitable<post_outcome> runtime_client::post(std::string target, const invocatio
     disconnect();
     // A kept-alive connection the Runtime API closed in between is retried once on a fresh one.
     if (attempt == 2 || !is_expected_close(ec)) {
-      body = std::move(req.body());
-      throw runtime_api_fatal("posting to the Runtime API (" + std::string(req.target()) + ") failed: " + ec.message());
+      throw runtime_api_fatal("posting to the Runtime API (" + target + ") failed: " + ec.message());
     }
   }
-  body = std::move(req.body());
   if (!res.keep_alive()) disconnect();
-  co_return outcome_of(res, req.target(), ctx);
+  co_return outcome_of(res, target, ctx);
 }
 
 post_outcome runtime_client::outcome_of(const http::response<http::string_body>& res, std::string_view target,

@@ -1,10 +1,9 @@
 #include "lambda_bridge/translate.hpp"
 
 #include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <array>
+#include <charconv>
 #include <cstddef>
 #include <cstring>
 
@@ -91,12 +90,49 @@ bool is_context_header(std::string_view name) {
          same_name_as_cgi_sees_it(name, context_header::tenant_id);
 }
 
-// Appends JSON text re-serialised compactly with non-ASCII escaped, so it is always a valid one-line header value.
+// Appends `v` re-serialised compactly with non-ASCII escaped, so it is always a valid one-line header value. Written
+// directly rather than through RapidJSON's Writer with an ASCII target, which transcoded every character one by one
+// (6 % of a 1 KB invocation's instructions). Recursive, but only over events whose nesting was bounded first
+// (max_json_depth).
 void append_compact_json(std::string& out, const value& v) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::ASCII<>> writer(buf);
-  v.Accept(writer);
-  out.append(buf.GetString(), buf.GetSize());
+  switch (v.GetType()) {
+    case rapidjson::kNullType: out.append("null"); break;
+    case rapidjson::kFalseType: out.append("false"); break;
+    case rapidjson::kTrueType: out.append("true"); break;
+    case rapidjson::kStringType: append_json_string_ascii(out, view(v)); break;
+    case rapidjson::kNumberType: {
+      char buf[32];
+      const auto r = v.IsUint64()  ? std::to_chars(buf, buf + sizeof buf, v.GetUint64())
+                     : v.IsInt64() ? std::to_chars(buf, buf + sizeof buf, v.GetInt64())
+                                   : std::to_chars(buf, buf + sizeof buf, v.GetDouble());  // shortest round trip
+      out.append(buf, r.ptr);
+      break;
+    }
+    case rapidjson::kObjectType: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& m : v.GetObject()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string_ascii(out, view(m.name));
+        out.push_back(':');
+        append_compact_json(out, m.value);
+      }
+      out.push_back('}');
+      break;
+    }
+    case rapidjson::kArrayType: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& e : v.GetArray()) {
+        if (!first) out.push_back(',');
+        first = false;
+        append_compact_json(out, e);
+      }
+      out.push_back(']');
+      break;
+    }
+  }
 }
 
 // The per-event work: reads fields with type checks that name the field, and builds the request.
@@ -374,10 +410,9 @@ class builder {
       w.null();
       return;
     }
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::ASCII<>> writer(buf);
-    d.Accept(writer);
-    w.raw({buf.GetString(), buf.GetSize()});
+    std::string compact;
+    append_compact_json(compact, d);
+    w.raw(compact);
   }
 
   const value& event_;

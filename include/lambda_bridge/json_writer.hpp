@@ -11,6 +11,9 @@ namespace lambda_bridge {
 
 // Appends `s` as a quoted JSON string. Invalid UTF-8 is not checked here; control bytes are escaped.
 void append_json_string(std::string& out, std::string_view s);
+// The same with every byte of the output ASCII: non-ASCII code points as \u escapes (surrogate pairs above U+FFFF),
+// malformed UTF-8 as U+FFFD. For JSON that travels in an HTTP header value.
+void append_json_string_ascii(std::string& out, std::string_view s);
 
 class json_writer {
  public:

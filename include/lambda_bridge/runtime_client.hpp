@@ -102,6 +102,8 @@ class runtime_client {
   std::size_t max_event_bytes_;
   bool connected_ = false;
   bool cancelled_ = false;
+  std::string next_request_;  // the /next request, the same bytes every time
+  std::string post_head_;     // the head of the last post, its capacity reused
   std::string stream_head_;  // the streamed request's head, until the first piece goes out with it
   std::string stream_target_;
   const invocation_context* stream_ctx_ = nullptr;

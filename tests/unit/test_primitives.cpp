@@ -147,3 +147,28 @@ TEST_CASE("JSON string escaping is the same at every offset of the eight-byte fa
     }
   }
 }
+
+TEST_CASE("ASCII-only JSON strings escape every non-ASCII code point and nothing else changes") {
+  auto ascii = [](std::string_view s) {
+    std::string out;
+    append_json_string_ascii(out, s);
+    return out;
+  };
+  CHECK(ascii("plain \"q\" \\ \n") == R"("plain \"q\" \\ \n")");
+  CHECK(ascii("caf\xc3\xa9") == R"("caf\u00e9")");                    // 2 bytes
+  CHECK(ascii("\xe2\x82\xac 5") == R"("\u20ac 5")");                  // 3 bytes
+  CHECK(ascii("\xf0\x9f\x98\x80") == R"("\ud83d\ude00")");            // 4 bytes: a surrogate pair
+  CHECK(ascii("a\xff" "b") == R"("a\ufffdb")");                       // not UTF-8: one replacement per bad byte
+  CHECK(ascii("\xe2\x82") == R"("\ufffd\ufffd")");                    // cut off
+  CHECK(ascii("\xc0\xaf") == R"("\ufffd\ufffd")");                    // overlong
+  CHECK(ascii("\xed\xa0\x80") == R"("\ufffd\ufffd\ufffd")");          // a UTF-16 surrogate is not a code point
+  // Past the 16- and 8-byte fast paths, at every offset: the escape lands where the byte was.
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string s(48, 'a');
+    s.replace(at, 2, "\xc3\xa9");
+    const std::string out = ascii(s);
+    std::string expected(1, '"');
+    expected.append(at, 'a').append("\\u00e9").append(46 - at, 'a').push_back('"');
+    CHECK(out == expected);
+  }
+}

@@ -215,6 +215,15 @@ TEST_CASE("client context and identity are embedded as JSON objects on one heade
   CHECK(d["identity"].IsNull());
 }
 
+TEST_CASE("the request context header is the event's requestContext as one line of ASCII JSON") {
+  const auto t = must_translate(
+      R"({"httpMethod":"GET","path":"/","requestContext":{"stage":"caf\u00e9 \ud83d\ude00","n":-3,"big":18446744073709551615,
+          "f":0.5,"e":1e300,"list":[true,false,null,{"k":"line\nbreak"}],"empty":{}}})");
+  const auto v = header_value(t.request, "x-amzn-request-context");
+  CHECK(v == R"({"stage":"caf\u00e9 \ud83d\ude00","n":-3,"big":18446744073709551615,"f":0.5,"e":1e+300,)"
+             R"("list":[true,false,null,{"k":"line\nbreak"}],"empty":{}})");
+}
+
 TEST_CASE("the authorization source header replaces Authorization") {
   translate_options opts;
   opts.authorization_source = "x-original-auth";
