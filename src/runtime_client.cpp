@@ -19,36 +19,12 @@ constexpr auto post_timeout = std::chrono::seconds(60);
 // Reconnection attempts for /next before the Runtime API is declared unreachable.
 constexpr int next_attempts = 3;
 
-std::string field(const http::fields& f, std::string_view name) {
-  const auto it = f.find(boost::beast::string_view(name.data(), name.size()));
-  if (it == f.end()) return {};
-  return std::string(it->value());
-}
-
 bool is_expected_close(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == beast::error::timeout;
 }
 
 }  // namespace
-
-invocation_context parse_invocation_context(const http::fields& f) {
-  invocation_context c;
-  c.request_id = field(f, runtime_header::request_id);
-  const std::string deadline = field(f, runtime_header::deadline_ms);
-  std::int64_t ms = 0;
-  const auto r = std::from_chars(deadline.data(), deadline.data() + deadline.size(), ms);
-  if (!deadline.empty() && r.ec == std::errc{} && r.ptr == deadline.data() + deadline.size() && ms > 0) {
-    c.deadline_ms = ms;
-  }
-  c.invoked_function_arn = field(f, runtime_header::function_arn);
-  c.trace_id = field(f, runtime_header::trace_id);
-  c.client_context = field(f, runtime_header::client_context);
-  c.cognito_identity = field(f, runtime_header::cognito_identity);
-  c.tenant_id = field(f, runtime_header::tenant_id);
-  c.invocation_id = field(f, runtime_header::invocation_id);
-  return c;
-}
 
 void append_error_json(std::string& out, std::string_view type, std::string_view message) {
   json_writer w(out);
