@@ -133,7 +133,10 @@ void write_status_description(json_writer& w, const backend_reply& r) {
   description.push_back(' ');
   const std::string_view reason = reason_phrase(r.status);
   description.append(!reason.empty() ? reason : (!r.reason.empty() && uri::is_field_value(r.reason) ? std::string_view(r.reason) : "Unknown"));
-  w.key("statusDescription").string(description);
+  // The app's own reason phrase may hold obs-text (Latin-1) bytes, as header values may: written raw they made the
+  // whole result invalid UTF-8, which Lambda refuses (found by fuzz_response).
+  w.key("statusDescription");
+  write_text(w, description);
 }
 
 void write_body(json_writer& w, const backend_reply& r, bool text) {

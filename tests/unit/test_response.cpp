@@ -226,3 +226,18 @@ TEST_CASE("UTF-8 validation finds a bad byte at every offset of the sixteen- and
     CHECK(is_valid_utf8(ok.substr(0, 40)) == (at != 39));  // at 39 the sequence is cut short
   }
 }
+
+TEST_CASE("a Latin-1 reason phrase keeps the statusDescription valid UTF-8 instead of breaking the result") {
+  // fuzz_response's find (tests/fuzz/regressions/fuzz_response/alb_reason_latin1): "HTTP/1.1 299 Wh\xc1ccept-..."
+  // has no standard reason, so the app's own goes into statusDescription, and its raw \xc1 made the JSON invalid.
+  for (const auto source : {event_source::alb, event_source::lattice_v1, event_source::lattice_v2}) {
+    auto r = reply(299, {}, "aaaaa Wha!aaaaaaaaaa");
+    r.reason = "Wh\xc1" "ccept-Encoding";
+    std::string out;
+    REQUIRE_FALSE(convert_reply(response_shape{source}, r, out, {}));
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(out.c_str(), out.size());
+    REQUIRE_FALSE(d.HasParseError());
+    CHECK(str(d["statusDescription"]) == "299 Wh\xc3\x81" "ccept-Encoding");
+  }
+}
