@@ -113,14 +113,20 @@ inline rapidjson::Document check_json(std::string_view text) {
 
 // Parses an HTTP/1.1 response from `bytes` as a connection would deliver it; fills `parser` and returns whether
 // a complete message (or, with `header_only`, a complete header) was read. Interim 1xx replies are not skipped.
+//
+// The header is parsed on its own first, as the bridge reads it (async_read_header), and only then the body
+// eagerly: Boost 1.74's parser, when eager from the start, drops the body_limit error of a too-large
+// Content-Length and goes on to size the body for it (see docs/fuzzing.md).
 template <class Parser>
 bool parse_response(std::string_view bytes, Parser& parser, bool header_only) {
   namespace asio = lambda_bridge::asio;
   namespace http = lambda_bridge::http;
-  parser.eager(true);
   boost::system::error_code ec;
   while (!parser.is_done()) {
-    if (header_only && parser.is_header_done()) return true;
+    if (parser.is_header_done()) {
+      if (header_only) return true;
+      parser.eager(true);
+    }
     const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
     bytes.remove_prefix(used);
     if (ec == http::error::need_more) {
