@@ -133,7 +133,10 @@ void write_status_description(json_writer& w, const backend_reply& r) {
   description.push_back(' ');
   const std::string_view reason = reason_phrase(r.status);
   description.append(!reason.empty() ? reason : (!r.reason.empty() && uri::is_field_value(r.reason) ? std::string_view(r.reason) : "Unknown"));
-  w.key("statusDescription").string(description);
+  // The app's own reason phrase may hold obs-text (Latin-1) bytes, as header values may: written raw they made the
+  // whole result invalid UTF-8, which Lambda refuses (found by fuzz_response).
+  w.key("statusDescription");
+  write_text(w, description);
 }
 
 void write_body(json_writer& w, const backend_reply& r, bool text) {
@@ -244,6 +247,9 @@ std::string_view reason_phrase(int status) {
 namespace {
 
 bool is_json(std::string_view body) {
+  // RapidJSON reads a NUL byte as the end of the input, so "5\r\n\0garbage" passed as the JSON "5" and went to
+  // Lambda byte for byte, NUL and garbage included (found by fuzz_response). JSON text never holds a raw NUL.
+  if (body.find('\0') != std::string_view::npos) return false;
   // Validation only: a SAX pass with a handler that accepts everything, no DOM.
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());

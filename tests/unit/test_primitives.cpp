@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <limits>
 
 #include "lambda_bridge/base64.hpp"
 #include "lambda_bridge/invocation.hpp"
@@ -171,4 +172,51 @@ TEST_CASE("ASCII-only JSON strings escape every non-ASCII code point and nothing
     expected.append(at, 'a').append("\\u00e9").append(46 - at, 'a').push_back('"');
     CHECK(out == expected);
   }
+
+namespace {
+
+// Reads a header on its own from `bytes`, as backend_exchange::send and runtime_client::next do (async_read_header).
+template <class Parser>
+boost::system::error_code read_header_only(std::string_view bytes, Parser& parser) {
+  boost::system::error_code ec;
+  parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+  return ec;
+}
+
+std::string regression_input(const std::string& target, const std::string& name) {
+  std::FILE* f = std::fopen((std::string(LAMBDA_BRIDGE_FUZZ_REGRESSIONS) + "/" + target + "/" + name).c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string s;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a declared Content-Length past the body limit fails at the header instead of sizing a body") {
+  // fuzz_response's find (tests/fuzz/regressions/fuzz_response/content_length_over_body_limit): parsed eagerly in one
+  // pass, Boost 1.74 drops this body_limit error and reserves the declared 14 PB for a string body. The bridge reads
+  // the app's header on its own first, where the limit holds; this pins that behaviour.
+  const std::string input = regression_input("fuzz_response", "content_length_over_body_limit").substr(1);
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(6 * 1024 * 1024);
+  CHECK(read_header_only(input, parser) == http::error::body_limit);
+}
+
+TEST_CASE("a /next answer declaring an absurd Content-Length is read header first, its context intact") {
+  // fuzz_runtime_next's find (tests/fuzz/regressions/fuzz_runtime_next/content_length_huge): with no body limit, an
+  // eager read sized a 4.5 EB body. next() reads the header alone and refuses the declared length itself.
+  const std::string input = regression_input("fuzz_runtime_next", "content_length_huge");
+  http::response_parser<http::string_body> parser;
+  parser.body_limit((std::numeric_limits<std::uint64_t>::max)());
+  REQUIRE_FALSE(read_header_only(input, parser));
+  REQUIRE(parser.is_header_done());
+  REQUIRE(parser.content_length().has_value());
+  CHECK(*parser.content_length() == 4529370225238227343ULL);
+  CHECK(parser.get().body().capacity() < 1024);  // nothing sized for the declared length
+  const auto ctx = parse_invocation_context(parser.get().base());
+  CHECK(ctx.request_id.empty());
+  CHECK_FALSE(ctx.deadline_ms);
 }

@@ -226,3 +226,34 @@ TEST_CASE("UTF-8 validation finds a bad byte at every offset of the sixteen- and
     CHECK(is_valid_utf8(ok.substr(0, 40)) == (at != 39));  // at 39 the sequence is cut short
   }
 }
+
+TEST_CASE("a Latin-1 reason phrase keeps the statusDescription valid UTF-8 instead of breaking the result") {
+  // fuzz_response's find (tests/fuzz/regressions/fuzz_response/alb_reason_latin1): "HTTP/1.1 299 Wh\xc1ccept-..."
+  // has no standard reason, so the app's own goes into statusDescription, and its raw \xc1 made the JSON invalid.
+  for (const auto source : {event_source::alb, event_source::lattice_v1, event_source::lattice_v2}) {
+    auto r = reply(299, {}, "aaaaa Wha!aaaaaaaaaa");
+    r.reason = "Wh\xc1" "ccept-Encoding";
+    std::string out;
+    REQUIRE_FALSE(convert_reply(response_shape{source}, r, out, {}));
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(out.c_str(), out.size());
+    REQUIRE_FALSE(d.HasParseError());
+    CHECK(str(d["statusDescription"]) == "299 Wh\xc3\x81" "ccept-Encoding");
+  }
+}
+
+TEST_CASE("a non-HTTP event's reply with a NUL after valid JSON is not passed on as JSON") {
+  // fuzz_response's find (tests/fuzz/regressions/fuzz_response/pass_through_nul_after_json): RapidJSON stops at a
+  // NUL byte, so this body validated as the JSON "5" and went to Lambda raw, NULs and all.
+  const std::string body = std::string("5\r\n\r\0\0\0hello\r\n7\r", 16) + std::string(62, '\0') +
+                           "\xed\xd3\xdf\x88<I\x8d\x93" "d\r7\r\r\xf6\xa7\xd2\xacraile-: t\r\n\r\n";
+  auto r = reply(202, {{"Content-Type", "text/plain; charset=utf-8"}}, body);
+  std::string out;
+  const auto err = convert_reply(response_shape{}, r, out, {});
+  REQUIRE(err);  // neither JSON nor UTF-8 text
+  CHECK(err->type == error_types::backend_invalid_response);
+
+  auto text = reply(200, {}, std::string("{}\0tail", 7));
+  REQUIRE_FALSE(convert_reply(response_shape{}, text, out, {}));
+  CHECK(out == R"("{}\u0000tail")");  // valid UTF-8 text: a JSON string with the NUL escaped
+}

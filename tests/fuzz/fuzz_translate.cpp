@@ -1,0 +1,69 @@
+// Proves that any bytes Lambda could hand over as an event turn into either a request that is safe to put on the
+// wire to the app, or a clean failure: never a crash, a hang, a sanitizer report, or a request that smuggles bytes.
+//
+// Input: byte 0 picks the translate_options (pass-through path, base path stripping, stage stripping,
+// authorization source, default host, function environment); the rest is the event. Invariants: a failure has a
+// known error type and a message; a request has a token method, an origin-form target of visible ASCII, token
+// header names, values without CR/LF/NUL, exactly one Content-Length matching the body, no Transfer-Encoding, and
+// a head (backend_request::append_head) with exactly one CRLF per line. One translator serves every input, as one
+// serves every invocation of a worker, so its reused parse buffers are exercised too.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "fuzz_support.hpp"
+#include "lambda_bridge/translate.hpp"
+
+using namespace lambda_bridge;
+
+namespace {
+
+invocation_context context() {
+  invocation_context c;
+  c.request_id = "8476a536-e9f4-11e8-9739-2dfe598c3fcd";
+  c.deadline_ms = 1542409706888;
+  c.invoked_function_arn = "arn:aws:lambda:us-east-2:123456789012:function:fuzz";
+  c.trace_id = "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1";
+  return c;
+}
+
+translate_options options(std::uint8_t pick, const function_environment& fn) {
+  translate_options o;
+  o.pass_through_path = (pick & 0x01) != 0 ? "/custom path/ünïcode?x=1#frag" : "/events";
+  switch ((pick >> 1) & 0x03) {
+    case 0: o.remove_base_path = ""; break;
+    case 1: o.remove_base_path = "/api"; break;
+    case 2: o.remove_base_path = "/"; break;
+    default: o.remove_base_path = "/prod/v1"; break;
+  }
+  o.strip_stage = (pick & 0x08) != 0;
+  o.authorization_source = (pick & 0x10) != 0 ? "X-Auth-Token" : "";
+  o.default_host = (pick & 0x20) != 0 ? "localhost" : "127.0.0.1:8080";
+  o.function = (pick & 0x40) != 0 ? &fn : nullptr;
+  return o;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  static translator t;
+  static const invocation_context ctx = context();
+  static const function_environment fn{"fuzz-function", "$LATEST", 512, "/aws/lambda/fuzz", "2026/01/01/[$LATEST]x"};
+
+  const translate_options opts = options(data[0], fn);
+  std::string event(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string original = event;
+  auto r = t.translate(std::move(event), ctx, opts);
+  if (!r) {
+    fuzz::check_failure(r.error());
+    return 0;
+  }
+  fuzz::check_request(r->request);
+  if (r->shape.source == event_source::pass_through) {
+    // A non-HTTP event goes to the app unchanged, as a POST to the pass-through path.
+    FUZZ_CHECK(r->request.body == original, r->request.target);
+    FUZZ_CHECK(r->request.method == "POST", r->request.method);
+  }
+  return 0;
+}
