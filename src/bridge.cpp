@@ -252,8 +252,10 @@ class bridge {
     while (!stopping_) {
       auto ev = co_await runtime.next();
       if (!ev) break;
-      // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all.
-      if (!uri::is_token(ev->ctx.request_id)) {
+      // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all. A token
+      // made only of dots would be a "." or ".." path segment, which a normalising server resolves elsewhere.
+      const auto& id = ev->ctx.request_id;
+      if (!uri::is_token(id) || id.find_first_not_of('.') == std::string::npos) {
         log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
                    runtime_header::request_id);
         continue;

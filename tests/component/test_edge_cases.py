@@ -444,6 +444,21 @@ class RuntimeApiHeaders(EdgeCaseTestCase):
         self.assertTrue(bridge.running(), bridge.tail())
 
 
+    def test_request_ids_made_of_dots_are_never_put_in_a_post_url_and_the_next_event_is_served(self):
+        fake, backend = self.start_fake(), self.start_backend()
+        bridge = self.start_bridge(fake, backend.port)
+
+        for rid in ('.', '..'):
+            fake.push(rest_event('/dots'), request_id=rid)
+        posted = self.invoke(fake, rest_event('/after'), timeout=5)
+
+        # "/invocation/../response" is a path a normalising server resolves elsewhere: no post at all for them.
+        self.assertEqual(fake.results_for('.') + fake.results_for('..'), [], fake.summary())
+        self.assertEqual([s.target for s in backend.requests if s.target == '/dots'], [])
+        self.assertEqual(self.assert_response(posted).get('statusCode'), 200)
+        self.assertEqual(bridge.stderr_text().count('without a usable Lambda-Runtime-Aws-Request-Id'), 2, bridge.tail())
+
+
 class ErrorStatusCodesOnPassThrough(EdgeCaseTestCase):
 
     def test_sqs_event_whose_app_answers_500_fails_with_function_error_status_so_lambda_retries(self):

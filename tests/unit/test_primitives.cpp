@@ -172,6 +172,7 @@ TEST_CASE("ASCII-only JSON strings escape every non-ASCII code point and nothing
     expected.append(at, 'a').append("\\u00e9").append(46 - at, 'a').push_back('"');
     CHECK(out == expected);
   }
+}
 
 namespace {
 
