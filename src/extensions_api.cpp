@@ -108,6 +108,7 @@ struct emulated_extensions::extension {
   bool shutdown = false;
   std::deque<std::string> events;
   asio::steady_timer wake;  // cancelled when an event is queued, waking a parked event/next
+  std::size_t waiting = 0;  // event/next calls parked on `wake`
 };
 
 emulated_extensions::emulated_extensions(asio::io_context& io, std::function<std::string()> new_id,
@@ -166,10 +167,10 @@ awaitable<http_response> emulated_extensions::next_event(const http_request& req
                           "unknown or missing Lambda-Extension-Identifier: register first");
   }
   while (ext->events.empty()) {
-    ++parked_;
+    ++ext->waiting;
     boost::system::error_code ec;
     co_await ext->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    --parked_;
+    --ext->waiting;
     ext->wake.expires_at(steady_time::max());
   }
   http_response res = make_response(http::status::ok, "application/json", std::move(ext->events.front()));
@@ -189,6 +190,14 @@ void emulated_extensions::invoke_dispatched(std::int64_t deadline_ms, std::strin
     ext->events.push_back(invoke_event_json(deadline_ms, request_id, function_arn, trace_id));
     ext->wake.cancel();
   }
+}
+
+std::size_t emulated_extensions::parked() const {
+  std::size_t n = 0;
+  for (const auto& [id, ext] : by_id_) {
+    if (ext->events.empty()) n += ext->waiting;
+  }
+  return n;
 }
 
 std::size_t emulated_extensions::deliver_shutdown(std::string_view reason, std::int64_t deadline_ms) {

@@ -76,8 +76,9 @@ class emulated_extensions {
   // Sends SHUTDOWN to every extension registered for it; returns how many there are.
   std::size_t deliver_shutdown(std::string_view reason, std::int64_t deadline_ms);
 
-  // event/next calls being held open right now.
-  std::size_t parked() const { return parked_; }
+  // event/next calls being held open right now with nothing to answer: one whose event was just queued no longer
+  // counts, though its coroutine has not resumed yet (the emulator's shutdown waits on this number at once).
+  std::size_t parked() const;
 
  private:
   struct extension;
@@ -88,7 +89,6 @@ class emulated_extensions {
   std::function<std::string()> new_id_;
   std::string function_name_;
   std::map<std::string, std::shared_ptr<extension>, std::less<>> by_id_;
-  std::size_t parked_ = 0;
 };
 
 }  // namespace lambda_bridge

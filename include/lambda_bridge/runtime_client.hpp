@@ -90,6 +90,8 @@ class runtime_client {
   // One Extensions API exchange; a transport failure is returned in `ec`.
   awaitable<http::response<http::string_body>> extension_call(http::request<http::string_body>& req,
                                                               boost::system::error_code& ec);
+  // Reads one answer of the Runtime API (to a post or an Extensions API call), header first, its body at most 64 KB.
+  awaitable<http::response<http::string_body>> read_answer(boost::system::error_code& ec);
   awaitable<post_outcome> post(std::string target, const invocation_context* ctx, std::string_view content_type,
                                std::string_view error_type, std::string& body);
 
