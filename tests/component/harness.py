@@ -832,7 +832,53 @@ class RawAnswer:
     close: bool = False
 
 
-class RawBackend:
+class RawServer:
+    """A socket server on 127.0.0.1 port 0 for raw-byte peers: each accepted connection is handed to the subclass's
+    _serve(conn, n) on a thread of its own (n counts connections from 1). A subclass sets its own attributes before
+    calling this __init__, which starts accepting at once. receive_buffer (inherited by accepted sockets) keeps the
+    bridge's writes waiting on a small window. stop() closes the listener and shuts every connection down."""
+
+    def __init__(self, receive_buffer: Optional[int] = None):
+        self._conns: list[socket.socket] = []
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if receive_buffer:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self._sock.bind(('127.0.0.1', 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        threading.Thread(target=self._accept_loop, daemon=True).start()
+
+    def _accept_loop(self):
+        n = 0
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            n += 1
+            self._conns.append(conn)
+            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, n: int):
+        raise NotImplementedError
+
+    def stop(self):
+        self._sock.close()
+        for c in self._conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class RawBackend(RawServer):
     """A socket server that records the exact bytes of each request (request line, headers, body) and answers
     each with `response` (raw bytes), or with routes[path] (bytes or a RawAnswer) when the request-line path is
     listed there. Handles keep-alive, Content-Length and chunked bodies."""
@@ -845,23 +891,7 @@ class RawBackend:
         self.requests: list[bytes] = []
         self.client_ports: list[int] = []  # the peer's source port of each entry in `requests`
         self._cond = threading.Condition()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(('127.0.0.1', 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        self._conns: list[socket.socket] = []
-        self._closed = False
-        threading.Thread(target=self._accept_loop, daemon=True).start()
-
-    def _accept_loop(self):
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            self._conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def _answer_for(self, request: bytes) -> RawAnswer:
         parts = request.split(b'\r\n', 1)[0].split(b' ')
@@ -869,7 +899,7 @@ class RawBackend:
         answer = self.routes.get(path, self.response)
         return answer if isinstance(answer, RawAnswer) else RawAnswer([answer])
 
-    def _serve(self, conn):
+    def _serve(self, conn, n):
         buf = b''
         try:
             port = conn.getpeername()[1]
@@ -922,20 +952,6 @@ class RawBackend:
                     raise AssertionError(f'raw backend got {len(self.requests)} requests, wanted {count}')
                 self._cond.wait(remaining)
             return list(self.requests)
-
-    def stop(self):
-        self._sock.close()
-        for c in self._conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 # ----------------------------------------------------------------------------------------------------------------

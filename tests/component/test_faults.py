@@ -57,7 +57,7 @@ from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BridgeTestCase, fixed, proc_stat, wait_until  # noqa: E402
+from harness import BridgeTestCase, RawServer, fixed, proc_stat, wait_until  # noqa: E402
 
 OK_REPLY = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'
 MAX_EVENT_BYTES = 6_291_556  # LAMBDA_BRIDGE_MAX_EVENT_BYTES's default (docs/configuration.md)
@@ -78,7 +78,7 @@ def reset(conn: socket.socket):
     conn.close()
 
 
-class ScriptedApp:
+class ScriptedApp(RawServer):
     """A raw-socket app on 127.0.0.1. Each request's head is read off the wire; routes[path](app, conn, head, rest)
     then does what the fault needs and returns the bytes it read past the request (the connection stays alive and
     serves the next request) or None (it is done with the connection). Other paths read the body and answer 200
@@ -90,24 +90,7 @@ class ScriptedApp:
         self.closed_by_peer: list[str] = []  # paths whose connection the bridge closed while the app held it
         self.stopping = threading.Event()
         self._cond = threading.Condition()
-        self._conns: list[socket.socket] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if receive_buffer:  # inherited by accepted sockets: a small window keeps the bridge writing a large request
-            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
-        self._sock.bind(('127.0.0.1', 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        threading.Thread(target=self._accept_loop, daemon=True).start()
-
-    def _accept_loop(self):
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            self._conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        super().__init__(receive_buffer)  # a small window keeps the bridge writing a large request
 
     @staticmethod
     def read_head(conn, buf=b''):
@@ -149,7 +132,7 @@ class ScriptedApp:
             self.closed_by_peer.append(path)
             self._cond.notify_all()
 
-    def _serve(self, conn):
+    def _serve(self, conn, n):
         buf, nth = b'', 0
         try:
             port = conn.getpeername()[1]
@@ -185,12 +168,7 @@ class ScriptedApp:
 
     def stop(self):
         self.stopping.set()
-        self._sock.close()
-        for c in self._conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        super().stop()
 
 
 class FaultTestCase(BridgeTestCase):

@@ -21,7 +21,6 @@ Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge.
 import json
 import os
 import re
-import socket
 import sys
 import threading
 import time
@@ -32,7 +31,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BridgeTestCase  # noqa: E402
+from harness import BridgeTestCase, RawServer  # noqa: E402
 
 OK_REPLY = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'
 TCHAR = rb"!#$%&'*+.^_`|~0-9A-Za-z-"
@@ -137,7 +136,7 @@ class Received:
     raw: bytes
 
 
-class RecordingApp:
+class RecordingApp(RawServer):
     """Records every byte of every connection, and answers each request (framed by its Content-Length, the only
     framing the bridge may use) with 200 'ok' on a kept-alive connection."""
 
@@ -146,29 +145,12 @@ class RecordingApp:
         self.requests: list[Received] = []
         self.streams: dict[int, bytearray] = {}   # every byte received, per connection
         self.parsed: dict[int, int] = {}          # bytes of those that belong to complete requests
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(('127.0.0.1', 0))
-        self._sock.listen(16)
-        self.port = self._sock.getsockname()[1]
-        self._conns = []
-        threading.Thread(target=self._accept_loop, daemon=True).start()
-
-    def _accept_loop(self):
-        n = 0
-        while True:
-            try:
-                conn, _ = self._sock.accept()
-            except OSError:
-                return
-            n += 1
-            self._conns.append(conn)
-            with self._cond:
-                self.streams[n] = bytearray()
-                self.parsed[n] = 0
-            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+        super().__init__()
 
     def _serve(self, conn, n):
+        with self._cond:
+            self.streams[n] = bytearray()
+            self.parsed[n] = 0
         buf = b''
         try:
             while True:
@@ -202,14 +184,6 @@ class RecordingApp:
         """Bytes received that are not part of a complete request, per connection (should be none)."""
         with self._cond:
             return {n: bytes(s[self.parsed[n]:]) for n, s in self.streams.items() if len(s) != self.parsed[n]}
-
-    def stop(self):
-        self._sock.close()
-        for c in self._conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 # ----------------------------------------------------------------------------------------------------------------
