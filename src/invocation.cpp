@@ -103,11 +103,14 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   backend_reply reply;
   reply.body = std::move(res.reply_buffer);
   reply.body.clear();
-  // Handed back however the exchange ends; the capacity is what is reused.
+  // Handed back however the exchange ends; the capacity is what is reused. Up to what a buffered result can carry:
+  // a larger body (a compressible reply may reach 64 times that) is freed rather than pinned for the process's life.
   struct give_back {
     std::string& from;
     std::string& to;
-    ~give_back() { to = std::move(from); }
+    ~give_back() {
+      if (from.capacity() <= 2 * max_buffered_result_bytes) to = std::move(from);
+    }
   } keep{reply.body, res.reply_buffer};
   reply.status = head->status;
   reply.reason = std::move(head->reason);
