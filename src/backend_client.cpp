@@ -2,6 +2,7 @@
 
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/log.hpp"
+#include "lambda_bridge/read_head.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -141,37 +142,17 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     reply_head head;
     if (!ec) {
       step = "reading the reply's header";
-      // 1xx interim replies (100 Continue, 103 Early Hints) precede the real one; each needs a fresh parser.
-      // The head is fed to the parser by hand, counting every byte: Boost 1.74's header_limit applies to each
-      // put() alone and forgets fields an earlier read already parsed, so with http::async_read_header a head
-      // arriving in pieces grew without bound (100 KB of header lines were accepted), and one line longer than
-      // the limit left the parser asking for more until the deadline (Runtime.BackendTimeout, not a clear error).
+      // 1xx interim replies (100 Continue, 103 Early Hints) precede the real one; each needs a fresh parser, and
+      // the head limit counts them all (read_head.hpp: with Boost's own limit, 100 KB of header lines were accepted
+      // and one over-long line hung until the deadline).
       std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply
       do {
         parser_.emplace();
         parser_->body_limit(max_body_bytes_);
         parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
-        while (!ec && !parser_->is_header_done()) {
-          if (conn_->buffer.size() > 0) {
-            const std::size_t used = parser_->put(conn_->buffer.data(), ec);
-            conn_->buffer.consume(used);
-            header_bytes += used;
-            if (ec == http::error::need_more) ec = {};
-            if (ec || parser_->is_header_done()) break;
-          }
-          if (header_bytes + conn_->buffer.size() >= backend_connection::max_header_bytes) {
-            ec = http::error::header_limit;
-            break;
-          }
-          const auto space = conn_->buffer.prepare(beast::read_size(conn_->buffer, 65536));
-          const std::size_t got =
-              co_await conn_->stream.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
-          conn_->buffer.commit(got);
-          if (ec == asio::error::eof) {
-            ec = parser_->got_some() ? http::error::partial_message : http::error::end_of_stream;
-          }
-        }
+        co_await read_head_bounded(conn_->stream, conn_->buffer, *parser_, backend_connection::max_header_bytes,
+                                   header_bytes, ec);
       } while (!ec && parser_->get().result_int() / 100 == 1 && parser_->get().result_int() != 101);
     }
     if (ec) {

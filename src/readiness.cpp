@@ -1,7 +1,9 @@
 #include "lambda_bridge/readiness.hpp"
 
+#include "lambda_bridge/backend_client.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/log.hpp"
+#include "lambda_bridge/read_head.hpp"
 
 namespace lambda_bridge {
 
@@ -22,7 +24,10 @@ awaitable<probe_result> probe_once(const config& cfg, tcp::endpoint endpoint) {
   if (ec) co_return probe_result{false, "sending GET " + cfg.readiness_path + ": " + ec.message()};
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> parser;
-  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+  std::size_t head_bytes = 0;
+  // Bounded like the app's replies (read_head.hpp): Boost's own limit would let a flood of header lines grow the
+  // parsed fields until the probe's timeout.
+  co_await read_head_bounded(stream, buffer, parser, backend_connection::max_header_bytes, head_bytes, ec);
   if (ec) co_return probe_result{false, "reading the reply to GET " + cfg.readiness_path + ": " + ec.message()};
   const int status = parser.get().result_int();
   const bool healthy = cfg.readiness_healthy.contains(status);

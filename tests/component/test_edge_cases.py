@@ -331,6 +331,18 @@ class ReadinessTimeout(EdgeCaseTestCase):
         self.assertTrue(backend.requests_to('/health'), 'the configured readiness path was never probed')
 
 
+    def test_readiness_answer_flooding_header_lines_is_cut_at_64_kb_and_never_counts_as_healthy(self):
+        flood = b'HTTP/1.1 200 OK\r\n' + b''.join(b'X-Flood-%06d: %s\r\n' % (i, b'f' * 40) for i in range(40000))
+        # In 2 KB sends, each well under any per-read limit: the limit must hold over the whole head.
+        raw = RawBackend(routes={'/': RawAnswer([flood[i:i + 2048] for i in range(0, len(flood), 2048)], close=True)})
+        self.addCleanup(raw.stop)
+        fake = self.start_fake()
+        started = time.monotonic()
+        bridge = self.start_bridge(fake, raw.port, wait_ready=False, AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='1')
+
+        # A 200 whose head never ends within the limit is not an answer: the probe fails, naming the limit.
+        self.check_init_error(fake, bridge, started, r'(?i)header limit')
+
 class Logging(EdgeCaseTestCase):
 
     def run_json_logged_invocations(self, level):
