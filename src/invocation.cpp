@@ -66,6 +66,19 @@ awaitable<status> invocation::settle(const failure& f) {
   co_return f;
 }
 
+namespace {
+
+// The reply as far as its head: the buffered path then reads the body into it, the streamed one relays it.
+backend_reply reply_from(reply_head& head) {
+  backend_reply reply;
+  reply.status = head.status;
+  reply.reason = std::move(head.reason);
+  reply.headers = std::move(head.headers);
+  return reply;
+}
+
+}  // namespace
+
 awaitable<status> invocation::wait_until_ready(steady_time deadline) {
   // One co_return at the end: g++ 12 miscompiles this coroutine with an early co_return before any suspension.
   status outcome;
@@ -100,7 +113,7 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
     co_return settled;
   }
 
-  backend_reply reply;
+  backend_reply reply = reply_from(*head);
   reply.body = std::move(res.reply_buffer);
   reply.body.clear();
   // Handed back however the exchange ends; the capacity is what is reused. Up to what a buffered result can carry:
@@ -112,9 +125,6 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
       if (from.capacity() <= 2 * max_buffered_result_bytes) to = std::move(from);
     }
   } keep{reply.body, res.reply_buffer};
-  reply.status = head->status;
-  reply.reason = std::move(head->reason);
-  reply.headers = std::move(head->headers);
   if (auto err = co_await ex.read_body(reply.body)) {
     const status settled = co_await settle(*err);
     co_return settled;
@@ -143,10 +153,7 @@ awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std:
     co_await fail(runtime, *settled);
     co_return;
   }
-  backend_reply reply;
-  reply.status = head->status;
-  reply.reason = std::move(head->reason);
-  reply.headers = std::move(head->headers);
+  backend_reply reply = reply_from(*head);
 
   if (cfg_.error_status_codes && cfg_.error_status_codes->contains(reply.status)) {
     // The invocation fails as in buffered mode, with the start of the body in the message; nothing is streamed.

@@ -38,7 +38,15 @@ void append_error_json(std::string& out, std::string_view type, std::string_view
 }
 
 runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes)
-    : stream_(std::move(ex)), endpoint_(endpoint), max_event_bytes_(max_event_bytes) {
+    : stream_(std::move(ex)),
+      endpoint_(endpoint),
+      max_event_bytes_(max_event_bytes),
+      common_fields_("Host: " + endpoint.address().to_string() +
+                     "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\n"),
+      // The same bytes every time. Beast's generic request serializer cost more instructions than the rest of the
+      // poll (docs/performance.md), so every request here is written from a head built by hand.
+      next_request_("GET " + std::string(api_prefix) + "/runtime/invocation/next HTTP/1.1\r\n" + common_fields_ +
+                    "\r\n") {
   buffer_.reserve(64 * 1024);  // Beast reads at most the free capacity at a time: 512 bytes per read otherwise
 }
 
@@ -72,13 +80,6 @@ void runtime_client::cancel() {
 }
 
 awaitable<std::optional<next_event>> runtime_client::next() {
-  // The same bytes every time: built once. Beast's generic request serializer cost more instructions than the rest
-  // of the poll (docs/performance.md).
-  if (next_request_.empty()) {
-    next_request_ = "GET " + std::string(api_prefix) + "/runtime/invocation/next HTTP/1.1\r\nHost: " +
-                    endpoint_.address().to_string() + "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\n\r\n";
-  }
-
   for (int attempt = 1;; ++attempt) {
     if (cancelled_) co_return std::nullopt;
     co_await ensure_connected();
@@ -142,16 +143,14 @@ awaitable<std::optional<next_event>> runtime_client::next() {
 
 awaitable<post_outcome> runtime_client::post(std::string target, const invocation_context* ctx,
                                              std::string_view content_type, std::string_view error_type,
-                                             std::string& body) {
+                                             std::string_view body) {
   // The head is written by hand into a buffer kept across posts, and goes out with the body in one gathered write.
   // Every value is ours or came through Beast's parser from the Runtime API; one that could still break the head
   // is left out rather than sent.
   auto field = [this](std::string_view name, std::string_view value) {
     if (!value.empty() && uri::is_field_value(value)) post_head_.append(name).append(": ").append(value).append("\r\n");
   };
-  post_head_.assign("POST ").append(target).append(" HTTP/1.1\r\n");
-  field("Host", endpoint_.address().to_string());
-  field("User-Agent", "lambda-bridge/" LAMBDA_BRIDGE_VERSION);
+  post_head_.assign("POST ").append(target).append(" HTTP/1.1\r\n").append(common_fields_);
   field("Content-Type", content_type);
   field(runtime_header::function_error_type, error_type);
   if (ctx != nullptr) field(runtime_header::invocation_id, ctx->invocation_id);
@@ -196,9 +195,8 @@ void runtime_client::begin_stream(const invocation_context& ctx) {
   stream_ctx_ = &ctx;
   stream_failed_ = false;
   // Sent together with the first piece: the prelude follows at once, and one write is one segment.
-  stream_head_ = "POST " + stream_target_ + " HTTP/1.1\r\nHost: " + endpoint_.address().to_string() +
-                 "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\nContent-Type: ";
-  stream_head_.append(stream_content_type);
+  stream_head_.assign("POST ").append(stream_target_).append(" HTTP/1.1\r\n").append(common_fields_);
+  stream_head_.append("Content-Type: ").append(stream_content_type);
   stream_head_.append("\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
                       "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n");
   if (!ctx.invocation_id.empty()) {
@@ -346,7 +344,7 @@ awaitable<http::response<http::string_body>> runtime_client::read_answer(boost::
   co_return parser.release();
 }
 
-awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string& body) {
+awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string_view body) {
   std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
   const post_outcome outcome = co_await post(std::move(target), &ctx, "application/json", {}, body);
   co_return outcome;

@@ -62,8 +62,8 @@ class runtime_client {
   awaitable<std::optional<next_event>> next();
   // Ends a parked /next (or extension event/next) at once and refuses further polls.
   void cancel();
-  // `body` is sent and handed back (its capacity is reused by the caller).
-  awaitable<post_outcome> post_response(const invocation_context& ctx, std::string& body);
+  // `body` is only read: the caller keeps its buffer for the next result.
+  awaitable<post_outcome> post_response(const invocation_context& ctx, std::string_view body);
   awaitable<post_outcome> post_error(const invocation_context& ctx, std::string_view type, std::string_view message);
   awaitable<void> post_init_error(std::string_view type, std::string_view message);
 
@@ -93,7 +93,7 @@ class runtime_client {
   // Reads one answer of the Runtime API (to a post or an Extensions API call), header first, its body at most 64 KB.
   awaitable<http::response<http::string_body>> read_answer(boost::system::error_code& ec);
   awaitable<post_outcome> post(std::string target, const invocation_context* ctx, std::string_view content_type,
-                               std::string_view error_type, std::string& body);
+                               std::string_view error_type, std::string_view body);
 
   static post_outcome outcome_of(const http::response<http::string_body>& res, std::string_view target,
                                  const invocation_context* ctx);
@@ -104,8 +104,9 @@ class runtime_client {
   std::size_t max_event_bytes_;
   bool connected_ = false;
   bool cancelled_ = false;
-  std::string next_request_;  // the /next request, the same bytes every time
-  std::string post_head_;     // the head of the last post, its capacity reused
+  std::string common_fields_;  // "Host: …\r\nUser-Agent: …\r\n", in every request's head
+  std::string next_request_;   // the /next request, the same bytes every time
+  std::string post_head_;      // the head of the last post, its capacity reused
   std::string stream_head_;  // the streamed request's head, until the first piece goes out with it
   std::string stream_target_;
   const invocation_context* stream_ctx_ = nullptr;
