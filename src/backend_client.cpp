@@ -1,13 +1,32 @@
 #include "lambda_bridge/backend_client.hpp"
 
+#include <poll.h>
+
+#include "lambda_bridge/bounded_read.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/log.hpp"
-#include "lambda_bridge/read_head.hpp"
+#include "lambda_bridge/uri.hpp"
 
 namespace lambda_bridge {
 namespace {
 
+constexpr std::string_view body_step = "reading the reply's body";
+
 std::string describe(const tcp::endpoint& ep) { return ep.address().to_string() + ":" + std::to_string(ep.port()); }
+
+// True when the app has sent something on an idle connection: a byte, its end, or an error. Any of them means the
+// connection is not where the next request expects it, since HTTP/1.1 gives a reply nothing to name its request by:
+// bytes left over from a reply longer than its framing, or a 408 the app wrote before closing an idle connection,
+// would be read as the next request's reply (issue 11). Such a connection is closed, never reused.
+bool has_unsolicited_input(tcp::socket& s) {
+  pollfd p{s.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
+void close_quietly(beast::tcp_stream& stream) {
+  boost::system::error_code ignored;
+  stream.socket().close(ignored);
+}
 
 }  // namespace
 
@@ -30,9 +49,13 @@ std::unique_ptr<backend_connection> backend_pool::take_idle() {
   while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    if (now - c->idle_since <= idle_timeout_) return c;
-    boost::system::error_code ignored;
-    c->stream.socket().close(ignored);
+    if (now - c->idle_since > idle_timeout_) {
+      close_quietly(c->stream);
+      continue;
+    }
+    if (!has_unsolicited_input(c->stream.socket())) return c;
+    log::debug("", "a pooled connection to the app has bytes to read or was closed by the app; not reusing it");
+    close_quietly(c->stream);
   }
   return nullptr;
 }
@@ -65,8 +88,7 @@ void backend_pool::abort_all(failure why) {
   aborted_ = std::move(why);
   for (auto* ex : active_) ex->abort();
   for (auto& c : idle_) {
-    boost::system::error_code ignored;
-    c->stream.socket().close(ignored);
+        close_quietly(c->stream);
   }
   idle_.clear();
 }
@@ -78,8 +100,7 @@ backend_exchange::backend_exchange(backend_pool& pool, steady_time deadline, std
 
 void backend_exchange::abort() {
   if (conn_) {
-    boost::system::error_code ignored;
-    conn_->stream.socket().close(ignored);
+        close_quietly(conn_->stream);
   }
 }
 
@@ -87,8 +108,7 @@ backend_exchange::~backend_exchange() {
   std::erase(pool_.active_, this);
   // An exchange abandoned half way leaves unread bytes: the connection is closed, never pooled.
   if (conn_) {
-    boost::system::error_code ignored;
-    conn_->stream.socket().close(ignored);
+        close_quietly(conn_->stream);
   }
 }
 
@@ -108,9 +128,12 @@ failure backend_exchange::transport_failure(const boost::system::error_code& ec,
                    "the app closed the connection before its reply was complete" + where};
   }
   if (ec == http::error::header_limit) {
+    // Past the head, what the parser must hold whole is a chunk-size line or the trailer.
+    const std::string what = step == body_step ? "a chunk-size line or the trailer of the app's chunked reply"
+                                               : "the app's reply header";
     return failure{error_types::backend_invalid_response,
-                   "the app's reply header is over the bridge's limit of " +
-                       std::to_string(backend_connection::max_header_bytes) + " bytes" + where};
+                   what + " is over the bridge's limit of " + std::to_string(backend_connection::max_header_bytes) +
+                       " bytes" + where};
   }
   if (ec.category() == make_error_code(http::error::bad_version).category()) {
     return failure{error_types::backend_invalid_response, "the app's reply is not valid HTTP/1.1: " + ec.message() + where};
@@ -140,29 +163,34 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
     std::string_view step = "sending the request";
     reply_head head;
+    std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply
     if (!ec) {
       step = "reading the reply's header";
       // 1xx interim replies (100 Continue, 103 Early Hints) precede the real one; each needs a fresh parser, and
-      // the head limit counts them all (read_head.hpp: with Boost's own limit, 100 KB of header lines were accepted
+      // the head limit counts them all (bounded_read.hpp: with Boost's own limit, 100 KB of header lines were accepted
       // and one over-long line hung until the deadline).
-      std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply
-      do {
+      reusable_ = true;
+      for (;;) {
         parser_.emplace();
         parser_->body_limit(max_body_bytes_);
         parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
         co_await read_head_bounded(conn_->stream, conn_->buffer, *parser_, backend_connection::max_header_bytes,
                                    header_bytes, ec);
-      } while (!ec && parser_->get().result_int() / 100 == 1 && parser_->get().result_int() != 101);
+        const int code = ec ? 0 : parser_->get().result_int();
+        if (code / 100 != 1 || code == 101) break;
+        // 100 Continue and 103 Early Hints are what a well-behaved app sends; after any other interim reply the
+        // connection's state is the app's secret, so it serves this reply and no other.
+        if (code != 100 && code != 103) reusable_ = false;
+      }
     }
     if (ec) {
-      const bool nothing_received = !parser_ || !parser_->got_some();
+      const bool nothing_received = header_bytes == 0 && (!parser_ || !parser_->got_some());
       if (reused && nothing_received && ec != beast::error::timeout && !pool_.aborted_) {
         // The app (or a freeze) closed the pooled connection in between: once more on a fresh one.
         log::debug("", "a reused connection to the app failed ({}) before any reply byte; retrying on a new one",
                    ec.message());
-        boost::system::error_code ignored;
-        conn_->stream.socket().close(ignored);
+        close_quietly(conn_->stream);
         conn_.reset();
         parser_.reset();
         continue;
@@ -170,11 +198,36 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       co_return transport_failure(ec, step);
     }
     const auto& msg = parser_->get();
+    if (auto refused = refuse_framing(msg)) {
+      close_quietly(conn_->stream);
+      conn_.reset();
+      co_return failure{error_types::backend_invalid_response, *refused + " (app at " + describe(pool_.endpoint()) + ")"};
+    }
+    if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
     for (const auto& f : msg) head.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     co_return head;
   }
+}
+
+std::optional<std::string> backend_exchange::refuse_framing(const http::response_header<>& msg) {
+  const int code = msg.result_int();
+  if (code == 101) {
+    return std::string("the app answered 101 Switching Protocols: a Lambda result cannot carry an upgraded "
+                       "connection");
+  }
+  if (code < 100 || code > 599) {
+    return "the app answered with status " + std::to_string(code) + ", outside HTTP's 100-599";
+  }
+  // Beast decodes the chunked coding alone and would pass the rest (gzip, say) on as if it were the body.
+  if (const auto te = msg.find(http::field::transfer_encoding); te != msg.end()) {
+    if (!uri::iequals(uri::trim(te->value()), "chunked")) {
+      return "the app's reply has 'Transfer-Encoding: " + std::string(te->value()) +
+             "'; only 'chunked' is understood, and the body would reach the client still encoded";
+    }
+  }
+  return std::nullopt;
 }
 
 awaitable<status> backend_exchange::read_body(std::string& out) {
@@ -200,10 +253,6 @@ awaitable<status> backend_exchange::read_body(std::string& out) {
 }
 
 awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_t size) {
-  if (parser_->is_done()) {
-    finish();
-    co_return std::size_t{0};
-  }
   auto& body = parser_->get().body();
   // Whatever has arrived is handed on at once (a streamed reply must not wait for a full buffer); a read that
   // parsed only chunk framing is repeated, as 0 bytes would mean the end.
@@ -211,10 +260,8 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
     body.data = buf;
     body.size = size;
     boost::system::error_code ec;
-    co_await http::async_read_some(conn_->stream, conn_->buffer, *parser_,
-                                   asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return transport_failure(ec, "reading the reply's body");
+    co_await read_body_some_bounded(conn_->stream, conn_->buffer, *parser_, backend_connection::max_header_bytes, ec);
+    if (ec) co_return transport_failure(ec, body_step);
     if (const std::size_t got = size - body.size; got > 0) co_return got;
   }
   finish();
@@ -222,8 +269,16 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
 }
 
 void backend_exchange::finish() {
-  if (conn_ && parser_ && parser_->is_done() && parser_->get().keep_alive()) {
+  if (!conn_ || !parser_ || !parser_->is_done()) return;
+  // Pooled only when the reply ended exactly at its framing: a byte already read past it, or one waiting on the
+  // socket, belongs to no request, and the next one would take it for its reply (has_unsolicited_input).
+  const bool clean = reusable_ && parser_->get().keep_alive() && conn_->buffer.size() == 0 &&
+                     !has_unsolicited_input(conn_->stream.socket());
+  if (clean) {
     pool_.put_back(std::move(conn_));
+  } else {
+    close_quietly(conn_->stream);
+    conn_.reset();
   }
 }
 

@@ -1,10 +1,27 @@
 #include "lambda_bridge/http_server.hpp"
 
+#include "lambda_bridge/bounded_read.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
 
 namespace lambda_bridge {
+namespace {
+
+// A client's request head, and what a chunked request body must hold whole (a chunk-size line, the trailer), may
+// not reach this: past it the request is answered 400 (bounded_read.hpp; a 64 KB trailer field aborted the process).
+constexpr std::size_t max_request_head_bytes = 64 * 1024;
+
+http_response error_response(http::status status, std::string_view type, const std::string& message) {
+  std::string body;
+  json_writer w(body);
+  w.begin_object().key("errorType").string(type).key("errorMessage").string(message).end_object();
+  auto res = make_response(status, "application/json", std::move(body));
+  res.keep_alive(false);
+  return res;
+}
+
+}  // namespace
 
 http_response make_response(http::status status, std::string_view content_type, std::string body) {
   http_response res{status, 11};
@@ -87,7 +104,8 @@ awaitable<void> http_server::session(tcp::socket socket) {
     http::request_parser<http::empty_body> header_parser;
     header_parser.body_limit(body_limit_);  // a declared Content-Length over the limit fails here already
     boost::system::error_code ec;
-    co_await http::async_read_header(stream, buffer, header_parser, asio::redirect_error(asio::use_awaitable, ec));
+    std::size_t head_bytes = 0;
+    co_await read_head_bounded(stream, buffer, header_parser, max_request_head_bytes, head_bytes, ec);
     std::optional<http_request> req;
     if (!ec) {
       if (streams_body_ && streams_body_(header_parser.get())) {
@@ -96,19 +114,17 @@ awaitable<void> http_server::session(tcp::socket socket) {
       } else {
         http::request_parser<http::string_body> parser(std::move(header_parser));
         parser.body_limit(body_limit_);
-        co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        co_await read_body_bounded(stream, buffer, parser, max_request_head_bytes, ec);
         if (!ec) req.emplace(parser.release());
       }
     }
-    if (ec == http::error::body_limit) {
-      std::string body;
-      json_writer w(body);
-      w.begin_object()
-          .key("errorType").string("RequestEntityTooLarge")
-          .key("errorMessage").string("the request body is over the limit of " + std::to_string(body_limit_) + " bytes")
-          .end_object();
-      auto res = make_response(http::status::payload_too_large, "application/json", std::move(body));
-      res.keep_alive(false);
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      auto res = ec == http::error::body_limit
+                     ? error_response(http::status::payload_too_large, "RequestEntityTooLarge",
+                                      "the request body is over the limit of " + std::to_string(body_limit_) + " bytes")
+                     : error_response(http::status::bad_request, "RequestHeaderTooLarge",
+                                      "the request's header, a chunk-size line or its trailer is over the limit of " +
+                                          std::to_string(max_request_head_bytes) + " bytes");
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
       co_return;
     }
@@ -152,11 +168,14 @@ awaitable<result<std::size_t>> http_connection::read_some(char* buf, std::size_t
     body.size = size;
     boost::system::error_code ec;
     stream_.expires_never();
-    co_await http::async_read_some(stream_, buffer_, *body_parser_, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
+    co_await read_body_some_bounded(stream_, buffer_, *body_parser_, max_request_head_bytes, ec);
     if (ec) {
       broken_ = true;
-      co_return failure{error_types::stream_error, "the request body ended early: " + ec.message()};
+      co_return failure{error_types::stream_error,
+                        ec == http::error::header_limit
+                            ? "a chunk-size line or the trailer of the request body is over the limit of " +
+                                  std::to_string(max_request_head_bytes) + " bytes"
+                            : "the request body ended early: " + ec.message()};
     }
     if (const std::size_t got = size - body.size; got > 0) co_return got;
   }

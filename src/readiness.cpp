@@ -3,7 +3,7 @@
 #include "lambda_bridge/backend_client.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/log.hpp"
-#include "lambda_bridge/read_head.hpp"
+#include "lambda_bridge/bounded_read.hpp"
 
 namespace lambda_bridge {
 
@@ -25,7 +25,7 @@ awaitable<probe_result> probe_once(const config& cfg, tcp::endpoint endpoint) {
   beast::flat_buffer buffer;
   http::response_parser<http::empty_body> parser;
   std::size_t head_bytes = 0;
-  // Bounded like the app's replies (read_head.hpp): Boost's own limit would let a flood of header lines grow the
+  // Bounded like the app's replies (bounded_read.hpp): Boost's own limit would let a flood of header lines grow the
   // parsed fields until the probe's timeout.
   co_await read_head_bounded(stream, buffer, parser, backend_connection::max_header_bytes, head_bytes, ec);
   if (ec) co_return probe_result{false, "reading the reply to GET " + cfg.readiness_path + ": " + ec.message()};

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/bounded_read.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
@@ -20,6 +21,8 @@ constexpr std::string_view api_prefix = "/2018-06-01";
 constexpr auto post_timeout = std::chrono::seconds(60);
 // Reconnection attempts for /next before the Runtime API is declared unreachable.
 constexpr int next_attempts = 3;
+// What a chunked answer's framing (a chunk-size line, the trailer) may hold: Lambda's answers have none.
+constexpr std::size_t max_trailer_bytes = 64 * 1024;
 
 bool is_expected_close(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -115,7 +118,8 @@ awaitable<std::optional<next_event>> runtime_client::next() {
       if (status == 200) co_return std::move(ev);
     }
     parser.body_limit(max_event_bytes_);
-    if (!ev.problem) co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's read.
+    if (!ev.problem) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
     if (ec == http::error::body_limit) {
       ev.problem = failure{error_types::event_too_large, "the event is over the bridge's limit of " +
                                                              std::to_string(max_event_bytes_) +
@@ -340,7 +344,7 @@ awaitable<http::response<http::string_body>> runtime_client::read_answer(boost::
   http::response_parser<http::string_body> parser;
   parser.body_limit(64 * 1024);
   co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
   co_return parser.release();
 }
 

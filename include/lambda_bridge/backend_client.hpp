@@ -5,6 +5,10 @@
 // on a fresh connection — aws-lambda-web-adapter sends each request once and turns a stale socket into a 5xx.
 // Every operation is bounded by the invocation's deadline.
 //
+// A connection goes back to the pool only when its reply ended exactly at its framing, with no byte left over, and a
+// pooled connection with anything to read (a byte, or its end) is closed rather than reused: a reply can never be
+// taken for another request's (issue 11; hyper's rule under aws-lambda-web-adapter).
+//
 // An exchange is split so that the reply body can be consumed whole (buffered mode) or piece by piece
 // (streaming): send() returns once the reply's header is in, then read_body() or read_some() takes the body.
 #pragma once
@@ -90,6 +94,9 @@ class backend_exchange {
 
  private:
   failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;
+  // Why a reply head cannot be relayed at all (101, a status outside 100-599, a transfer coding other than chunked).
+  static std::optional<std::string> refuse_framing(const http::response_header<>& msg);
+  // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
   void finish();
 
   backend_pool& pool_;
@@ -98,6 +105,7 @@ class backend_exchange {
   std::unique_ptr<backend_connection> conn_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
   std::string head_;
+  bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
 };
 
 }  // namespace lambda_bridge
