@@ -230,13 +230,23 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
   return std::nullopt;
 }
 
-awaitable<status> backend_exchange::read_body(std::string& out) {
+awaitable<status> backend_exchange::read_body(std::string& out, std::size_t limit) {
+  const auto too_large = [&] {
+    return failure{error_types::response_too_large,
+                   "the app's reply body is over " + std::to_string(limit) +
+                       " bytes, more than a buffered Lambda result can carry (app at " + describe(pool_.endpoint()) +
+                       ")"};
+  };
   // The string is sized ahead of the reads (once, to Content-Length when it is known) and trimmed at the end: sizing
   // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body.
   std::size_t used = out.size();
+  const std::size_t start = used;
   // Up front at most 8 MB: a declared length is a claim, and memory is taken only as bytes arrive past that.
   constexpr std::uint64_t max_presize = 8 * 1024 * 1024;
-  if (const auto len = parser_->content_length()) out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
+  if (const auto len = parser_->content_length()) {
+    if (*len > limit) co_return too_large();
+    out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
+  }
   while (!parser_->is_done()) {
     // Grown only when full: with a Content-Length the first sizing already fits the whole body.
     if (out.size() == used) out.resize(std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
@@ -246,6 +256,10 @@ awaitable<status> backend_exchange::read_body(std::string& out) {
       co_return read.error();
     }
     used += *read;
+    if (used - start > limit) {
+      out.resize(used);
+      co_return too_large();
+    }
   }
   out.resize(used);
   finish();

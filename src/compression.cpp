@@ -31,33 +31,59 @@ double weight(std::string_view params) {
   return 1;
 }
 
-bool gzip(std::string_view in, std::string& out) {
-  z_stream zs{};
+// Output is appended a block at a time: the codec writes into the string's spare room, which then keeps what it used.
+constexpr std::size_t out_block = 64 * 1024;
+
+z_stream* new_gzip() {
+  auto* zs = new z_stream{};
   // windowBits 15 + 16: a gzip wrapper, as Content-Encoding: gzip requires. Level 5: most of level 9's ratio on
   // JSON and HTML at a fraction of the time.
-  if (deflateInit2(&zs, 5, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return false;
-  out.resize(deflateBound(&zs, static_cast<uLong>(in.size())));
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return rc == Z_STREAM_END;
+  if (deflateInit2(zs, 5, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    delete zs;
+    return nullptr;
+  }
+  return zs;
 }
 
-bool brotli(std::string_view in, std::string& out) {
-  std::size_t size = BrotliEncoderMaxCompressedSize(in.size());
-  if (size == 0) size = in.size() + 1024;
-  out.resize(size);
-  // Quality 5: the usual choice for responses compressed on the fly (11 is for static assets).
-  if (!BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
-                             reinterpret_cast<const uint8_t*>(in.data()), &size, reinterpret_cast<uint8_t*>(out.data()))) {
-    return false;
+bool gzip_feed(z_stream& zs, std::string_view in, std::string& out, bool last) {
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  for (;;) {
+    const std::size_t used = out.size();
+    out.resize(used + out_block);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + used);
+    zs.avail_out = static_cast<uInt>(out_block);
+    const int rc = deflate(&zs, last ? Z_FINISH : Z_NO_FLUSH);
+    out.resize(out.size() - zs.avail_out);
+    if (rc == Z_STREAM_END) return true;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
+    if (!last && zs.avail_in == 0 && zs.avail_out > 0) return true;
   }
-  out.resize(size);
-  return true;
+}
+
+BrotliEncoderState* new_brotli() {
+  auto* st = BrotliEncoderCreateInstance(nullptr, nullptr, nullptr);
+  if (st == nullptr) return nullptr;
+  // Quality 5: the usual choice for responses compressed on the fly (11 is for static assets).
+  BrotliEncoderSetParameter(st, BROTLI_PARAM_QUALITY, 5);
+  BrotliEncoderSetParameter(st, BROTLI_PARAM_LGWIN, BROTLI_DEFAULT_WINDOW);
+  return st;
+}
+
+bool brotli_feed(BrotliEncoderState* st, std::string_view in, std::string& out, bool last) {
+  std::size_t avail_in = in.size();
+  const auto* next_in = reinterpret_cast<const uint8_t*>(in.data());
+  const auto op = last ? BROTLI_OPERATION_FINISH : BROTLI_OPERATION_PROCESS;
+  for (;;) {
+    const std::size_t used = out.size();
+    out.resize(used + out_block);
+    std::size_t avail_out = out_block;
+    auto* next_out = reinterpret_cast<uint8_t*>(out.data() + used);
+    const bool ok = BrotliEncoderCompressStream(st, op, &avail_in, &next_in, &avail_out, &next_out, nullptr);
+    out.resize(out.size() - avail_out);
+    if (!ok) return false;
+    if (last ? BrotliEncoderIsFinished(st) : avail_in == 0 && !BrotliEncoderHasMoreOutput(st)) return true;
+  }
 }
 
 }  // namespace
@@ -94,7 +120,10 @@ content_coding choose_coding(std::string_view accept_encoding) {
 }
 
 bool is_compressible(std::string_view content_type, std::string_view content_encoding, std::size_t size) {
-  if (size < min_compressible_bytes) return false;
+  return size >= min_compressible_bytes && is_compressible_type(content_type, content_encoding);
+}
+
+bool is_compressible_type(std::string_view content_type, std::string_view content_encoding) {
   content_encoding = trim(content_encoding);
   if (!content_encoding.empty() && !uri::iequals(content_encoding, "identity")) return false;
   const std::string_view media = trim(content_type.substr(0, content_type.find(';')));
@@ -109,13 +138,36 @@ bool is_compressible(std::string_view content_type, std::string_view content_enc
   return true;
 }
 
-bool compress(content_coding coding, std::string_view in, std::string& out) {
-  switch (coding) {
-    case content_coding::gzip: return gzip(in, out);
-    case content_coding::br: return brotli(in, out);
-    case content_coding::identity: out.assign(in); return true;
+compressor::compressor(content_coding coding) : coding_(coding) {
+  if (coding_ == content_coding::gzip) state_ = new_gzip();
+  if (coding_ == content_coding::br) state_ = new_brotli();
+  failed_ = state_ == nullptr && coding_ != content_coding::identity;
+}
+
+compressor::~compressor() {
+  if (state_ == nullptr) return;
+  if (coding_ == content_coding::gzip) {
+    deflateEnd(static_cast<z_stream*>(state_));
+    delete static_cast<z_stream*>(state_);
+  } else {
+    BrotliEncoderDestroyInstance(static_cast<BrotliEncoderState*>(state_));
   }
-  return false;
+}
+
+bool compressor::feed(std::string_view in, std::string& out, bool last) {
+  if (failed_) return false;
+  switch (coding_) {
+    case content_coding::gzip: failed_ = !gzip_feed(*static_cast<z_stream*>(state_), in, out, last); break;
+    case content_coding::br: failed_ = !brotli_feed(static_cast<BrotliEncoderState*>(state_), in, out, last); break;
+    case content_coding::identity: out.append(in); break;
+  }
+  return !failed_;
+}
+
+bool compress(content_coding coding, std::string_view in, std::string& out) {
+  out.clear();
+  compressor c(coding);
+  return c.feed(in, out, true);
 }
 
 }  // namespace lambda_bridge

@@ -1,5 +1,7 @@
 #include "lambda_bridge/http_server.hpp"
 
+#include <array>
+
 #include "lambda_bridge/bounded_read.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
@@ -19,6 +21,19 @@ http_response error_response(http::status status, std::string_view type, const s
   auto res = make_response(status, "application/json", std::move(body));
   res.keep_alive(false);
   return res;
+}
+
+// A refused request may still be arriving: closed with unread bytes, the socket would send a reset that can destroy
+// the error reply before the client reads it. So, as web servers do, the bridge stops sending and reads what comes
+// for a moment (bounded in time and bytes) before it closes.
+awaitable<void> drain_before_close(beast::tcp_stream& stream) {
+  boost::system::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16 * 1024> sink;
+  for (std::size_t total = 0; !ec && total < 4 * 1024 * 1024;) {
+    total += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 }  // namespace
@@ -126,6 +141,7 @@ awaitable<void> http_server::session(tcp::socket socket) {
                                       "the request's header, a chunk-size line or its trailer is over the limit of " +
                                           std::to_string(max_request_head_bytes) + " bytes");
       co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) co_await drain_before_close(stream);
       co_return;
     }
     if (ec) co_return;  // closed by the client, or garbage: nothing to answer

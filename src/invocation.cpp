@@ -12,6 +12,9 @@ namespace {
 // Without a deadline header (never on Lambda, possible with hand-made Runtime APIs) the request is bounded by
 // Lambda's maximum function timeout.
 constexpr auto missing_deadline_budget = std::chrono::minutes(15);
+// The most of a compressible reply read before giving up even if its encoding still fits: 64 times Lambda's limit,
+// past any ratio real content reaches; memory is bounded by read_compressed, not by this.
+constexpr std::size_t max_compressed_input_bytes = 64 * max_buffered_result_bytes;
 
 }  // namespace
 
@@ -104,8 +107,9 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   const auto until = deadline();
   const status not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return not_ready;
-  // With compression a reply larger than Lambda's limit may still fit once encoded; the result is checked after.
-  const std::size_t max_reply = cfg_.compression ? 64 * max_buffered_result_bytes : max_buffered_result_bytes;
+  // With compression a reply larger than Lambda's limit may still fit once encoded: it is read to the parser's limit
+  // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
+  const std::size_t max_reply = cfg_.compression ? max_compressed_input_bytes : max_buffered_result_bytes;
   backend_exchange ex(pool_, until, max_reply);
   auto head = co_await ex.send(t.request);
   if (!head) {
@@ -125,16 +129,63 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
       if (from.capacity() <= 2 * max_buffered_result_bytes) to = std::move(from);
     }
   } keep{reply.body, res.reply_buffer};
-  if (auto err = co_await ex.read_body(reply.body)) {
-    const status settled = co_await settle(*err);
+  const content_coding coding = cfg_.compression ? reply_coding(t.shape, reply.headers) : content_coding::identity;
+  // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
+  status read;
+  if (coding == content_coding::identity) {
+    read = co_await ex.read_body(reply.body, max_buffered_result_bytes);
+  } else {
+    read = co_await read_compressed(ex, reply, coding);
+  }
+  if (read) {
+    const status settled = co_await settle(*read);
     co_return settled;
   }
   log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
 
+  // Compressed already, if at all.
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
-                              max_buffered_result_bytes, cfg_.compression};
+                              max_buffered_result_bytes, false};
   const status converted = convert_reply(t.shape, reply, res.result_buffer, opts);
   co_return converted;
+}
+
+awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding) {
+  // The reply is kept as it is only while it could still be sent that way, and its encoding may not grow past what
+  // fits a result once base64-encoded: memory stays at twice Lambda's limit whatever the app sends (issue 11: a
+  // 300 MB reply was held whole before it was compressed).
+  constexpr std::size_t max_encoded = max_buffered_result_bytes / 4 * 3;
+  compressor encoder(coding);
+  std::string encoded;
+  std::string piece(64 * 1024, '\0');
+  std::string& original = reply.body;
+  bool original_kept = true;
+  std::size_t total = 0;
+  for (bool last = false; !last;) {
+    auto got = co_await ex.read_some(piece.data(), piece.size());
+    if (!got) co_return got.error();
+    last = *got == 0;
+    const std::string_view in(piece.data(), *got);
+    total += in.size();
+    if (original_kept && original.size() + in.size() > max_buffered_result_bytes) {
+      original_kept = false;
+      original.clear();
+    }
+    if (original_kept) original.append(in);
+    if (!encoder.feed(in, encoded, last)) {
+      co_return failure{error_types::internal_error, "the " + std::string(to_string(coding)) +
+                                                         " encoder failed on the app's reply"};
+    }
+    if (encoded.size() > max_encoded) {
+      co_return failure{error_types::response_too_large,
+                        "the app's reply, compressed with " + std::string(to_string(coding)) + ", passed " +
+                            std::to_string(max_encoded) + " bytes (Lambda's limit of " +
+                            std::to_string(max_buffered_result_bytes) + " once base64-encoded) after " +
+                            std::to_string(total) + " bytes of the reply"};
+    }
+  }
+  if (!original_kept || worth_compressing(original.size(), encoded.size())) use_compressed(reply, coding, encoded);
+  co_return std::nullopt;
 }
 
 awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {

@@ -153,17 +153,12 @@ bool is_json(std::string_view body);
 // Replaces the body with its gzip or br encoding when the client accepts one and the body is worth it; the result
 // then goes out base64 (Content-Encoding makes it binary).
 void compress_reply(const response_shape& shape, backend_reply& reply) {
-  if (shape.head || reply.body.empty()) return;
-  const content_coding coding = choose_coding(shape.accept_encoding);
+  if (reply.body.size() < min_compressible_bytes) return;
+  const content_coding coding = reply_coding(shape, reply.headers);
   if (coding == content_coding::identity) return;
-  if (!is_compressible(find_header(reply.headers, "content-type"), find_header(reply.headers, "content-encoding"), reply.body.size())) {
-    return;
-  }
   std::string compressed;
-  if (!compress(coding, reply.body, compressed) || compressed.size() >= reply.body.size()) return;
-  reply.body.swap(compressed);
-  reply.headers.push_back({"Content-Encoding", std::string(to_string(coding))});
-  reply.headers.push_back({"Vary", "Accept-Encoding"});
+  if (!compress(coding, reply.body, compressed) || !worth_compressing(reply.body.size(), compressed.size())) return;
+  use_compressed(reply, coding, compressed);
 }
 
 std::string too_large_message(std::size_t size, std::size_t limit) {
@@ -172,6 +167,25 @@ std::string too_large_message(std::size_t size, std::size_t limit) {
 }
 
 }  // namespace
+
+content_coding reply_coding(const response_shape& shape, const std::vector<header>& reply_headers) {
+  if (shape.head) return content_coding::identity;
+  const content_coding coding = choose_coding(shape.accept_encoding);
+  if (coding == content_coding::identity) return coding;
+  const bool worth_it =
+      is_compressible_type(find_header(reply_headers, "content-type"), find_header(reply_headers, "content-encoding"));
+  return worth_it ? coding : content_coding::identity;
+}
+
+bool worth_compressing(std::size_t original_size, std::size_t compressed_size) {
+  return original_size >= min_compressible_bytes && compressed_size < original_size;
+}
+
+void use_compressed(backend_reply& reply, content_coding coding, std::string& compressed) {
+  reply.body.swap(compressed);
+  reply.headers.push_back({"Content-Encoding", std::string(to_string(coding))});
+  reply.headers.push_back({"Vary", "Accept-Encoding"});
+}
 
 bool is_valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());

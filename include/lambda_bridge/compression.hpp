@@ -23,8 +23,30 @@ content_coding choose_coding(std::string_view accept_encoding);
 // Bodies below this size are sent as they are: compression would save little and cost a header and CPU.
 inline constexpr std::size_t min_compressible_bytes = 1024;
 
+// Whether a reply of this Content-Type and Content-Encoding is worth compressing, known from its head alone.
+bool is_compressible_type(std::string_view content_type, std::string_view content_encoding);
+
 // Whether a reply is worth compressing, from its Content-Type, Content-Encoding and size.
 bool is_compressible(std::string_view content_type, std::string_view content_encoding, std::size_t size);
+
+// Incremental gzip or br: each piece of a reply is encoded as it arrives, so a reply is never held whole before it
+// is compressed and its encoded size is known as it grows (issue 11: a 300 MB reply was held whole first).
+class compressor {
+ public:
+  explicit compressor(content_coding coding);  // gzip or br
+  ~compressor();
+  compressor(const compressor&) = delete;
+  compressor& operator=(const compressor&) = delete;
+
+  // Appends what the codec produces for `in` to `out`; the last call has `last` set and flushes the stream. False
+  // on a codec failure.
+  bool feed(std::string_view in, std::string& out, bool last = false);
+
+ private:
+  content_coding coding_;
+  void* state_ = nullptr;  // z_stream or BrotliEncoderState, kept out of this header
+  bool failed_ = false;
+};
 
 // Compresses `in` into `out` (replaced). False on a codec failure (out unspecified).
 bool compress(content_coding coding, std::string_view in, std::string& out);

@@ -7,6 +7,7 @@
 
 #include "lambda_bridge/asio.hpp"
 #include "lambda_bridge/backend_client.hpp"
+#include "lambda_bridge/compression.hpp"
 #include "lambda_bridge/config.hpp"
 #include "lambda_bridge/readiness.hpp"
 #include "lambda_bridge/runtime_client.hpp"
@@ -46,6 +47,8 @@ class invocation {
   awaitable<status> wait_until_ready(steady_time deadline);
   // Buffered: the whole reply, converted into `result`.
   awaitable<status> exchange(translation& t, const worker_resources& res);
+  // Buffered with compression: the body encoded as it arrives, within Lambda's limit (AWS_LWA_ENABLE_COMPRESSION).
+  awaitable<status> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
   // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
   awaitable<void> stream(translation& t, runtime_client& runtime, std::string& buffer);
   awaitable<void> fail(runtime_client& runtime, const failure& f);

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "lambda_bridge/compression.hpp"
 #include "lambda_bridge/http_message.hpp"
 #include "lambda_bridge/result.hpp"
 #include "lambda_bridge/status_set.hpp"
@@ -25,6 +26,14 @@ struct response_options {
 // in the error codes (the body goes into the message), or Runtime.ResponseTooLarge past the limit.
 status convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
                      const response_options& opts);
+
+// Response compression (AWS_LWA_ENABLE_COMPRESSION), decided from the reply's head alone so that the body can be
+// compressed as it arrives: the coding the client accepts, or identity for a HEAD request or a type not worth it.
+content_coding reply_coding(const response_shape& shape, const std::vector<header>& reply_headers);
+// Whether a compressed body is worth sending instead of the `original_size` bytes it encodes.
+bool worth_compressing(std::size_t original_size, std::size_t compressed_size);
+// Puts `compressed` (encoded with `coding`) in place of the reply's body, with Content-Encoding and Vary.
+void use_compressed(backend_reply& reply, content_coding coding, std::string& compressed);
 
 // Response streaming (runtime-api.md §2): the HTTP-integration prelude, its delimiter, and Lambda's limits.
 inline constexpr std::string_view stream_content_type = "application/vnd.awslambda.http-integration-response";

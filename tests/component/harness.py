@@ -1184,6 +1184,16 @@ SYSTEM_PYTHON = '/usr/bin/python3'
 WEB_APP = Path(__file__).resolve().parent / 'apps' / 'web_app.py'
 
 
+def memory_kb(pid: int, field: str) -> int:
+    """VmRSS, VmHWM, … of a process, in kB."""
+    with open(f'/proc/{pid}/status') as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ':'))
+
+
+# The release binary is the static one; the debug preset's sanitizers change what memory figures mean.
+SHIPPED_BUILD = os.environ.get('LAMBDA_BRIDGE_STATIC', '1') not in ('0', '', 'false')
+
+
 def proc_stat(pid: int) -> Optional[tuple[str, int]]:
     """(state, ppid) of a process from /proc/<pid>/stat, or None when there is no such process."""
     try:

@@ -453,6 +453,50 @@ class GatewayErrors(EmulatorTestCase):
         self.assertLess(time.monotonic() - started, 2.0)
 
 
+class HostileClients(EmulatorTestCase):
+    """The listeners face any client (LAMBDA_BRIDGE_EMULATOR_HOST may be 0.0.0.0): a request they cannot take is
+    answered 400 and ends that connection only (issue 11: one 64 KB trailer field aborted the process)."""
+
+    @staticmethod
+    def raw_request(port: int, data: bytes) -> bytes:
+        with socket.create_connection(('127.0.0.1', port), timeout=10) as s:
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the server may refuse before it has read it all; its answer is still there to read
+            out = b''
+            while chunk := s.recv(65536):
+                out += chunk
+            return out
+
+    @staticmethod
+    def chunked_post(target: str, trailer: bytes) -> bytes:
+        body = b'{"httpMethod":"GET","path":"/echo","requestContext":{}}'
+        return (f'POST {target} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n'.encode() +
+                f'{len(body):x}\r\n'.encode() + body + b'\r\n0\r\n' + trailer + b'\r\n')
+
+    def test_oversized_trailers_and_heads_get_400_and_both_listeners_keep_serving(self):
+        emu = self.start_emulator(gateway='0')
+        hostile = {
+            'a 65,535-byte trailer field': b'X-Big: ' + b'a' * 65535 + b'\r\n',
+            'a megabyte of small trailer fields': b''.join(b'X-T%d: v\r\n' % i for i in range(100_000)),
+        }
+        for port, target in ((emu.invoke_port, INVOKE_PATH), (emu.gateway_port, '/echo')):
+            for what, trailer in hostile.items():
+                with self.subTest(port=port, trailer=what):
+                    answer = self.raw_request(port, self.chunked_post(target, trailer))
+                    self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), f'{answer[:300]!r}{self.context()}')
+                    self.assertIn(b'65536', answer)
+            with self.subTest(port=port, head='a 70 KB header field'):
+                answer = self.raw_request(port, f'GET {target} HTTP/1.1\r\nX-Big: {"a" * 70_000}\r\n\r\n'.encode())
+                self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), f'{answer[:300]!r}{self.context()}')
+        self.assertTrue(emu.bridge.running(), emu.bridge.tail())
+        result = self.assert_result(invoke(emu.invoke_port, rest_get('/echo')))
+        self.assertEqual(result.get('statusCode'), 201, result)
+        self.assertEqual(http_request(emu.gateway_port, 'GET', '/echo').status, 201)
+
+
 class StaticBinary(EmulatorTestCase):
 
     def setUp(self):

@@ -148,7 +148,7 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
         self.assertLess(peak_kb, 16 * 1024, f'peak RSS {peak_kb} kB while relaying 100 MB')
 
 
-from test_streaming import SHIPPED_BUILD, memory_kb  # noqa: E402
+from harness import SHIPPED_BUILD, memory_kb  # noqa: E402
 
 
 if __name__ == '__main__':

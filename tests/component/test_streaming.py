@@ -16,7 +16,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SupervisedAppTestCase, free_port, process_alive, wait_until  # noqa: E402
+from harness import SHIPPED_BUILD, SupervisedAppTestCase, free_port, memory_kb, process_alive, wait_until  # noqa: E402
 
 NULS = b'\0' * 8
 STREAM_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response'
@@ -177,16 +177,6 @@ class Streaming(SupervisedAppTestCase):
             self.skipTest('sanitizer allocators keep freed memory mapped; the bound holds for the release binary')
         # Buffering even a tenth of the body would show; the bridge's whole footprint stays a few MB.
         self.assertLess(peak_kb, 16 * 1024, f'peak RSS {peak_kb} kB while streaming 100 MB')
-
-
-def memory_kb(pid: int, field: str) -> int:
-    """VmRSS, VmHWM, … of a process, in kB."""
-    with open(f'/proc/{pid}/status') as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ':'))
-
-
-# The release binary is the static one; the debug preset's sanitizers change what memory figures mean.
-SHIPPED_BUILD = os.environ.get('LAMBDA_BRIDGE_STATIC', '1') not in ('0', '', 'false')
 
 
 if __name__ == '__main__':
