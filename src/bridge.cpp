@@ -4,6 +4,7 @@
 
 #include "lambda_bridge/asio.hpp"
 #include "lambda_bridge/backend_client.hpp"
+#include "lambda_bridge/buffer_budget.hpp"
 #include "lambda_bridge/emulator.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/extensions_api.hpp"
@@ -11,6 +12,7 @@
 #include "lambda_bridge/invocation.hpp"
 #include "lambda_bridge/log.hpp"
 #include "lambda_bridge/readiness.hpp"
+#include "lambda_bridge/response.hpp"
 #include "lambda_bridge/runtime_client.hpp"
 #include "lambda_bridge/supervisor.hpp"
 #include "lambda_bridge/uri.hpp"
@@ -21,6 +23,22 @@ namespace {
 // Registered with Lambda as an internal extension: Lambda sends SIGTERM (and a shutdown phase) only to runtimes
 // with at least one extension; without one the environment is SIGKILLed and the app never shuts down cleanly.
 constexpr std::string_view extension_name = "lambda-bridge";
+
+// Runs `io` until it has no more work. An exception thrown by a completion handler outside any coroutine's reach
+// (inside a composed operation, as Beast's parser once threw on a 64 KB trailer field) leaves io_context::run(); it
+// costs the operation it came from, never the process: the loop logs it and runs the io_context on.
+void run_guarded(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log::error("", "internal error outside any invocation's handling (the bridge keeps serving): {}", e.what());
+    } catch (...) {
+      log::error("", "internal error outside any invocation's handling (the bridge keeps serving)");
+    }
+  }
+}
 
 class bridge {
  public:
@@ -47,7 +65,7 @@ class bridge {
       }
       io_.stop();
     });
-    io_.run();
+    run_guarded(io_);
     return exit_status_;
   }
 
@@ -244,8 +262,18 @@ class bridge {
     } guard{self};
     self.client = &runtime;
     translator translate;
-    std::string result_buffer;
-    std::string reply_buffer;
+    buffer_budget::kept result_buffer, reply_buffer;
+    struct return_to_budget {
+      buffer_budget& budget;
+      buffer_budget::kept& a;
+      buffer_budget::kept& b;
+      ~return_to_budget() {  // a worker that ends gives back what it counted
+        a.buffer = std::string();
+        b.buffer = std::string();
+        budget.settle(a);
+        budget.settle(b);
+      }
+    } budget_guard{budget_, result_buffer, reply_buffer};
     const std::string default_host = cfg_.backend.to_string();
     const translate_options options = make_translate_options(cfg_, default_host);
     readiness_check* pending_readiness = readiness_->ready() ? nullptr : &*readiness_;
@@ -265,13 +293,15 @@ class bridge {
       self.in_flight = true;
       try {
         invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
-        const worker_resources resources{translate, options, result_buffer, reply_buffer};
+        const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer};
         co_await inv.run(runtime, resources);
       } catch (const runtime_api_fatal&) {
         throw;
       } catch (const std::exception& e) {
         // A bug of ours must cost one invocation, not the environment.
         unexpected = e.what();
+      } catch (...) {
+        unexpected = "an exception that is not a std::exception";
       }
       if (unexpected) {
         log::error(ctx.request_id, "internal error: {}", *unexpected);
@@ -279,6 +309,8 @@ class bridge {
         co_await runtime.post_error(ctx, error_types::internal_error, message);
       }
       self.in_flight = false;
+      budget_.settle(result_buffer);
+      budget_.settle(reply_buffer);
       if (pending_readiness != nullptr && readiness_->ready()) pending_readiness = nullptr;
     }
   }
@@ -366,6 +398,9 @@ class bridge {
   std::unique_ptr<gateway> gateway_;
   std::optional<readiness_check> readiness_;
   std::vector<worker_state> workers_;
+  // What all workers together keep of their large buffers between invocations: enough for one worker's result and
+  // reply at Lambda's limit, so a single worker never frees them.
+  buffer_budget budget_{4 * max_buffered_result_bytes};
   std::exception_ptr fatal_;
   runtime_client* extension_client_ = nullptr;
   std::unique_ptr<runtime_client> extension_;  // extension mode; after io_, so destroyed before it
@@ -497,7 +532,7 @@ int run_emulator_only(const config& cfg) {
       }
       io.stop();
     });
-    io.run();
+    run_guarded(io);
   } catch (const std::exception& e) {
     log::error("", "the emulator cannot start: {}", e.what());
     return 1;
