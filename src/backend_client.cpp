@@ -284,10 +284,10 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
 
 void backend_exchange::finish() {
   if (!conn_ || !parser_ || !parser_->is_done()) return;
-  // Pooled only when the reply ended exactly at its framing: a byte already read past it, or one waiting on the
-  // socket, belongs to no request, and the next one would take it for its reply (has_unsolicited_input).
-  const bool clean = reusable_ && parser_->get().keep_alive() && conn_->buffer.size() == 0 &&
-                     !has_unsolicited_input(conn_->stream.socket());
+  // Pooled only when the reply ended exactly at its framing: a byte already read past it belongs to no request, and
+  // the next one would take it for its reply. Bytes still on the socket are looked for when the connection is taken
+  // (take_idle), which also sees those that arrive while it is idle.
+  const bool clean = reusable_ && parser_->get().keep_alive() && conn_->buffer.size() == 0;
   if (clean) {
     pool_.put_back(std::move(conn_));
   } else {

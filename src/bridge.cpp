@@ -268,8 +268,8 @@ class bridge {
       buffer_budget::kept& a;
       buffer_budget::kept& b;
       ~return_to_budget() {  // a worker that ends gives back what it counted
-        a.buffer = std::string();
-        b.buffer = std::string();
+        std::string().swap(a.buffer);  // assigning an empty string would keep the capacity
+        std::string().swap(b.buffer);
         budget.settle(a);
         budget.settle(b);
       }

@@ -134,3 +134,56 @@ TEST_CASE("the event's Accept-Encoding reaches the response shape") {
   REQUIRE(r);
   CHECK(r->shape.accept_encoding == "gzip, br");
 }
+
+TEST_CASE("a body compressed piece by piece decodes to the whole body, in both codings, whatever the piece size") {
+  const std::string body = json_body(300'000);
+  for (const auto coding : {content_coding::gzip, content_coding::br}) {
+    for (const std::size_t piece : {std::size_t{1}, std::size_t{777}, std::size_t{65'536}, body.size()}) {
+      CAPTURE(to_string(coding));
+      CAPTURE(piece);
+      compressor c(coding);
+      std::string out;
+      for (std::size_t at = 0; at < body.size(); at += piece) {
+        REQUIRE(c.feed(std::string_view(body).substr(at, piece), out));
+      }
+      REQUIRE(c.feed({}, out, true));
+      CHECK(out.size() < body.size() / 4);
+      CHECK((coding == content_coding::gzip ? gunzip(out) : unbrotli(out)) == body);
+    }
+  }
+}
+
+TEST_CASE("the compressed size is known as the pieces go in, so a reply can be refused before it is whole") {
+  // Incompressible bytes: the output grows with the input, long before the last piece. brotli holds up to its
+  // window (4 MB) before it writes; gzip writes as it goes.
+  std::string noise(8 << 20, '\0');
+  std::uint32_t x = 12345;
+  for (char& ch : noise) {
+    x = x * 1664525u + 1013904223u;
+    ch = static_cast<char>(x >> 24);
+  }
+  for (const auto coding : {content_coding::gzip, content_coding::br}) {
+    CAPTURE(to_string(coding));
+    compressor c(coding);
+    std::string out;
+    for (std::size_t at = 0; at < noise.size(); at += 65'536) {
+      REQUIRE(c.feed(std::string_view(noise).substr(at, 65'536), out));
+    }
+    CHECK(out.size() > (2u << 20));
+  }
+}
+
+TEST_CASE("a reply's coding is decided from its head alone") {
+  const response_shape gzip_client{event_source::http_api_v2, false, false, "gzip"};
+  CHECK(reply_coding(gzip_client, {{"Content-Type", "application/json"}}) == content_coding::gzip);
+  CHECK(reply_coding(gzip_client, {{"Content-Type", "image/png"}}) == content_coding::identity);
+  CHECK(reply_coding(gzip_client, {{"Content-Type", "text/html"}, {"Content-Encoding", "br"}}) ==
+        content_coding::identity);
+  CHECK(reply_coding(response_shape{event_source::http_api_v2, false, true, "gzip"}, {{"Content-Type", "text/html"}}) ==
+        content_coding::identity);  // HEAD
+  CHECK(reply_coding(response_shape{event_source::http_api_v2, false, false, "identity"},
+                     {{"Content-Type", "text/html"}}) == content_coding::identity);
+  CHECK_FALSE(worth_compressing(min_compressible_bytes - 1, 10));
+  CHECK_FALSE(worth_compressing(5000, 5000));
+  CHECK(worth_compressing(5000, 4999));
+}
