@@ -152,8 +152,8 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
 
 awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding) {
   // The reply is kept as it is only while it could still be sent that way, and its encoding may not grow past what
-  // fits a result once base64-encoded: memory stays near twice Lambda's limit (plus the encoder's window) whatever the app sends (issue 11: a
-  // 300 MB reply was held whole before it was compressed).
+  // fits a result once base64-encoded: memory stays near twice Lambda's limit (plus the encoder's window) whatever
+  // the app sends (issue 11: a 300 MB reply was held whole before it was compressed).
   constexpr std::size_t max_encoded = max_buffered_result_bytes / 4 * 3;
   compressor encoder(coding);
   std::string encoded;
