@@ -43,7 +43,7 @@ class bridge {
           log::error("", "exiting on an unexpected error: {}", f.what());
         }
         exit_status_ = 1;
-        if (supervisor_.running()) supervisor_.signal(SIGKILL);
+        supervisor_.signal(SIGKILL);
       }
       io_.stop();
     });
@@ -337,7 +337,8 @@ class bridge {
     }
     if (gateway_) gateway_->close();
     if (extension_client_ != nullptr) extension_client_->cancel();
-    if (supervisor_.running()) {
+    // Also when the app has exited on its own: what it forked may still run in its group.
+    if (supervisor_.has_app()) {
       co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
     }
     // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.

@@ -203,6 +203,57 @@ class ShutdownOnSignal(SupervisionTestCase):
         self.assertEqual(bridge.wait_exit(3), 0, self.context())
 
 
+class AppProcessGroup(SupervisionTestCase):
+    """The app's workers (its process group) end with it: a worker that ignores SIGTERM must not keep the app's
+    port, or run on unsupervised, after the bridge is gone."""
+
+    def start_with_stubborn_worker(self, fake, *flags) -> tuple[Bridge, int, int]:
+        """(bridge, worker pid, app port): the app forks a worker that ignores SIGTERM and holds its port."""
+        worker_file = self.tmp / 'worker.pid'
+        self.addCleanup(self.kill_leftover, worker_file)
+        bridge = self.start_supervised(fake, '--stubborn-worker', worker_file, *flags,
+                                       LAMBDA_BRIDGE_SHUTDOWN_GRACE_MS='300')
+        worker = wait_until(lambda: self.read_int(worker_file), 5, 'the app\'s worker to write its pid')
+        self.assertEqual(os.getpgid(worker), self.app_pid(), 'the worker must be in the app\'s process group')
+        return bridge, worker, int(bridge.env['AWS_LWA_PORT'])
+
+    def assert_gone_with_the_bridge(self, worker: int, port: int):
+        # Looked at the moment the bridge has exited, not waited for: the bridge must not exit while the worker
+        # runs, and must have reaped it (a zombie it left would linger, re-parented to init).
+        self.assertIsNone(proc_stat(worker), f'the app\'s worker (pid {worker}) outlived the bridge: '
+                                             f'{proc_stat(worker)}' + self.context())
+        self.assertFalse(port_accepts(port), f'the app\'s port {port} is still taken')
+
+    def test_sigterm_to_the_bridge_kills_a_worker_of_the_app_that_ignores_it_after_the_grace(self):
+        fake = self.start_fake()
+        bridge, worker, port = self.start_with_stubborn_worker(fake, '--on-signal', 'exit:0')
+
+        started = time.monotonic()
+        os.kill(bridge.pid, signal.SIGTERM)
+        status = bridge.wait_exit(5)
+        elapsed = time.monotonic() - started
+
+        self.assert_gone_with_the_bridge(worker, port)
+        self.assertEqual(status, 0, 'the app\'s own status' + self.context())
+        self.assertGreaterEqual(elapsed, 0.25, f'exited after {elapsed:.2f}s: the 300 ms grace was not given')
+        self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit')
+        bridge.wait_output(r'WARN .*processes of its group', 0.5)
+
+    def test_app_crashing_leaves_no_worker_of_its_group_running_when_the_bridge_exits(self):
+        fake = self.start_fake()
+        bridge, worker, port = self.start_with_stubborn_worker(fake)
+
+        rid = fake.push(rest_get('/crash'))
+        self.assert_error(fake.wait_result(rid, 10), 'Runtime.AppExited')
+        started = time.monotonic()
+        status = bridge.wait_exit(5)
+        elapsed = time.monotonic() - started
+
+        self.assert_gone_with_the_bridge(worker, port)
+        self.assertNotEqual(status, 0, self.context())
+        self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit after posting the error')
+
+
 class ZombieReaping(SupervisionTestCase):
 
     def test_orphaned_grandchild_of_the_app_is_adopted_and_reaped_by_the_bridge(self):
