@@ -17,6 +17,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -26,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    EXTENSION_PREFIX, RUNTIME_PREFIX, SYSTEM_PYTHON, Bridge, Posted, SupervisedAppTestCase, free_port, port_accepts,
-    proc_stat, process_alive, wait_until, zombie_children,
+    EXTENSION_PREFIX, RUNTIME_PREFIX, SYSTEM_PYTHON, Bridge, Posted, SupervisedAppTestCase, bridge_binary, bridge_env,
+    free_port, port_accepts, proc_stat, process_alive, scrubbed_env, wait_until, zombie_children,
 )
 
 
@@ -252,6 +253,65 @@ class AppProcessGroup(SupervisionTestCase):
         self.assert_gone_with_the_bridge(worker, port)
         self.assertNotEqual(status, 0, self.context())
         self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit after posting the error')
+
+
+class SignalDispositions(SupervisionTestCase):
+
+    def app_signal_masks(self, fake, **env) -> tuple[Bridge, int, int]:
+        """(bridge, SigIgn, SigBlk) of an app the bridge started or, in exec mode, became."""
+        status_file = self.tmp / 'app-status'
+        # grep inherits the shell's dispositions, which are the ones the app got: an ignored signal stays ignored
+        # across exec, so SIGPIPE would stay ignored in the app unless the bridge gives back the default.
+        script = 'grep -E "^Sig(Ign|Blk):" /proc/self/status > "$0.tmp" && mv "$0.tmp" "$0"; exec sleep 60'
+        bridge = self.start_bridge(fake, free_port(), wait_ready=False, args=['--', '/bin/sh', '-c', script, status_file],
+                                   **env)
+        text = wait_until(lambda: status_file.exists() and status_file.read_text(), 5, 'the app to write its masks')
+        masks = dict(line.split(':\t') for line in text.splitlines())
+        return bridge, int(masks['SigIgn'], 16), int(masks['SigBlk'], 16)
+
+    def test_bridge_ignores_sigpipe_and_the_app_it_starts_has_every_signal_at_its_default(self):
+        bridge, ignored, blocked = self.app_signal_masks(self.start_fake())
+
+        # Except glibc's own internal signals (32 and 33), which its posix_spawn leaves ignored in every child and
+        # which no libc lets a program use.
+        glibc_internal = (1 << 31) | (1 << 32)
+        self.assertEqual(ignored & ~glibc_internal, 0, f'the app inherited ignored signals: {ignored:#x}')
+        self.assertEqual(blocked, 0, f'the app inherited blocked signals: {blocked:#x}')
+        with open(f'/proc/{bridge.pid}/status') as f:
+            bridge_ignored = int(re.search(r'^SigIgn:\s*([0-9a-f]+)', f.read(), re.M).group(1), 16)
+        self.assertTrue(bridge_ignored & (1 << (signal.SIGPIPE - 1)), 'the bridge does not ignore SIGPIPE')
+
+    def test_exec_mode_gives_the_app_sigpipe_as_the_bridge_found_it(self):
+        _, ignored, _ = self.app_signal_masks(None, LAMBDA_BRIDGE_EXEC='true')
+
+        self.assertFalse(ignored & (1 << (signal.SIGPIPE - 1)), f'the app inherited an ignored SIGPIPE: {ignored:#x}')
+
+    def test_bridge_whose_log_pipe_was_closed_by_its_reader_still_posts_results_and_keeps_serving(self):
+        fake = self.start_fake()
+        port = free_port()
+        read_end, write_end = os.pipe()
+        proc = subprocess.Popen([str(bridge_binary()), *self.web_app_args(port)], env=scrubbed_env(bridge_env(fake, port)),
+                                stdin=subprocess.DEVNULL, stdout=write_end, stderr=write_end, start_new_session=True)
+        os.close(write_end)
+        self.addCleanup(self._stop, proc)
+        fake.wait_polling(1, 10)
+
+        os.close(read_end)  # every log line from now on meets a pipe without a reader: EPIPE, or SIGPIPE
+
+        for _ in range(2):
+            rid = fake.push(rest_get('/echo'))
+            self.assertIsNone(proc.poll(), f'the bridge exited with {proc.returncode}')
+            result = self.assert_response(fake.wait_result(rid, 5))
+            self.assertEqual(result.get('statusCode'), 201, result)
+        self.assertIsNone(proc.poll(), f'the bridge exited with {proc.returncode}')
+        os.kill(proc.pid, signal.SIGTERM)
+        self.assertEqual(proc.wait(5), 128 + signal.SIGTERM, "the bridge must still stop cleanly, with the app's status")
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen):
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
 
 
 class ZombieReaping(SupervisionTestCase):
