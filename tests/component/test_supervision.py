@@ -204,6 +204,41 @@ class ShutdownOnSignal(SupervisionTestCase):
         self.assertEqual(bridge.wait_exit(3), 0, self.context())
 
 
+class SecondSignal(SupervisionTestCase):
+
+    def _second_signal_during_a_hung_invocation_forces_the_stop(self, sig: int):
+        fake = self.start_fake()
+        signal_file = self.tmp / 'signals'
+        bridge = self.start_supervised(fake, '--on-signal', 'exit:0', '--signal-file', signal_file)
+        rid = fake.push(rest_get('/slow', {'s': '120'}), deadline_in=300)
+        bridge.wait_output(r'app: slow request started', 5)
+        os.kill(bridge.pid, sig)
+        bridge.wait_output(rf'received signal {int(sig)} .*finishing the invocations in flight', 5)
+        self.assertEqual(self.signals_received(signal_file), [],
+                         'the app was signalled before its invocation ended' + self.context())
+
+        started = time.monotonic()
+        os.kill(bridge.pid, sig)
+        status = bridge.wait_exit(5)
+        elapsed = time.monotonic() - started
+
+        self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit after the second signal' + self.context())
+        posted = fake.wait_result(rid, 0.5)
+        doc = self.assert_error(posted, 'Runtime.BridgeStopped')
+        self.assertIn('second signal', doc['errorMessage'], doc)
+        received = self.signals_received(signal_file)
+        self.assertEqual([n for n, _ in received], [signal.Signals(sig).name], self.context())
+        self.assertLess(posted.at, received[0][1], 'the app was signalled before the invocation\'s error was posted')
+        self.assertEqual(status, 0, 'a forced stop is still a requested one: the app\'s status' + self.context())
+        bridge.wait_output(r'WARN .*forcing the stop', 0.5)
+
+    def test_second_sigterm_during_a_hung_invocation_fails_it_naming_the_cause_signals_the_app_and_exits_at_once(self):
+        self._second_signal_during_a_hung_invocation_forces_the_stop(signal.SIGTERM)
+
+    def test_second_sigint_during_a_hung_invocation_fails_it_naming_the_cause_signals_the_app_and_exits_at_once(self):
+        self._second_signal_during_a_hung_invocation_forces_the_stop(signal.SIGINT)
+
+
 class AppProcessGroup(SupervisionTestCase):
     """The app's workers (its process group) end with it: a worker that ignores SIGTERM must not keep the app's
     port, or run on unsupervised, after the bridge is gone."""
