@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """lambda-bridge as the entrypoint: it starts the app from its own argv, registers an internal extension, waits for
-the app, forwards signals, reaps zombies and reports the app's death — all through the real binary, against the
-fake Runtime API (with its Extensions API) and the small app in apps/web_app.py.
+the app, forwards signals, stops the app's whole process group, reaps zombies and reports the app's death — all
+through the real binary, against the fake Runtime API (with its Extensions API) and the small app in
+apps/web_app.py.
 
-Contract: the entrypoint issue (Lambda mode, Exec mode, Supervision, Readiness) and runtime-api.md §3.
+Contract: the entrypoint issue (Lambda mode, Exec mode, Supervision, Readiness), runtime-api.md §3, and issue 11's
+app boundary (the app's process group, a second stop signal, SIGPIPE; docs/security.md guarantee 8).
 
 Run: /usr/bin/python3 tests/component/test_supervision.py [-v] [TestClass.test_name]
 Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge.
