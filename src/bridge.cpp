@@ -311,12 +311,15 @@ class bridge {
       log::info("", "received signal {} ({}); the forced stop is under way", sig, strsignal(sig));
       return;
     }
-    forced_stop_ = failure{error_types::bridge_stopped, "the bridge was stopped by a second signal " +
-                                                            std::to_string(sig) + " (" + strsignal(sig) +
-                                                            ") before the invocation finished"};
-    const auto in_flight = std::count_if(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
-    log::warn("", "received signal {} ({}) again; forcing the stop: {} invocation(s) in flight fail with {}, and the "
-              "app is stopped now", sig, strsignal(sig), in_flight, error_types::bridge_stopped);
+    forced_stop_ =
+        failure{error_types::bridge_stopped, "the bridge was stopped by a second signal " + std::to_string(sig) +
+                                                 " (" + strsignal(sig) + ") before the invocation finished"};
+    const auto in_flight =
+        std::count_if(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
+    log::warn("",
+              "received signal {} ({}) again; forcing the stop: {} invocation(s) in flight fail with {}, and the "
+              "app is stopped now",
+              sig, strsignal(sig), in_flight, error_types::bridge_stopped);
     if (pool_) pool_->abort_all(*forced_stop_);
     request_stop();
   }

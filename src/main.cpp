@@ -35,9 +35,9 @@ void keep_freed_memory() {
 }
 
 // A log pipe whose reader has gone (a log shipper that crashed, a `| head` that has read its fill) must
-// cost log lines, not the bridge: with SIGPIPE ignored a write to it fails with EPIPE instead of killing the process
-// mid-invocation, before the result is posted. Returns the inherited disposition, which exec mode gives back to the
-// app; the app the supervisor starts gets every disposition reset to the default instead.
+// cost log lines, not the bridge: with SIGPIPE ignored a write to it fails with EPIPE instead of killing the
+// process mid-invocation, before the result is posted. Returns the inherited disposition, which exec mode gives
+// back to the app; the app the supervisor starts gets every disposition reset to the default instead.
 struct sigaction ignore_sigpipe() {
   struct sigaction ignore {};
   struct sigaction inherited {};

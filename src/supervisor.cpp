@@ -125,18 +125,22 @@ awaitable<void> supervisor::stop(std::chrono::milliseconds grace, int first_sign
   signal(first_signal);
   if (co_await wait_until_gone(std::chrono::steady_clock::now() + grace)) co_return;
   if (running()) {
-    log::warn("", "the app did not exit within {} ms of signal {}; killing it and its process group", grace.count(),
-              first_signal);
+    log::warn("", "the app did not exit within {} ms of signal {}; killing it and its process group",
+              grace.count(), first_signal);
   } else {
-    log::warn("", "the app has exited but processes of its group (pgid {}) were still running {} ms after signal {}; "
-              "killing them", pid_, grace.count(), first_signal);
+    log::warn("",
+              "the app has exited but processes of its group (pgid {}) were still running {} ms after signal {}; "
+              "killing them",
+              pid_, grace.count(), first_signal);
   }
   signal(SIGKILL);
   // Only a process stuck in the kernel (uninterruptible sleep) survives SIGKILL; the bridge must exit even then.
   constexpr auto kill_wait = std::chrono::seconds(1);
   if (!co_await wait_until_gone(std::chrono::steady_clock::now() + kill_wait)) {
-    log::error("", "processes of the app's group (pgid {}) were still there {} ms after SIGKILL; exiting without "
-               "them", pid_, std::chrono::milliseconds(kill_wait).count());
+    log::error("",
+               "processes of the app's group (pgid {}) were still there {} ms after SIGKILL; exiting without "
+               "them",
+               pid_, std::chrono::milliseconds(kill_wait).count());
   }
 }
 

@@ -3,8 +3,8 @@
 //
 // The app gets its own process group so that a shutdown signal reaches it only when the bridge says so: Lambda
 // signals the whole group, and the in-flight invocation must finish before the app is told to stop. The group is
-// also what is stopped: workers the app forked (a pre-forking server's, a child that ignores SIGTERM) hold its port
-// and outlive its main process, so they are signalled, waited for and killed with it.
+// also what is stopped: workers the app forked (a pre-forking server's, a child that ignores SIGTERM) hold its
+// port and outlive its main process, so they are signalled, waited for and killed with it.
 #pragma once
 
 #include <functional>
@@ -53,9 +53,10 @@ class supervisor {
   // Sends `sig` to what is left of the app's process group (and to the main process if it left the group).
   void signal(int sig);
 
-  // `first_signal` to the app's process group, then SIGKILL to whatever of the group is left after `grace`, whether
-  // or not the main process has exited already. Completes when the main process and every process of its group
-  // have exited and been reaped, or, should some survive SIGKILL, 1 s after it (at once when nothing is left).
+  // `first_signal` to the app's process group, then SIGKILL to whatever of the group is left after `grace`,
+  // whether or not the main process has exited already. Completes when the main process and every process of its
+  // group have exited and been reaped, or, should some survive SIGKILL, 1 s after it (at once when nothing is
+  // left).
   awaitable<void> stop(std::chrono::milliseconds grace, int first_signal = SIGTERM);
 
  private:
