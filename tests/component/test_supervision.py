@@ -300,8 +300,8 @@ class SignalDispositions(SupervisionTestCase):
         # grep inherits the shell's dispositions, which are the ones the app got: an ignored signal stays ignored
         # across exec, so SIGPIPE would stay ignored in the app unless the bridge gives back the default.
         script = 'grep -E "^Sig(Ign|Blk):" /proc/self/status > "$0.tmp" && mv "$0.tmp" "$0"; exec sleep 60'
-        bridge = self.start_bridge(fake, free_port(), wait_ready=False, args=['--', '/bin/sh', '-c', script, status_file],
-                                   **env)
+        bridge = self.start_bridge(fake, free_port(), wait_ready=False,
+                                   args=['--', '/bin/sh', '-c', script, status_file], **env)
         text = wait_until(lambda: status_file.exists() and status_file.read_text(), 5, 'the app to write its masks')
         masks = dict(line.split(':\t') for line in text.splitlines())
         return bridge, int(masks['SigIgn'], 16), int(masks['SigBlk'], 16)
@@ -327,8 +327,9 @@ class SignalDispositions(SupervisionTestCase):
         fake = self.start_fake()
         port = free_port()
         read_end, write_end = os.pipe()
-        proc = subprocess.Popen([str(bridge_binary()), *self.web_app_args(port)], env=scrubbed_env(bridge_env(fake, port)),
-                                stdin=subprocess.DEVNULL, stdout=write_end, stderr=write_end, start_new_session=True)
+        proc = subprocess.Popen([str(bridge_binary()), *self.web_app_args(port)],
+                                env=scrubbed_env(bridge_env(fake, port)), stdin=subprocess.DEVNULL,
+                                stdout=write_end, stderr=write_end, start_new_session=True)
         os.close(write_end)
         self.addCleanup(self._stop, proc)
         fake.wait_polling(1, 10)
@@ -342,7 +343,8 @@ class SignalDispositions(SupervisionTestCase):
             self.assertEqual(result.get('statusCode'), 201, result)
         self.assertIsNone(proc.poll(), f'the bridge exited with {proc.returncode}')
         os.kill(proc.pid, signal.SIGTERM)
-        self.assertEqual(proc.wait(5), 128 + signal.SIGTERM, "the bridge must still stop cleanly, with the app's status")
+        self.assertEqual(proc.wait(5), 128 + signal.SIGTERM,
+                         'the bridge must still stop cleanly, with the app\'s status')
 
     @staticmethod
     def _stop(proc: subprocess.Popen):
