@@ -61,7 +61,7 @@ class bridge {
           log::error("", "exiting on an unexpected error: {}", f.what());
         }
         exit_status_ = 1;
-        if (supervisor_.running()) supervisor_.signal(SIGKILL);
+        supervisor_.signal(SIGKILL);
       }
       io_.stop();
     });
@@ -121,6 +121,7 @@ class bridge {
 
     readiness_.emplace(cfg_, tcp::endpoint(backend_.address(), cfg_.readiness_port), [this]() -> std::optional<failure> {
       if (app_exit_failure_) return app_exit_failure_;
+      if (forced_stop_) return forced_stop_;
       if (stopping_) return failure{error_types::app_exited, "the bridge is shutting down"};
       return std::nullopt;
     });
@@ -322,12 +323,37 @@ class bridge {
   void watch_signals() {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      log::info("", "received signal {} ({}); {}", sig, strsignal(sig),
-                any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
-      stop_signal_ = sig;
-      request_stop();
+      if (stop_signal_ != 0) {
+        force_stop(sig);
+      } else {
+        log::info("", "received signal {} ({}); {}", sig, strsignal(sig),
+                  any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
+        stop_signal_ = sig;
+        request_stop();
+      }
       watch_signals();
     });
+  }
+
+  // A second signal says that whoever stops the bridge will not wait for the invocations in flight (`docker stop`
+  // sends SIGKILL after 10 s, Ctrl-C pressed twice); they could hang until their deadline, up to 15 minutes. They
+  // fail now, naming why, and the app is stopped while it can still be given SIGTERM and its grace.
+  void force_stop(int sig) {
+    if (forced_stop_) {
+      log::info("", "received signal {} ({}); the forced stop is under way", sig, strsignal(sig));
+      return;
+    }
+    forced_stop_ =
+        failure{error_types::bridge_stopped, "the bridge was stopped by a second signal " + std::to_string(sig) +
+                                                 " (" + strsignal(sig) + ") before the invocation finished"};
+    const auto in_flight =
+        std::count_if(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
+    log::warn("",
+              "received signal {} ({}) again; forcing the stop: {} invocation(s) in flight fail with {}, and the "
+              "app is stopped now",
+              sig, strsignal(sig), in_flight, error_types::bridge_stopped);
+    if (pool_) pool_->abort_all(*forced_stop_);
+    request_stop();
   }
 
   void request_stop() {
@@ -369,7 +395,8 @@ class bridge {
     }
     if (gateway_) gateway_->close();
     if (extension_client_ != nullptr) extension_client_->cancel();
-    if (supervisor_.running()) {
+    // Also when the app has exited on its own: what it forked may still run in its group.
+    if (supervisor_.has_app()) {
       co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
     }
     // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.
@@ -409,6 +436,7 @@ class bridge {
   bool init_failed_ = false;
   bool shutting_down_ = false;
   int stop_signal_ = 0;
+  std::optional<failure> forced_stop_;  // set by a second stop signal
   std::optional<failure> app_exit_failure_;
   int exit_status_ = 0;
 };

@@ -4,6 +4,7 @@
 //                                                                  ├─ invocation ── translate / response (pure core)
 //   backend_client (the app, over HTTP) ─── supervisor (its process)┘
 #include <malloc.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -33,10 +34,24 @@ void keep_freed_memory() {
 #endif
 }
 
+// A log pipe whose reader has gone (a log shipper that crashed, a `| head` that has read its fill) must
+// cost log lines, not the bridge: with SIGPIPE ignored a write to it fails with EPIPE instead of killing the
+// process mid-invocation, before the result is posted. Returns the inherited disposition, which exec mode gives
+// back to the app; the app the supervisor starts gets every disposition reset to the default instead.
+struct sigaction ignore_sigpipe() {
+  struct sigaction ignore {};
+  struct sigaction inherited {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGPIPE, &ignore, &inherited);
+  return inherited;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace lambda_bridge;
+  const struct sigaction inherited_sigpipe = ignore_sigpipe();
   std::vector<std::string> app;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -88,6 +103,8 @@ int main(int argc, char** argv) {
     std::vector<char*> args;
     for (auto& a : app) args.push_back(a.data());
     args.push_back(nullptr);
+    // An ignored signal stays ignored across exec: the app must find SIGPIPE as the bridge found it.
+    ::sigaction(SIGPIPE, &inherited_sigpipe, nullptr);
     ::execvp(args[0], args.data());
     log::error("", "cannot exec the app '{}': {}", app[0], std::strerror(errno));
     return 127;

@@ -25,17 +25,14 @@ exit_status describe_wait_status(int ws) {
   return {1, "ended with wait status " + std::to_string(ws)};
 }
 
-supervisor::supervisor(asio::io_context& io) : sigchld_(io, SIGCHLD), exited_event_(io) {
-  exited_event_.expires_at(steady_time::max());
+supervisor::supervisor(asio::io_context& io) : sigchld_(io, SIGCHLD) {
   // Orphaned grandchildren are re-parented to the bridge rather than to an init that may not reap them (when
   // the bridge is not PID 1 itself).
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   watch_children();
 }
 
-supervisor::~supervisor() {
-  if (running()) ::kill(-pid_, SIGKILL);
-}
+supervisor::~supervisor() { signal(SIGKILL); }
 
 status supervisor::start(const std::vector<std::string>& argv) {
   std::vector<char*> args;
@@ -87,26 +84,63 @@ void supervisor::reap() {
     exited_ = true;
     exit_ = describe_wait_status(ws);
     log::info("", "the app (pid {}) {}", pid_, exit_->description);
-    exited_event_.cancel();
     if (on_exit_) on_exit_(*exit_);
   }
 }
 
+bool supervisor::group_alive() {
+  if (pid_ <= 0 || group_gone_) return false;
+  // kill(-pgid, 0) succeeds while any member of the group exists, the leader reaped or not.
+  if (::kill(-pid_, 0) == 0 || errno == EPERM) return true;
+  // Only once the main process is reaped can its pid, the group's id, be given to another process.
+  if (exited_) group_gone_ = true;
+  return false;
+}
+
 void supervisor::signal(int sig) {
-  if (running()) ::kill(-pid_, sig);
+  if (group_alive()) ::kill(-pid_, sig);
+  // An app that made itself a session or group leader of its own (setsid) is not reached through the group.
+  if (running() && ::getpgid(pid_) != pid_) ::kill(pid_, sig);
+}
+
+awaitable<bool> supervisor::wait_until_gone(steady_time deadline) {
+  // Polled: the group's other members need not be the bridge's children (a worker's own child is reaped by that
+  // worker), so no SIGCHLD says when the last of them is gone. It runs only while the app is being stopped.
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  for (;;) {
+    reap();  // the group counts zombies too: the ones re-parented to the bridge are reaped here
+    if (!running() && !group_alive()) co_return true;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) co_return false;
+    poll.expires_at(std::min(deadline, now + std::chrono::milliseconds(5)));
+    boost::system::error_code ec;
+    co_await poll.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 awaitable<void> supervisor::stop(std::chrono::milliseconds grace, int first_signal) {
-  if (!running()) co_return;
+  // The main process may have exited already and left workers in its group (a child that ignores SIGTERM, the
+  // workers of a master that crashed): they hold the app's port and must not outlive the bridge either.
+  if (!running() && !group_alive()) co_return;
   signal(first_signal);
-  exited_event_.expires_after(grace);
-  boost::system::error_code ec;
-  co_await exited_event_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  if (co_await wait_until_gone(std::chrono::steady_clock::now() + grace)) co_return;
   if (running()) {
-    log::warn("", "the app did not exit within {} ms of signal {}; killing it", grace.count(), first_signal);
-    signal(SIGKILL);
-    exited_event_.expires_at(steady_time::max());
-    co_await exited_event_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    log::warn("", "the app did not exit within {} ms of signal {}; killing it and its process group",
+              grace.count(), first_signal);
+  } else {
+    log::warn("",
+              "the app has exited but processes of its group (pgid {}) were still running {} ms after signal {}; "
+              "killing them",
+              pid_, grace.count(), first_signal);
+  }
+  signal(SIGKILL);
+  // Only a process stuck in the kernel (uninterruptible sleep) survives SIGKILL; the bridge must exit even then.
+  constexpr auto kill_wait = std::chrono::seconds(1);
+  if (!co_await wait_until_gone(std::chrono::steady_clock::now() + kill_wait)) {
+    log::error("",
+               "processes of the app's group (pgid {}) were still there {} ms after SIGKILL; exiting without "
+               "them",
+               pid_, std::chrono::milliseconds(kill_wait).count());
   }
 }
 

@@ -18,6 +18,8 @@ inline constexpr std::string_view invalid_config = "Runtime.InvalidConfiguration
 inline constexpr std::string_view app_exited = "Runtime.AppExited";
 inline constexpr std::string_view internal_error = "Runtime.BridgeError";
 inline constexpr std::string_view backend_not_ready = "Runtime.BackendNotReady";
+// The invocations in flight when a second SIGTERM or SIGINT forced the bridge to stop without waiting for them.
+inline constexpr std::string_view bridge_stopped = "Runtime.BridgeStopped";
 // The trailer type of a streamed response that failed after its first bytes; the error body names the cause.
 inline constexpr std::string_view stream_error = "Runtime.StreamError";
 // The local emulator's: a streamed response whose prelude it cannot read.

@@ -2,7 +2,9 @@
 // (the bridge is a child subreaper, and PID 1 in a container), and tells its owner when the app exits.
 //
 // The app gets its own process group so that a shutdown signal reaches it only when the bridge says so: Lambda
-// signals the whole group, and the in-flight invocation must finish before the app is told to stop.
+// signals the whole group, and the in-flight invocation must finish before the app is told to stop. The group is
+// also what is stopped: workers the app forked (a pre-forking server's, a child that ignores SIGTERM) hold its
+// port and outlive its main process, so they are signalled, waited for and killed with it.
 #pragma once
 
 #include <functional>
@@ -38,28 +40,36 @@ class supervisor {
   // Called once when the app has exited (and been reaped).
   void on_exit(std::function<void(const exit_status&)> f) { on_exit_ = std::move(f); }
 
+  // The app's main process has not been reaped yet.
   bool running() const { return pid_ > 0 && !exited_; }
   bool has_app() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   const std::optional<exit_status>& app_exit() const { return exit_; }
 
-  // Sends `sig` to the app's process group.
+  // Some process of the app's group still exists (a zombie not yet reaped counts), even when the main process
+  // has exited.
+  bool group_alive();
+
+  // Sends `sig` to what is left of the app's process group (and to the main process if it left the group).
   void signal(int sig);
 
-  // SIGTERM to the app, then SIGKILL if it has not exited after `grace`. Completes when the app has exited
-  // (at once when there is no app).
+  // `first_signal` to the app's process group, then SIGKILL to whatever of the group is left after `grace`,
+  // whether or not the main process has exited already. Completes when the main process and every process of its
+  // group have exited and been reaped, or, should some survive SIGKILL, 1 s after it (at once when nothing is
+  // left).
   awaitable<void> stop(std::chrono::milliseconds grace, int first_signal = SIGTERM);
 
  private:
   void watch_children();
   void reap();
+  awaitable<bool> wait_until_gone(steady_time deadline);
 
   asio::signal_set sigchld_;
   pid_t pid_ = -1;
   bool exited_ = false;
+  bool group_gone_ = false;  // once set, the group id may be another group's: it is never signalled again
   std::optional<exit_status> exit_;
   std::function<void(const exit_status&)> on_exit_;
-  asio::steady_timer exited_event_;  // cancelled when the app exits, to wake stop()
 };
 
 }  // namespace lambda_bridge

@@ -1235,7 +1235,11 @@ class SupervisedAppTestCase(BridgeTestCase):
         self.addCleanup(self._kill_leftover_app)  # cleanups run LIFO: this one after the bridge's
 
     def _kill_leftover_app(self):
-        pid = self.read_int(self.app_pid_file)
+        self.kill_leftover(self.app_pid_file)
+
+    def kill_leftover(self, pid_file: Path):
+        """SIGKILLs the process of apps/web_app.py whose pid is in pid_file, if it still runs."""
+        pid = self.read_int(pid_file)
         if pid is None or not process_alive(pid):
             return
         try:

@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """lambda-bridge as the entrypoint: it starts the app from its own argv, registers an internal extension, waits for
-the app, forwards signals, reaps zombies and reports the app's death — all through the real binary, against the
-fake Runtime API (with its Extensions API) and the small app in apps/web_app.py.
+the app, forwards signals, stops the app's whole process group, reaps zombies and reports the app's death — all
+through the real binary, against the fake Runtime API (with its Extensions API) and the small app in
+apps/web_app.py.
 
-Contract: the entrypoint issue (Lambda mode, Exec mode, Supervision, Readiness) and runtime-api.md §3.
+Contract: the entrypoint issue (Lambda mode, Exec mode, Supervision, Readiness), runtime-api.md §3, and issue 11's
+app boundary (the app's process group, a second stop signal, SIGPIPE; docs/security.md guarantee 8).
 
 Run: /usr/bin/python3 tests/component/test_supervision.py [-v] [TestClass.test_name]
 Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge.
@@ -17,6 +19,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 import unittest
@@ -26,8 +29,8 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    EXTENSION_PREFIX, RUNTIME_PREFIX, SYSTEM_PYTHON, Bridge, Posted, SupervisedAppTestCase, free_port, port_accepts,
-    proc_stat, process_alive, wait_until, zombie_children,
+    EXTENSION_PREFIX, RUNTIME_PREFIX, SYSTEM_PYTHON, Bridge, Posted, SupervisedAppTestCase, bridge_binary, bridge_env,
+    free_port, port_accepts, proc_stat, process_alive, scrubbed_env, wait_until, zombie_children,
 )
 
 
@@ -201,6 +204,153 @@ class ShutdownOnSignal(SupervisionTestCase):
         os.kill(bridge.pid, signal.SIGTERM)
 
         self.assertEqual(bridge.wait_exit(3), 0, self.context())
+
+
+class SecondSignal(SupervisionTestCase):
+
+    def _second_signal_during_a_hung_invocation_forces_the_stop(self, sig: int):
+        fake = self.start_fake()
+        signal_file = self.tmp / 'signals'
+        bridge = self.start_supervised(fake, '--on-signal', 'exit:0', '--signal-file', signal_file)
+        rid = fake.push(rest_get('/slow', {'s': '120'}), deadline_in=300)
+        bridge.wait_output(r'app: slow request started', 5)
+        os.kill(bridge.pid, sig)
+        bridge.wait_output(rf'received signal {int(sig)} .*finishing the invocations in flight', 5)
+        self.assertEqual(self.signals_received(signal_file), [],
+                         'the app was signalled before its invocation ended' + self.context())
+
+        started = time.monotonic()
+        os.kill(bridge.pid, sig)
+        status = bridge.wait_exit(5)
+        elapsed = time.monotonic() - started
+
+        self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit after the second signal' + self.context())
+        posted = fake.wait_result(rid, 0.5)
+        doc = self.assert_error(posted, 'Runtime.BridgeStopped')
+        self.assertIn('second signal', doc['errorMessage'], doc)
+        received = self.signals_received(signal_file)
+        self.assertEqual([n for n, _ in received], [signal.Signals(sig).name], self.context())
+        self.assertLess(posted.at, received[0][1], 'the app was signalled before the invocation\'s error was posted')
+        self.assertEqual(status, 0, 'a forced stop is still a requested one: the app\'s status' + self.context())
+        bridge.wait_output(r'WARN .*forcing the stop', 0.5)
+
+    def test_second_sigterm_during_a_hung_invocation_fails_it_naming_the_cause_signals_the_app_and_exits_at_once(self):
+        self._second_signal_during_a_hung_invocation_forces_the_stop(signal.SIGTERM)
+
+    def test_second_sigint_during_a_hung_invocation_fails_it_naming_the_cause_signals_the_app_and_exits_at_once(self):
+        self._second_signal_during_a_hung_invocation_forces_the_stop(signal.SIGINT)
+
+
+class AppProcessGroup(SupervisionTestCase):
+    """The app's workers (its process group) end with it: a worker that ignores SIGTERM must not keep the app's
+    port, or run on unsupervised, after the bridge is gone."""
+
+    def start_with_stubborn_worker(self, fake, *flags) -> tuple[Bridge, int, int]:
+        """(bridge, worker pid, app port): the app forks a worker that ignores SIGTERM and holds its port."""
+        worker_file = self.tmp / 'worker.pid'
+        self.addCleanup(self.kill_leftover, worker_file)
+        bridge = self.start_supervised(fake, '--stubborn-worker', worker_file, *flags,
+                                       LAMBDA_BRIDGE_SHUTDOWN_GRACE_MS='300')
+        worker = wait_until(lambda: self.read_int(worker_file), 5, 'the app\'s worker to write its pid')
+        self.assertEqual(os.getpgid(worker), self.app_pid(), 'the worker must be in the app\'s process group')
+        return bridge, worker, int(bridge.env['AWS_LWA_PORT'])
+
+    def assert_gone_with_the_bridge(self, worker: int, port: int):
+        # Looked at the moment the bridge has exited, not waited for: the bridge must not exit while the worker
+        # runs, and must have reaped it (a zombie it left would linger, re-parented to init).
+        self.assertIsNone(proc_stat(worker), f'the app\'s worker (pid {worker}) outlived the bridge: '
+                                             f'{proc_stat(worker)}' + self.context())
+        self.assertFalse(port_accepts(port), f'the app\'s port {port} is still taken')
+
+    def test_sigterm_to_the_bridge_kills_a_worker_of_the_app_that_ignores_it_after_the_grace(self):
+        fake = self.start_fake()
+        bridge, worker, port = self.start_with_stubborn_worker(fake, '--on-signal', 'exit:0')
+
+        started = time.monotonic()
+        os.kill(bridge.pid, signal.SIGTERM)
+        status = bridge.wait_exit(5)
+        elapsed = time.monotonic() - started
+
+        self.assert_gone_with_the_bridge(worker, port)
+        self.assertEqual(status, 0, 'the app\'s own status' + self.context())
+        self.assertGreaterEqual(elapsed, 0.25, f'exited after {elapsed:.2f}s: the 300 ms grace was not given')
+        self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit')
+        bridge.wait_output(r'WARN .*processes of its group', 0.5)
+
+    def test_app_crashing_leaves_no_worker_of_its_group_running_when_the_bridge_exits(self):
+        fake = self.start_fake()
+        bridge, worker, port = self.start_with_stubborn_worker(fake)
+
+        rid = fake.push(rest_get('/crash'))
+        self.assert_error(fake.wait_result(rid, 10), 'Runtime.AppExited')
+        started = time.monotonic()
+        status = bridge.wait_exit(5)
+        elapsed = time.monotonic() - started
+
+        self.assert_gone_with_the_bridge(worker, port)
+        self.assertNotEqual(status, 0, self.context())
+        self.assertLess(elapsed, 2.0, f'took {elapsed:.2f}s to exit after posting the error')
+
+
+class SignalDispositions(SupervisionTestCase):
+
+    def app_signal_masks(self, fake, **env) -> tuple[Bridge, int, int]:
+        """(bridge, SigIgn, SigBlk) of an app the bridge started or, in exec mode, became."""
+        status_file = self.tmp / 'app-status'
+        # grep inherits the shell's dispositions, which are the ones the app got: an ignored signal stays ignored
+        # across exec, so SIGPIPE would stay ignored in the app unless the bridge gives back the default.
+        script = 'grep -E "^Sig(Ign|Blk):" /proc/self/status > "$0.tmp" && mv "$0.tmp" "$0"; exec sleep 60'
+        bridge = self.start_bridge(fake, free_port(), wait_ready=False,
+                                   args=['--', '/bin/sh', '-c', script, status_file], **env)
+        text = wait_until(lambda: status_file.exists() and status_file.read_text(), 5, 'the app to write its masks')
+        masks = dict(line.split(':\t') for line in text.splitlines())
+        return bridge, int(masks['SigIgn'], 16), int(masks['SigBlk'], 16)
+
+    def test_bridge_ignores_sigpipe_and_the_app_it_starts_has_every_signal_at_its_default(self):
+        bridge, ignored, blocked = self.app_signal_masks(self.start_fake())
+
+        # Except glibc's own internal signals (32 and 33), which its posix_spawn leaves ignored in every child and
+        # which no libc lets a program use.
+        glibc_internal = (1 << 31) | (1 << 32)
+        self.assertEqual(ignored & ~glibc_internal, 0, f'the app inherited ignored signals: {ignored:#x}')
+        self.assertEqual(blocked, 0, f'the app inherited blocked signals: {blocked:#x}')
+        with open(f'/proc/{bridge.pid}/status') as f:
+            bridge_ignored = int(re.search(r'^SigIgn:\s*([0-9a-f]+)', f.read(), re.M).group(1), 16)
+        self.assertTrue(bridge_ignored & (1 << (signal.SIGPIPE - 1)), 'the bridge does not ignore SIGPIPE')
+
+    def test_exec_mode_gives_the_app_sigpipe_as_the_bridge_found_it(self):
+        _, ignored, _ = self.app_signal_masks(None, LAMBDA_BRIDGE_EXEC='true')
+
+        self.assertFalse(ignored & (1 << (signal.SIGPIPE - 1)), f'the app inherited an ignored SIGPIPE: {ignored:#x}')
+
+    def test_bridge_whose_log_pipe_was_closed_by_its_reader_still_posts_results_and_keeps_serving(self):
+        fake = self.start_fake()
+        port = free_port()
+        read_end, write_end = os.pipe()
+        proc = subprocess.Popen([str(bridge_binary()), *self.web_app_args(port)],
+                                env=scrubbed_env(bridge_env(fake, port)), stdin=subprocess.DEVNULL,
+                                stdout=write_end, stderr=write_end, start_new_session=True)
+        os.close(write_end)
+        self.addCleanup(self._stop, proc)
+        fake.wait_polling(1, 10)
+
+        os.close(read_end)  # every log line from now on meets a pipe without a reader: EPIPE, or SIGPIPE
+
+        for _ in range(2):
+            rid = fake.push(rest_get('/echo'))
+            self.assertIsNone(proc.poll(), f'the bridge exited with {proc.returncode}')
+            result = self.assert_response(fake.wait_result(rid, 5))
+            self.assertEqual(result.get('statusCode'), 201, result)
+        self.assertIsNone(proc.poll(), f'the bridge exited with {proc.returncode}')
+        os.kill(proc.pid, signal.SIGTERM)
+        self.assertEqual(proc.wait(5), 128 + signal.SIGTERM,
+                         'the bridge must still stop cleanly, with the app\'s status')
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen):
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
 
 
 class ZombieReaping(SupervisionTestCase):

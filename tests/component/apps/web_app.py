@@ -17,6 +17,9 @@ Start-up:
   --orphan PATH            fork a grandchild that is orphaned (its parent exits at once), waits until it has been
                            re-parented, writes {"pid", "ppid"} to PATH and exits: a zombie for whoever adopted it
   --print-marker           print $APP_MARKER + ' on stdout' to stdout and + ' on stderr' to stderr
+  --stubborn-worker PATH   right after listen(), fork a worker that ignores SIGTERM, SIGINT and SIGHUP, keeps the
+                           listening socket (so the port stays taken), writes its pid to PATH and sleeps until
+                           killed: what a pre-forking server's worker looks like once its master is gone
 
 Routes (any method):
   /            200 'ok' (503 with --unhealthy)
@@ -72,6 +75,15 @@ def make_orphan(path):
             os._exit(0)
         os._exit(0)
     os.waitpid(child, 0)
+
+
+def fork_stubborn_worker(path):
+    if os.fork() == 0:
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
+        write_atomically(path, str(os.getpid()))
+        while True:
+            time.sleep(60)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -204,6 +216,7 @@ def main():
     ap.add_argument('--listen-time-file')
     ap.add_argument('--orphan')
     ap.add_argument('--print-marker', action='store_true')
+    ap.add_argument('--stubborn-worker')
     opts = ap.parse_args()
 
     if opts.pid_file:
@@ -253,6 +266,8 @@ def main():
     server.server_activate()  # listen(): from here on connections are accepted (queued until serve_forever)
     if opts.listen_time_file:
         write_atomically(opts.listen_time_file, repr(time.time()))
+    if opts.stubborn_worker:
+        fork_stubborn_worker(opts.stubborn_worker)
     server.serve_forever(poll_interval=0.05)
 
 
