@@ -38,7 +38,7 @@ inline bool is_known_error_type(std::string_view t) {
   namespace e = lambda_bridge::error_types;
   for (auto k : {e::invalid_event, e::unsupported_event, e::event_too_large, e::backend_unreachable, e::backend_timeout,
                  e::backend_invalid_response, e::response_too_large, e::error_status, e::invalid_config, e::app_exited,
-                 e::internal_error, e::backend_not_ready, e::stream_error, e::invalid_stream_prelude}) {
+                 e::internal_error, e::backend_not_ready, e::stream_error, e::invalid_stream_prelude, e::bridge_stopped}) {
     if (t == k) return true;
   }
   return false;
