@@ -824,6 +824,30 @@ class Backend:
         self.stop()
 
 
+def recv_head(conn: socket.socket, buf: bytes = b'') -> tuple[Optional[bytes], bytes]:
+    """Reads a request head off a raw connection: (the head through its blank line, or None at EOF; the bytes read
+    past it)."""
+    while b'\r\n\r\n' not in buf:
+        data = conn.recv(65536)
+        if not data:
+            return None, buf
+        buf += data
+    end = buf.index(b'\r\n\r\n') + 4
+    return buf[:end], buf[end:]
+
+
+def recv_body(conn: socket.socket, head: bytes, rest: bytes) -> tuple[bytes, bytes]:
+    """The request body (Content-Length framed, as the bridge always sends), and the bytes past it."""
+    m = re.search(rb'(?i)\r\ncontent-length: *(\d+)', head)
+    n = int(m.group(1)) if m else 0
+    while len(rest) < n:
+        data = conn.recv(65536)
+        if not data:
+            raise ConnectionError('EOF inside the request body')
+        rest += data
+    return rest[:n], rest[n:]
+
+
 @dataclass
 class RawAnswer:
     """What RawBackend sends for one request: raw bytes, each part written with its own send; then, with
@@ -858,9 +882,21 @@ class RawServer:
                 return
             n += 1
             self._conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+            threading.Thread(target=self._serve_then_close, args=(conn, n), daemon=True).start()
+
+    def _serve_then_close(self, conn: socket.socket, n: int):
+        try:
+            self._serve(conn, n)
+        except OSError:
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
 
     def _serve(self, conn: socket.socket, n: int):
+        """Serves one connection; returning (or an OSError) closes it."""
         raise NotImplementedError
 
     def stop(self):

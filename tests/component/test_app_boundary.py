@@ -15,8 +15,6 @@ Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge.
 import base64
 import json
 import os
-import re
-import socket
 import sys
 import threading
 import time
@@ -24,7 +22,7 @@ import unittest
 from typing import Callable, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import BridgeTestCase, RawServer, wait_until  # noqa: E402
+from harness import BridgeTestCase, RawServer, recv_body, recv_head  # noqa: E402
 
 SMUGGLED = (b'HTTP/1.1 302 Found\r\nLocation: https://evil.example/\r\nSet-Cookie: session=attacker\r\n'
             b'Content-Length: 0\r\n\r\n')
@@ -57,44 +55,25 @@ class BoundaryApp(RawServer):
 
     def _serve(self, conn, n):
         buf = b''
-        try:
-            while True:
-                while b'\r\n\r\n' not in buf:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                end = buf.index(b'\r\n\r\n') + 4
-                head, buf = buf[:end], buf[end:]
-                m = re.search(rb'(?i)\r\ncontent-length: *(\d+)', head)
-                length = int(m.group(1)) if m else 0
-                while len(buf) < length:
-                    data = conn.recv(65536)
-                    if not data:
-                        return
-                    buf += data
-                buf = buf[length:]
-                method, target = head.split(b'\r\n', 1)[0].decode('latin-1').split(' ')[:2]
-                path = target.split('?', 1)[0]
-                if path == '/':
-                    conn.sendall(reply('200 OK', b'ready'))
-                    continue
-                with self._cond:
-                    self.seen.append((method, path, n))
-                    self._cond.notify_all()
-                data = self.answer(self, method, path)
-                if data is None:
-                    return
-                conn.sendall(data)
-                if self.after is not None and self.after(self, conn, path) is None:
-                    return
-        except OSError:
-            return
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
+        while True:
+            head, buf = recv_head(conn, buf)
+            if head is None:
+                return
+            _, buf = recv_body(conn, head, buf)
+            method, target = head.split(b'\r\n', 1)[0].decode('latin-1').split(' ')[:2]
+            path = target.split('?', 1)[0]
+            if path == '/':
+                conn.sendall(reply('200 OK', b'ready'))
+                continue
+            with self._cond:
+                self.seen.append((method, path, n))
+                self._cond.notify_all()
+            data = self.answer(self, method, path)
+            if data is None:
+                return
+            conn.sendall(data)
+            if self.after is not None and self.after(self, conn, path) is None:
+                return
 
     def connection_of(self, path: str) -> int:
         with self._cond:

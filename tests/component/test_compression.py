@@ -6,7 +6,6 @@ import base64
 import gzip
 import json
 import os
-import socket
 import sys
 import unittest
 import zlib

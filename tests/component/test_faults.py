@@ -57,7 +57,7 @@ from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import BridgeTestCase, RawServer, fixed, proc_stat, wait_until  # noqa: E402
+from harness import BridgeTestCase, RawServer, fixed, proc_stat, recv_body, recv_head, wait_until  # noqa: E402
 
 OK_REPLY = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'
 MAX_EVENT_BYTES = 6_291_556  # LAMBDA_BRIDGE_MAX_EVENT_BYTES's default (docs/configuration.md)
@@ -92,27 +92,8 @@ class ScriptedApp(RawServer):
         self._cond = threading.Condition()
         super().__init__(receive_buffer)  # a small window keeps the bridge writing a large request
 
-    @staticmethod
-    def read_head(conn, buf=b''):
-        while b'\r\n\r\n' not in buf:
-            data = conn.recv(65536)
-            if not data:
-                return None, buf
-            buf += data
-        end = buf.index(b'\r\n\r\n') + 4
-        return buf[:end], buf[end:]
-
-    @staticmethod
-    def read_body(conn, head, rest):
-        """The request body (Content-Length framed, as the bridge always sends), and the bytes past it."""
-        m = re.search(rb'(?i)\r\ncontent-length: *(\d+)', head)
-        n = int(m.group(1)) if m else 0
-        while len(rest) < n:
-            data = conn.recv(65536)
-            if not data:
-                raise ConnectionError('EOF inside the request body')
-            rest += data
-        return rest[:n], rest[n:]
+    read_head = staticmethod(recv_head)
+    read_body = staticmethod(recv_body)
 
     def wait_peer_close(self, conn, path, timeout=10):
         """Block until the bridge closes the connection (or the app stops); recorded in closed_by_peer."""
@@ -134,33 +115,25 @@ class ScriptedApp(RawServer):
 
     def _serve(self, conn, n):
         buf, nth = b'', 0
-        try:
-            port = conn.getpeername()[1]
-            while True:
-                head, buf = self.read_head(conn, buf)
-                if head is None:
-                    return
-                nth += 1
-                target = head.split(b'\r\n', 1)[0].split(b' ')[1].decode('latin-1')
-                path = target.split('?', 1)[0]
-                with self._cond:
-                    self.seen.append((path, port, nth))
-                    self._cond.notify_all()
-                handler = self.routes.get(path)
-                if handler is None:
-                    _, buf = self.read_body(conn, head, buf)
-                    conn.sendall(OK_REPLY)
-                    continue
-                buf = handler(self, conn, head, buf)
-                if buf is None:
-                    return
-        except OSError:
-            return
-        finally:
-            try:
-                conn.close()
-            except OSError:
-                pass
+        port = conn.getpeername()[1]
+        while True:
+            head, buf = self.read_head(conn, buf)
+            if head is None:
+                return
+            nth += 1
+            target = head.split(b'\r\n', 1)[0].split(b' ')[1].decode('latin-1')
+            path = target.split('?', 1)[0]
+            with self._cond:
+                self.seen.append((path, port, nth))
+                self._cond.notify_all()
+            handler = self.routes.get(path)
+            if handler is None:
+                _, buf = self.read_body(conn, head, buf)
+                conn.sendall(OK_REPLY)
+                continue
+            buf = handler(self, conn, head, buf)
+            if buf is None:
+                return
 
     def requests_to(self, path):
         with self._cond:
