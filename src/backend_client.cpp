@@ -221,7 +221,7 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
     return "the app answered with status " + std::to_string(code) + ", outside HTTP's 100-599";
   }
   // Beast decodes the chunked coding alone and would pass the rest (gzip, say) on as if it were the body.
-  if (const auto te = msg.find(http::field::transfer_encoding); te != msg.end()) {
+  for (auto [te, end] = msg.equal_range(http::field::transfer_encoding); te != end; ++te) {
     if (!uri::iequals(uri::trim(te->value()), "chunked")) {
       return "the app's reply has 'Transfer-Encoding: " + std::string(te->value()) +
              "'; only 'chunked' is understood, and the body would reach the client still encoded";

@@ -242,6 +242,10 @@ class RepliesTheBridgeCannotRelay(BoundaryTestCase):
         self.assert_refused(reply('200 OK', b'5\r\nhello\r\n0\r\n\r\n', ('Transfer-Encoding: gzip, chunked',), -1),
                             'gzip, chunked')
 
+    def test_transfer_encoding_gzip_then_chunked_on_two_lines_is_a_named_error(self):
+        self.assert_refused(reply('200 OK', b'5\r\nhello\r\n0\r\n\r\n',
+                                  ('Transfer-Encoding: gzip', 'Transfer-Encoding: chunked'), -1), "Encoding: gzip'")
+
 
 class Trailers(BoundaryTestCase):
 
