@@ -3,8 +3,9 @@
 fails only its own invocation with a clear error type and message, and the bridge keeps serving — or exits
 exactly where Lambda requires it to.
 
-Every fault the issue lists, and the test that proves it ("loop:" test_invocation_loop.py and "edge:"
-test_edge_cases.py, which already covered some and are not repeated here; "here:" this file):
+Every fault the issue lists, and the test that proves it ("loop:" test_invocation_loop.py, "replies:"
+test_app_replies.py and "runtime:" test_runtime_api.py, which already covered some and are not repeated here;
+"here:" this file):
 
 - the app refuses the connection
     loop: BackendFailuresBecomeInvocationErrors.test_unreachable_backend_gives_backend_unreachable_and_the_bridge_keeps_serving
@@ -12,9 +13,9 @@ test_edge_cases.py, which already covered some and are not repeated here; "here:
     here: AppResets.test_app_resetting_mid_request_gives_backend_invalid_response_and_the_next_event_succeeds
 - the app resets mid-reply (RST, in the head and in the body)
     here: AppResets.test_app_resetting_mid_reply_gives_backend_invalid_response_and_the_next_event_succeeds
-    edge: BrokenAppReplies.test_reply_cut_off_mid_body_gives_backend_invalid_response_and_the_bridge_keeps_serving (FIN)
+    replies: BrokenAppReplies.test_reply_cut_off_mid_body_gives_backend_invalid_response_and_the_bridge_keeps_serving (FIN)
 - the app sends garbage
-    edge: BrokenAppReplies.test_reply_that_is_not_http_gives_backend_invalid_response_and_the_bridge_keeps_serving
+    replies: BrokenAppReplies.test_reply_that_is_not_http_gives_backend_invalid_response_and_the_bridge_keeps_serving
 - the app sends 100 KB of headers (many lines, and one line)
     here: OversizedReplyHeader.test_reply_header_of_100_kb_gives_backend_invalid_response_naming_the_limit_and_the_next_event_succeeds
 - the app never answers
@@ -30,12 +31,12 @@ test_edge_cases.py, which already covered some and are not repeated here; "here:
 - the Runtime API answers 413 to a result
     loop: RuntimeApiProtocol.test_413_on_a_response_post_is_followed_by_an_error_post_for_the_same_id
 - the Runtime API drops the /next connection
-    edge: RuntimeApiConnection.test_next_connection_closed_without_an_answer_is_reconnected_and_the_event_served
+    runtime: RuntimeApiConnection.test_next_connection_closed_without_an_answer_is_reconnected_and_the_event_served
 - the Runtime API is unreachable at start (exit non-zero)
-    edge: RuntimeApiConnection.test_runtime_api_refusing_connections_at_start_makes_the_bridge_exit_non_zero_naming_it
+    runtime: RuntimeApiConnection.test_runtime_api_refusing_connections_at_start_makes_the_bridge_exit_non_zero_naming_it
 - a 6 MB event
     here: SixMegabyteEvents.test_event_at_the_default_limit_reaches_the_app_byte_exact_and_one_byte_more_fails_with_event_too_large
-    edge: OversizedEvents.* (a lowered limit, both framings)
+    runtime: OversizedEvents.* (a lowered limit, both framings)
 - a 10 s SIGSTOP/SIGCONT freeze between invocations, then a stale keep-alive
     here: Freeze.test_ten_second_freeze_while_the_app_drops_the_pooled_connection_is_served_on_a_fresh_one
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import http.client
+import re
+import time
 import os
 import signal
 import tempfile
@@ -182,3 +183,62 @@ class SupervisedAppTestCase(BridgeTestCase):
         """The bridge's command line to run apps/web_app.py on `port` with `flags` (see the app's docstring)."""
         return ['--', SYSTEM_PYTHON, str(WEB_APP), '--port', str(port), '--pid-file', str(self.app_pid_file),
                 *map(str, flags)]
+
+
+# Raw-app tests: events that must be answered promptly, and the app may be a RawBackend or absent.
+
+# A reply that waited for a body that never comes would end as Runtime.BackendTimeout near the deadline; events in
+# these tests get DEADLINE_IN seconds, and a prompt reply must arrive well within PROMPT.
+DEADLINE_IN = 4.0
+PROMPT = 1.5
+
+OK_REPLY = b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'
+TOKEN_HEADER_LINE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[\t\x20-\x7e\x80-\xff]*$")
+
+
+def rest_event(path, method='GET', **extra):
+    event = {"httpMethod": method, "path": path, "requestContext": {}}
+    event.update(extra)
+    return event
+
+
+def result_header(result: dict, name: str):
+    """A header of a REST result, from multiValueHeaders (a list) or headers (a string); None when absent."""
+    return dict_get_ci(result.get('multiValueHeaders'), name) or dict_get_ci(result.get('headers'), name)
+
+
+def all_result_header_names(result: dict) -> set:
+    return {k.lower() for k in (result.get('multiValueHeaders') or {})} | {k.lower() for k in
+                                                                             (result.get('headers') or {})}
+
+
+class RawAppTestCase(BridgeTestCase):
+    """Helpers for tests against a RawBackend or no app at all, with events that get DEADLINE_IN seconds."""
+
+    def start_raw_backend(self, routes=None) -> RawBackend:
+        raw = RawBackend(routes=routes)
+        self.addCleanup(raw.stop)
+        return raw
+
+    def refused_port(self) -> int:
+        """A port on 127.0.0.1 where nothing listens (and nothing can start listening during the test)."""
+        s = refusing_socket()
+        self.addCleanup(s.close)
+        return s.getsockname()[1]
+
+    def invoke_timed(self, fake, event, **push_kwargs):
+        """(post, seconds from push to post)."""
+        started = time.monotonic()
+        rid = fake.push(event, **push_kwargs)
+        posted = fake.wait_result(rid, timeout=DEADLINE_IN + 5)
+        return posted, posted.at - started
+
+    def assert_next_event_is_served(self, fake, bridge, raw=None):
+        self.assertTrue(bridge.running(), bridge.tail())
+        result = self.assert_response(self.invoke(fake, rest_event('/after')))
+        self.assertEqual(result.get('statusCode'), 200, result)
+        if raw is not None:
+            self.assertEqual(result.get('body'), 'ok', result)
+            self.assertTrue([r for r in raw.requests if r.startswith(b'GET /after ')], raw.requests)
+
+
