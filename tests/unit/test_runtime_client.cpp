@@ -1,0 +1,136 @@
+// The Lambda Runtime API client against a scripted peer on a real loopback socket: what it asks for, what it posts,
+// and how it reads each of Lambda's answers.
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/runtime_client.hpp"
+
+using namespace lambda_bridge;
+
+namespace {
+
+// One connection of a Runtime API that answers each request with the next scripted bytes, and records what it got.
+struct scripted_runtime_api {
+  asio::io_context io;
+  tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
+  std::deque<std::string> answers;
+  std::vector<std::string> requests;  // head and body of each
+
+  awaitable<void> serve() {
+    tcp::socket s = co_await acceptor.async_accept(asio::use_awaitable);
+    std::string buf;
+    while (!answers.empty()) {
+      boost::system::error_code ec;
+      const std::size_t head = co_await asio::async_read_until(s, asio::dynamic_buffer(buf), "\r\n\r\n",
+                                                               asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+      std::size_t length = 0;
+      const auto cl = buf.substr(0, head).find("Content-Length: ");
+      if (cl != std::string::npos) length = std::stoul(buf.substr(cl + 16));
+      if (buf.size() < head + length) {
+        co_await asio::async_read(s, asio::dynamic_buffer(buf), asio::transfer_exactly(head + length - buf.size()),
+                                  asio::redirect_error(asio::use_awaitable, ec));
+      }
+      requests.push_back(buf.substr(0, head + length));
+      buf.erase(0, head + length);
+      co_await asio::async_write(s, asio::buffer(answers.front()), asio::redirect_error(asio::use_awaitable, ec));
+      answers.pop_front();
+    }
+  }
+
+  // Runs `client_work` against this peer to the end.
+  template <class Work>
+  void run(Work client_work) {
+    asio::co_spawn(io, serve(), asio::detached);
+    runtime_client client(io.get_executor(), acceptor.local_endpoint(), 1024);
+    std::exception_ptr error;
+    asio::co_spawn(io, client_work(client), [&](std::exception_ptr e) { error = e; });
+    io.run_for(std::chrono::seconds(10));
+    if (error) std::rethrow_exception(error);
+  }
+};
+
+std::string answer(std::string_view status, std::string_view headers, std::string_view body) {
+  return "HTTP/1.1 " + std::string(status) + "\r\n" + std::string(headers) +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
+const std::string accepted = answer("202 Accepted", "", R"({"status":"OK"})");
+
+}  // namespace
+
+TEST_CASE("next asks Lambda for the next event and returns its body with the context from its headers") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK",
+                        "Lambda-Runtime-Aws-Request-Id: 8476a536-e9f4-11e8-9739-2dfe598c3fcd\r\n"
+                        "Lambda-Runtime-Deadline-Ms: 1542409706888\r\n"
+                        "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-2:123456789012:function:f\r\n"
+                        "Lambda-Runtime-Trace-Id: Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700\r\n",
+                        R"({"path":"/"})")};
+  std::optional<next_event> got;
+  api.run([&](runtime_client& c) -> awaitable<void> { got = co_await c.next(); });
+  REQUIRE(got);
+  CHECK(got->body == R"({"path":"/"})");
+  CHECK(got->ctx.request_id == "8476a536-e9f4-11e8-9739-2dfe598c3fcd");
+  CHECK(got->ctx.deadline_ms == 1542409706888);
+  CHECK(got->ctx.invoked_function_arn == "arn:aws:lambda:us-east-2:123456789012:function:f");
+  CHECK(got->ctx.trace_id == "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700");
+  CHECK_FALSE(got->problem);
+  REQUIRE(api.requests.size() == 1);
+  CHECK(api.requests[0].starts_with("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"));
+}
+
+TEST_CASE("an event over the limit is handed out as its invocation's EventTooLarge, not read") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: big\r\n", std::string(2048, 'x'))};
+  std::optional<next_event> got;
+  api.run([&](runtime_client& c) -> awaitable<void> { got = co_await c.next(); });
+  REQUIRE(got);
+  CHECK(got->ctx.request_id == "big");
+  REQUIRE(got->problem);
+  CHECK(got->problem->type == error_types::event_too_large);
+  CHECK(got->problem->message.find("1024") != std::string::npos);
+}
+
+TEST_CASE("a result is posted to the invocation's response path and Lambda's answer becomes the outcome") {
+  scripted_runtime_api api;
+  api.answers = {accepted, answer("413 Payload Too Large", "", "{}"), answer("410 Gone", "", "{}")};
+  invocation_context ctx;
+  ctx.request_id = "abc";
+  std::vector<post_outcome> outcomes;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    for (int i = 0; i < 3; ++i) outcomes.push_back(co_await c.post_response(ctx, R"({"statusCode":200})"));
+  });
+  CHECK(outcomes == std::vector{post_outcome::accepted, post_outcome::too_large, post_outcome::gone});
+  REQUIRE(api.requests.size() == 3);
+  CHECK(api.requests[0].starts_with("POST /2018-06-01/runtime/invocation/abc/response HTTP/1.1\r\n"));
+  CHECK(api.requests[0].ends_with("\r\n\r\n{\"statusCode\":200}"));
+}
+
+TEST_CASE("an error is posted as Lambda's error document with its type in the header too") {
+  scripted_runtime_api api;
+  api.answers = {accepted};
+  invocation_context ctx;
+  ctx.request_id = "abc";
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    co_await c.post_error(ctx, error_types::backend_timeout, "the app did not answer \"in time\"");
+  });
+  REQUIRE(api.requests.size() == 1);
+  const std::string& r = api.requests[0];
+  CHECK(r.starts_with("POST /2018-06-01/runtime/invocation/abc/error HTTP/1.1\r\n"));
+  CHECK(r.find("\r\nLambda-Runtime-Function-Error-Type: Runtime.BackendTimeout\r\n") != std::string::npos);
+  CHECK(r.find("\r\nContent-Type: application/vnd.aws.lambda.error+json\r\n") != std::string::npos);
+  CHECK(r.ends_with(R"({"errorMessage":"the app did not answer \"in time\"","errorType":"Runtime.BackendTimeout",)"
+                    R"("stackTrace":[]})"));
+}
+
+TEST_CASE("a 500 from Lambda on next is fatal, as the Runtime API defines it") {
+  scripted_runtime_api api;
+  api.answers = {answer("500 Internal Server Error", "", R"({"errorMessage":"broken"})")};
+  CHECK_THROWS_AS(api.run([&](runtime_client& c) -> awaitable<void> { co_await c.next(); }), runtime_api_fatal);
+}
