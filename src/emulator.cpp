@@ -6,6 +6,7 @@
 #include <random>
 
 #include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/error_document.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
@@ -59,26 +60,11 @@ http_response json_response(http::status status, std::string body) {
   return make_response(status, "application/json", std::move(body));
 }
 
-std::string error_type_of(std::string_view error_json) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseIterativeFlag>(error_json.data(), error_json.size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("errorType") || !d["errorType"].IsString()) return {};
-  return d["errorType"].GetString();
-}
-
-std::string error_message_of(std::string_view error_json) {
-  rapidjson::Document d;
-  d.Parse<rapidjson::kParseIterativeFlag>(error_json.data(), error_json.size());
-  if (d.HasParseError() || !d.IsObject() || !d.HasMember("errorMessage") || !d["errorMessage"].IsString()) return {};
-  return d["errorMessage"].GetString();
-}
-
 }  // namespace
 
 std::string invoke_error_json(std::string_view type, std::string_view message) {
   std::string out;
-  json_writer w(out);
-  w.begin_object().key("errorMessage").string(message).key("errorType").string(type).end_object();
+  append_error_json(out, type, message, stack_trace::omitted);
   return out;
 }
 
@@ -108,7 +94,7 @@ emulator::~emulator() = default;
 void emulator::start() {
   const tcp::endpoint invoke_ep(asio::ip::make_address(cfg_.emulator.host), cfg_.emulator.port);
   invoke_server_ = std::make_unique<http_server>(
-      io_, invoke_ep, max_invoke_event_bytes,
+      io_, invoke_ep, max_invoke_request_bytes,
       [this](http_request& r, http_connection& c) { return handle_invoke(r, c); }, "emulator invoke API");
   // Results may exceed Lambda's limit: they must arrive whole to be refused with the right error.
   runtime_server_ = std::make_unique<http_server>(
@@ -130,13 +116,13 @@ tcp::endpoint emulator::invoke_endpoint() const { return invoke_server_->local_e
 
 awaitable<invoke_result> emulator::invoke(invoke_request req) {
   if (init_failure_) co_return *init_failure_;
-  if (req.event.size() > max_invoke_event_bytes) {
+  if (req.event.size() > max_invoke_request_bytes) {
     // The gateway's events can outgrow the request that made them (base64): Lambda refuses them the same way.
     co_return invoke_result{413, false, "application/json",
                             invoke_error_json("RequestEntityTooLargeException",
                                               "the event is " + std::to_string(req.event.size()) +
                                                   " bytes, over Lambda's limit of " +
-                                                  std::to_string(max_invoke_event_bytes) + " bytes")};
+                                                  std::to_string(max_invoke_request_bytes) + " bytes")};
   }
   if (shutting_down_) {
     co_return invoke_result{502, true, "application/json",
@@ -264,7 +250,7 @@ awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& r
   const std::string_view what = path.substr(runtime_prefix.size());
   if (what == "invocation/next" && req.method() == http::verb::get) co_return co_await next_invocation();
   if (what == "init/error") {
-    log::error("", "emulator: init failed: {}", error_message_of(req.body()));
+    log::error("", "emulator: init failed: {}", parse_error_json(req.body()).value_or(error_document{}).message);
     init_failure_ = invoke_result{502, true, "application/json", req.body()};
     fail_all(*init_failure_);
     co_return json_response(http::status::accepted, R"({"status":"OK"})");
@@ -305,12 +291,11 @@ awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& r
     complete(*p, invoke_result{200, false, ct != req.end() ? std::string(ct->value()) : "application/json",
                                std::move(req.body())});
   } else if (kind == "error") {
-    const std::string type = error_type_of(req.body());
-    if (type == error_types::app_exited) {
+    const error_document doc = parse_error_json(req.body()).value_or(error_document{});
+    if (doc.type == error_types::app_exited) {
       // As the real Invoke API reports a runtime that exited mid-invocation.
-      log::error(p->request_id, "emulator: the runtime exited during the invocation: {}", error_message_of(req.body()));
-      complete(*p, invoke_result{502, true, "application/json",
-                                 invoke_error_json("Runtime.ExitError", error_message_of(req.body()))});
+      log::error(p->request_id, "emulator: the runtime exited during the invocation: {}", doc.message);
+      complete(*p, invoke_result{502, true, "application/json", invoke_error_json("Runtime.ExitError", doc.message)});
     } else {
       complete(*p, invoke_result{200, true, "application/json", std::move(req.body())});
     }

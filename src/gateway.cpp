@@ -348,8 +348,7 @@ backend_reply make_gateway_reply(gateway_format format, const invoke_result& res
   }
   // Framing is the gateway's own business; the result's copies would be wrong after decoding.
   std::erase_if(r.headers, [](const header& h) {
-    return uri::iequals(h.name, "content-length") || uri::iequals(h.name, "transfer-encoding") ||
-           uri::iequals(h.name, "connection") || !uri::is_token(h.name) || !uri::is_field_value(h.value);
+    return is_framing_header(h.name) || !uri::is_token(h.name) || !uri::is_field_value(h.value);
   });
   return r;
 }
@@ -357,7 +356,7 @@ backend_reply make_gateway_reply(gateway_format format, const invoke_result& res
 gateway::gateway(asio::io_context& io, tcp::endpoint endpoint, gateway_format format, emulator& emu)
     : format_(format),
       emulator_(emu),
-      server_(io, endpoint, max_invoke_event_bytes, [this](http_request& r, http_connection& c) { return handle(r, c); }, "gateway emulation") {}
+      server_(io, endpoint, max_invoke_request_bytes, [this](http_request& r, http_connection& c) { return handle(r, c); }, "gateway emulation") {}
 
 void gateway::start() {
   server_.start();

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "lambda_bridge/bounded_read.hpp"
+#include "lambda_bridge/error_document.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
@@ -16,8 +17,7 @@ constexpr std::size_t max_request_head_bytes = 64 * 1024;
 
 http_response error_response(http::status status, std::string_view type, const std::string& message) {
   std::string body;
-  json_writer w(body);
-  w.begin_object().key("errorType").string(type).key("errorMessage").string(message).end_object();
+  append_error_json(body, type, message, stack_trace::omitted);
   auto res = make_response(status, "application/json", std::move(body));
   res.keep_alive(false);
   return res;

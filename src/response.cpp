@@ -22,11 +22,6 @@ using uri::trim;
 using uri::starts_with_ci;
 using uri::ends_with_ci;
 
-// The gateway frames the response itself; these describe the app's connection, not the response.
-bool is_framing(std::string_view name) {
-  return uri::iequals(name, "connection") || uri::iequals(name, "keep-alive") ||
-         uri::iequals(name, "transfer-encoding") || uri::iequals(name, "content-length");
-}
 
 // Visits the distinct header names (case-insensitively, in order of first appearance) that pass `keep`, with
 // every value of each: f(name, first_index).
@@ -315,8 +310,8 @@ status convert_reply(const response_shape& shape, backend_reply& reply, std::str
   }
   out.reserve(body_bytes + 1024);
 
-  auto keep = [](std::string_view name) { return !is_framing(name); };
-  auto keep_except_cookies = [](std::string_view name) { return !is_framing(name) && !is_set_cookie(name); };
+  auto keep = [](std::string_view name) { return !is_framing_header(name); };
+  auto keep_except_cookies = [](std::string_view name) { return !is_framing_header(name) && !is_set_cookie(name); };
 
   json_writer w(out);
   w.begin_object();
@@ -388,8 +383,8 @@ bool can_stream(const response_shape& shape) {
 }
 
 status append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out) {
-  auto keep = [](std::string_view name) { return !is_framing(name); };
-  auto keep_except_cookies = [](std::string_view name) { return !is_framing(name) && !is_set_cookie(name); };
+  auto keep = [](std::string_view name) { return !is_framing_header(name); };
+  auto keep_except_cookies = [](std::string_view name) { return !is_framing_header(name) && !is_set_cookie(name); };
   const std::size_t start = out.size();
   json_writer w(out);
   w.begin_object();

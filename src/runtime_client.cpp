@@ -7,6 +7,7 @@
 
 #include "lambda_bridge/base64.hpp"
 #include "lambda_bridge/bounded_read.hpp"
+#include "lambda_bridge/error_document.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
@@ -30,15 +31,6 @@ bool is_expected_close(const boost::system::error_code& ec) {
 }
 
 }  // namespace
-
-void append_error_json(std::string& out, std::string_view type, std::string_view message) {
-  json_writer w(out);
-  w.begin_object();
-  w.key("errorMessage").string(message);
-  w.key("errorType").string(type);
-  w.key("stackTrace").begin_array().end_array();
-  w.end_object();
-}
 
 runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes)
     : stream_(std::move(ex)),
@@ -201,8 +193,9 @@ void runtime_client::begin_stream(const invocation_context& ctx) {
   // Sent together with the first piece: the prelude follows at once, and one write is one segment.
   stream_head_.assign("POST ").append(stream_target_).append(" HTTP/1.1\r\n").append(common_fields_);
   stream_head_.append("Content-Type: ").append(stream_content_type);
-  stream_head_.append("\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n"
-                      "Trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n");
+  stream_head_.append("\r\n").append(runtime_header::response_mode).append(": streaming\r\n");
+  stream_head_.append("Transfer-Encoding: chunked\r\nTrailer: ").append(runtime_header::function_error_type);
+  stream_head_.append(", ").append(runtime_header::function_error_body).append("\r\n");
   if (!ctx.invocation_id.empty()) {
     stream_head_.append(runtime_header::invocation_id).append(": ").append(ctx.invocation_id).append("\r\n");
   }

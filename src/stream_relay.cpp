@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 #include <zlib.h>
 
+#include "lambda_bridge/error_document.hpp"
 #include "lambda_bridge/error_types.hpp"
 #include "lambda_bridge/json_writer.hpp"
 #include "lambda_bridge/log.hpp"
@@ -173,9 +174,7 @@ awaitable<void> relay_http_stream(stream_pipe& pipe, http_connection& conn, std:
       bad.result(http::status::bad_gateway);
       bad.set(http::field::content_type, "application/json");
       std::string json;
-      json_writer w(json);
-      w.begin_object().key("errorMessage").string(prelude.error().message).key("errorType").string(prelude.error().type);
-      w.end_object();
+      append_error_json(json, prelude.error().type, prelude.error().message, stack_trace::omitted);
       bool open = co_await conn.write_head(bad);
       if (open) open = co_await conn.write_chunk(json);
       if (open) co_await conn.end();
@@ -221,10 +220,8 @@ awaitable<void> relay_event_stream(stream_pipe* pipe, bool function_error, std::
   std::string error_details;
   if (pipe == nullptr) {
     if (function_error) {
-      rapidjson::Document d;
-      d.Parse<rapidjson::kParseIterativeFlag>(buffered_body.data(), buffered_body.size());
-      const bool typed = !d.HasParseError() && d.IsObject() && d.HasMember("errorType") && d["errorType"].IsString();
-      error_code = typed ? d["errorType"].GetString() : "Unhandled";
+      const auto doc = parse_error_json(buffered_body);
+      error_code = doc && !doc->type.empty() ? doc->type : "Unhandled";
       error_details = std::string(buffered_body);
     } else if (open) {
       append_event_stream_message(frame, "PayloadChunk", "application/octet-stream", buffered_body);

@@ -51,9 +51,6 @@ const value* find(const value& obj, std::string_view name) {
   return &it->value;
 }
 
-// Framing and hop-by-hop headers: the bridge frames the request itself, so an event may never set them.
-constexpr std::array<std::string_view, 8> hop_by_hop = {"connection", "keep-alive", "transfer-encoding", "te",
-                                                        "upgrade",    "proxy-connection", "trailer", "content-length"};
 // Set by the bridge from the invocation, overwriting whatever the client sent.
 namespace context_header {
 constexpr std::string_view request_context = "x-amzn-request-context";
@@ -77,8 +74,9 @@ bool same_name_as_cgi_sees_it(std::string_view name, std::string_view reserved) 
   return true;
 }
 
+// Framing headers (http_message.hpp) as a CGI-style app would read them: the bridge frames the request itself.
 bool is_hop_by_hop(std::string_view name) {
-  for (auto h : hop_by_hop) {
+  for (auto h : framing_headers) {
     if (same_name_as_cgi_sees_it(name, h)) return true;
   }
   return false;
@@ -484,6 +482,13 @@ bool is_lambda_edge(const value& e) {
 }
 
 }  // namespace
+
+bool is_framing_header(std::string_view name) {
+  for (auto h : framing_headers) {
+    if (uri::iequals(name, h)) return true;
+  }
+  return false;
+}
 
 std::string_view find_header(const std::vector<header>& headers, std::string_view name) {
   for (const auto& h : headers) {

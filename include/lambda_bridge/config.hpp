@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lambda_bridge/lambda_limits.hpp"
 #include "lambda_bridge/result.hpp"
 #include "lambda_bridge/status_set.hpp"
 
@@ -105,7 +106,7 @@ struct config {
   bool response_stream = false;
   std::string authorization_source;
   std::chrono::milliseconds pool_idle_timeout{4000};
-  std::size_t max_event_bytes = 6 * 1024 * 1024 + 100;
+  std::size_t max_event_bytes = default_max_event_bytes;
   // Time kept back from the invocation deadline so a slow backend is reported as Runtime.BackendTimeout before
   // Lambda's own timeout ends the invocation with a generic message.
   std::chrono::milliseconds deadline_reserve{50};

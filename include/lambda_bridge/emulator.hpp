@@ -17,12 +17,11 @@
 #include "lambda_bridge/config.hpp"
 #include "lambda_bridge/extensions_api.hpp"
 #include "lambda_bridge/http_server.hpp"
+#include "lambda_bridge/lambda_limits.hpp"
 #include "lambda_bridge/stream_relay.hpp"
 
 namespace lambda_bridge {
 
-// Lambda's limits as the Invoke API enforces them.
-inline constexpr std::size_t max_invoke_event_bytes = 6'291'456;
 
 struct invoke_result {
   int status = 200;  // of the Invoke API reply

@@ -2,6 +2,7 @@
 // produces and consumes these; the backend client puts them on and takes them off the wire.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,6 +13,15 @@ struct header {
   std::string name;
   std::string value;
 };
+
+// The fields that describe one connection and its framing rather than the message (RFC 9110 §7.6.1, plus the framing
+// fields): whoever sends a message frames it itself, so none is ever copied from an event into a request, from the
+// app's reply into a result, or from a result into the local gateway's reply.
+inline constexpr std::array<std::string_view, 8> framing_headers = {
+    "connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection", "trailer", "content-length"};
+
+// Whether `name` is one of framing_headers (case-insensitive).
+bool is_framing_header(std::string_view name);
 
 // The first value of header `name` (case-insensitive), or "" when there is none.
 std::string_view find_header(const std::vector<header>& headers, std::string_view name);

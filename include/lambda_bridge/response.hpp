@@ -7,14 +7,12 @@
 
 #include "lambda_bridge/compression.hpp"
 #include "lambda_bridge/http_message.hpp"
+#include "lambda_bridge/lambda_limits.hpp"
 #include "lambda_bridge/result.hpp"
 #include "lambda_bridge/status_set.hpp"
 #include "lambda_bridge/translate.hpp"
 
 namespace lambda_bridge {
-
-// Lambda's limit on a buffered result, in bytes of the JSON document.
-inline constexpr std::size_t max_buffered_result_bytes = 6'291'556;
 
 struct response_options {
   const status_set* error_status_codes = nullptr;  // statuses that make the invocation fail
@@ -35,11 +33,9 @@ bool worth_compressing(std::size_t original_size, std::size_t compressed_size);
 // Puts `compressed` (encoded with `coding`) in place of the reply's body, with Content-Encoding and Vary.
 void use_compressed(backend_reply& reply, content_coding coding, std::string& compressed);
 
-// Response streaming (runtime-api.md §2): the HTTP-integration prelude, its delimiter, and Lambda's limits.
+// Response streaming (runtime-api.md §2): the HTTP-integration prelude and its delimiter (limits: lambda_limits.hpp).
 inline constexpr std::string_view stream_content_type = "application/vnd.awslambda.http-integration-response";
 inline constexpr std::string_view stream_prelude_delimiter{"\0\0\0\0\0\0\0\0", 8};
-inline constexpr std::size_t max_stream_prelude_bytes = 16 * 1024;
-inline constexpr std::size_t max_streamed_body_bytes = 200 * 1024 * 1024;
 
 // Whether the event's invoker can receive a streamed response: Function URLs and API Gateway (v2 payloads, as
 // Function URLs send them, and REST in stream transfer mode). ALB, VPC Lattice and non-HTTP invokers buffer,

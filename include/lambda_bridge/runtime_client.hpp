@@ -113,7 +113,5 @@ class runtime_client {
   bool stream_failed_ = false;
 };
 
-// Writes Lambda's error document: {"errorMessage":…,"errorType":…,"stackTrace":[]}.
-void append_error_json(std::string& out, std::string_view type, std::string_view message);
 
 }  // namespace lambda_bridge
