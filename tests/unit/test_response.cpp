@@ -257,3 +257,20 @@ TEST_CASE("a non-HTTP event's reply with a NUL after valid JSON is not passed on
   REQUIRE_FALSE(convert_reply(response_shape{}, text, out, {}));
   CHECK(out == R"("{}\u0000tail")");  // valid UTF-8 text: a JSON string with the NUL escaped
 }
+
+TEST_CASE("connection and framing headers of the app's reply never reach a result, in any source") {
+  const std::vector<header> hop_by_hop = {{"Connection", "keep-alive, Upgrade"}, {"Keep-Alive", "timeout=5"},
+                                          {"Upgrade", "h2c"},      {"TE", "trailers"},
+                                          {"Trailer", "X-T"},      {"Proxy-Connection", "close"},
+                                          {"Content-Length", "2"}, {"X-Kept", "yes"}};
+  for (const auto source : {event_source::rest, event_source::http_api_v2, event_source::alb}) {
+    CAPTURE(to_string(source));
+    const auto d = convert(source, reply(200, hop_by_hop, "ok"), source == event_source::rest);
+    const auto& headers = d.HasMember("multiValueHeaders") && d["multiValueHeaders"].MemberCount() > 0
+                              ? d["multiValueHeaders"]
+                              : d["headers"];
+    for (const auto& h : hop_by_hop) {
+      CHECK(headers.HasMember(h.name.c_str()) == (h.name == "X-Kept"));
+    }
+  }
+}
