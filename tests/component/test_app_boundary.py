@@ -170,11 +170,10 @@ class IdleConnections(BoundaryTestCase):
         self.assertIn('/second', app.paths_seen(), 'the app must see the second request')
         self.assertNotEqual(app.connection_of('/first'), app.connection_of('/second'))
 
-    def test_a_408_the_app_writes_on_an_idle_connection_and_closes_is_not_the_next_result(self):
-        self.run_408_case(close=True)
-
-    def test_a_408_the_app_writes_on_an_idle_connection_left_open_is_not_the_next_result(self):
-        self.run_408_case(close=False)
+    def test_a_408_the_app_writes_on_an_idle_connection_closed_or_left_open_is_not_the_next_result(self):
+        for close in (True, False):
+            with self.subTest(close=close):
+                self.run_408_case(close)
 
 
 class InterimAndUpgrades(BoundaryTestCase):
@@ -192,33 +191,31 @@ class InterimAndUpgrades(BoundaryTestCase):
         self.assertNotEqual(app.connection_of('/upgrade'), app.connection_of('/after'))
         self.assertTrue(bridge.running(), bridge.tail())
 
+    def assert_served_then(self, path: str, answer, same_connection: bool):
+        """`path` gets its own reply from `answer`; the next request goes on the same connection or a new one."""
+        app, fake, _ = self.start(answer)
+        self.assert_own_reply(self.invoke(fake, rest_event(path)), path)
+        self.assert_own_reply(self.invoke(fake, rest_event('/after')), '/after')
+        self.assertEqual(app.connection_of(path) == app.connection_of('/after'), same_connection,
+                         f'connections: {app.seen}')
+
     def test_an_upgrade_offered_on_a_200_reply_serves_its_invocation_and_ends_the_connection(self):
         def answer(app, method, path):
             headers = ('Upgrade: h2c', 'Connection: Upgrade') if path == '/offer' else ()
             return reply('200 OK', own_body(path), headers)
-        app, fake, _ = self.start(answer)
-        self.assert_own_reply(self.invoke(fake, rest_event('/offer')), '/offer')
-        self.assert_own_reply(self.invoke(fake, rest_event('/after')), '/after')
-        self.assertNotEqual(app.connection_of('/offer'), app.connection_of('/after'))
+        self.assert_served_then('/offer', answer, same_connection=False)
 
     def test_a_102_interim_reply_serves_its_own_invocation_and_ends_the_connection(self):
         def answer(app, method, path):
             interim = b'HTTP/1.1 102 Processing\r\n\r\n' if path == '/processing' else b''
             return interim + reply('200 OK', own_body(path))
-        app, fake, _ = self.start(answer)
-        self.assert_own_reply(self.invoke(fake, rest_event('/processing')), '/processing')
-        self.assert_own_reply(self.invoke(fake, rest_event('/after')), '/after')
-        self.assertNotEqual(app.connection_of('/processing'), app.connection_of('/after'))
+        self.assert_served_then('/processing', answer, same_connection=False)
 
     def test_100_and_103_interim_replies_keep_the_connection(self):
         def answer(app, method, path):
             interim = b'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n'
             return (interim if path == '/hints' else b'') + reply('200 OK', own_body(path))
-        app, fake, _ = self.start(answer)
-        self.assert_own_reply(self.invoke(fake, rest_event('/hints')), '/hints')
-        self.assert_own_reply(self.invoke(fake, rest_event('/after')), '/after')
-        self.assertEqual(app.connection_of('/hints'), app.connection_of('/after'))
-
+        self.assert_served_then('/hints', answer, same_connection=True)
 
 class RepliesTheBridgeCannotRelay(BoundaryTestCase):
 

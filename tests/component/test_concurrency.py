@@ -14,7 +14,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SHIPPED_BUILD, BackendReply, BridgeTestCase, echo, header_lookup, memory_kb  # noqa: E402
+from harness import BackendReply, BridgeTestCase, assert_memory_below, echo, header_lookup  # noqa: E402
 
 
 class InFlight:
@@ -121,9 +121,7 @@ class ManagedInstancesConcurrency(BridgeTestCase):
             self.assertEqual(len(result['body']), len(big))
         self.assertEqual(16, gathered.most, 'the replies were not all in flight at once')
         fake.wait_polling(16, 10)
-        if SHIPPED_BUILD:  # the sanitizers' shadow memory and quarantine are not the bridge's
-            idle_kb = memory_kb(bridge.pid, 'VmRSS')
-            self.assertLess(idle_kb, 64 * 1024, f'idle RSS {idle_kb} kB after the burst{self.context()}')
+        assert_memory_below(self, bridge.pid, 64 * 1024, 'the idle bridge after the burst', field='VmRSS')
 
     def test_an_invalid_value_is_refused_at_start(self):
         fake = self.start_fake()

@@ -16,7 +16,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import SHIPPED_BUILD, SupervisedAppTestCase, free_port, memory_kb, process_alive, wait_until  # noqa: E402
+from harness import SupervisedAppTestCase, assert_memory_below, free_port, process_alive, wait_until  # noqa: E402
 
 NULS = b'\0' * 8
 STREAM_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response'
@@ -167,16 +167,12 @@ class Streaming(SupervisedAppTestCase):
         fake, bridge = self.start()
         n = 100 * 1024 * 1024
         posted = self.invoke(fake, url_event('/stream/bytes', f'n={n}'), deadline_in=120, timeout=120)
-        peak_kb = memory_kb(bridge.pid, 'VmHWM')  # the kernel's high-water mark: transient peaks included
         prelude, body = self.assert_streamed(posted)
         self.assertEqual(n, len(body))
         self.assertEqual(hashlib.sha256(pattern(n)).hexdigest(), hashlib.sha256(body).hexdigest())
         self.assertEqual([], posted.trailers)
-        print(f'\n100 MB streamed: bridge peak RSS {peak_kb / 1024:.1f} MB', file=sys.stderr)
-        if not SHIPPED_BUILD:
-            self.skipTest('sanitizer allocators keep freed memory mapped; the bound holds for the release binary')
         # Buffering even a tenth of the body would show; the bridge's whole footprint stays a few MB.
-        self.assertLess(peak_kb, 16 * 1024, f'peak RSS {peak_kb} kB while streaming 100 MB')
+        assert_memory_below(self, bridge.pid, 16 * 1024, 'the bridge, streaming 100 MB')
 
 
 if __name__ == '__main__':

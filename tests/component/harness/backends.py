@@ -122,12 +122,7 @@ class Backend:
         self.extra_context: Callable[[], str] = lambda: ''
         backend = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def setup(self):
                 super().setup()
                 with backend._cond:

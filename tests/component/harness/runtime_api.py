@@ -164,12 +164,7 @@ class FakeRuntimeApi:
         self.extra_context: Callable[[], str] = lambda: ''  # appended to timeout messages (e.g. the bridge's log)
         fake = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = 'HTTP/1.1'
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 fake._record_request(self)
                 if self.path == RUNTIME_PREFIX + '/invocation/next':

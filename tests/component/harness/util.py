@@ -147,3 +147,11 @@ def read_until(response: http.client.HTTPResponse, marker: bytes) -> bytes:
             raise AssertionError(f'the stream ended before {marker!r} arrived; got {seen!r}')
         seen += piece
     return seen
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 (keep-alive) request handler that logs nothing: the peers' handlers derive from it."""
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *args):
+        pass
