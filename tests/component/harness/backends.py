@@ -108,7 +108,7 @@ def batch_item_failures(req, backend) -> BackendReply:
     return BackendReply(200, [('Content-Type', 'application/json')], BATCH_ITEM_FAILURES)
 
 
-class Backend:
+class Backend(StopOnExit):
     """A real HTTP/1.1 app (ThreadingHTTPServer, keep-alive) on 127.0.0.1. Requests are routed by path (without
     the query) to a behaviour; the default behaviour is echo. Every request is recorded in `requests`."""
 
@@ -201,11 +201,6 @@ class Backend:
         self._server.server_close()
         self._server.cut_all_connections()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 def recv_head(conn: socket.socket, buf: bytes = b'') -> tuple[Optional[bytes], bytes]:
@@ -240,7 +235,7 @@ class RawAnswer:
     close: bool = False
 
 
-class RawServer:
+class RawServer(StopOnExit):
     """A socket server on 127.0.0.1 port 0 for raw-byte peers: each accepted connection is handed to the subclass's
     _serve(conn, n) on a thread of its own (n counts connections from 1). A subclass sets its own attributes before
     calling this __init__, which starts accepting at once. receive_buffer (inherited by accepted sockets) keeps the
@@ -291,11 +286,6 @@ class RawServer:
             except OSError:
                 pass
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
 
 
 class RawBackend(RawServer):

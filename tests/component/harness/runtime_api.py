@@ -140,7 +140,7 @@ class _Event:
     chunked: bool
 
 
-class FakeRuntimeApi:
+class FakeRuntimeApi(StopOnExit):
     """The Lambda Runtime API on 127.0.0.1:<port> (HTTP/1.1, keep-alive)."""
 
     def __init__(self):
@@ -298,6 +298,9 @@ class FakeRuntimeApi:
             lines += [f'posted {p.kind} {p.request_id} -> {p.status}: {p.body[:300]!r}' for p in self.posts]
         return 'fake runtime API saw:\n  ' + '\n  '.join(lines or ['(nothing)'])
 
+    def stop(self):
+        self.close()
+
     def close(self):
         with self._cond:
             self._closed = True
@@ -306,11 +309,6 @@ class FakeRuntimeApi:
         self._server.cut_all_connections()
         self._server.server_close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     # -- server side -----------------------------------------------------------------------------------------------
 
