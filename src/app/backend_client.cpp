@@ -1,11 +1,11 @@
-#include "lambda_bridge/backend_client.hpp"
+#include "lambda_bridge/app/backend_client.hpp"
 
 #include <poll.h>
 
-#include "lambda_bridge/bounded_read.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/app/bounded_read.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,9 +1,9 @@
-#include "lambda_bridge/readiness.hpp"
+#include "lambda_bridge/app/readiness.hpp"
 
-#include "lambda_bridge/backend_client.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/bounded_read.hpp"
+#include "lambda_bridge/app/backend_client.hpp"
+#include "lambda_bridge/app/bounded_read.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/log.hpp"
 
 namespace lambda_bridge {
 

@@ -1,4 +1,4 @@
-#include "lambda_bridge/supervisor.hpp"
+#include "lambda_bridge/app/supervisor.hpp"
 
 #include <signal.h>
 #include <spawn.h>
@@ -9,8 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/log.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/log.hpp"
 
 extern char** environ;
 

@@ -1,11 +1,11 @@
-#include "lambda_bridge/config.hpp"
+#include "lambda_bridge/config/config.hpp"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstdlib>
 
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "lambda_bridge/help.hpp"
+#include "lambda_bridge/config/help.hpp"
 
 namespace lambda_bridge {
 

@@ -1,11 +1,11 @@
-#include "lambda_bridge/compression.hpp"
+#include "lambda_bridge/core/compression.hpp"
 
 #include <brotli/encode.h>
 #include <zlib.h>
 
 #include <charconv>
 
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

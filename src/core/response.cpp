@@ -1,4 +1,4 @@
-#include "lambda_bridge/response.hpp"
+#include "lambda_bridge/core/response.hpp"
 
 #include <boost/beast/http/status.hpp>
 #include <rapidjson/memorystream.h>
@@ -9,11 +9,11 @@
 #include <emmintrin.h>
 #endif
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/compression.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/core/compression.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "lambda_bridge/translate.hpp"
+#include "lambda_bridge/core/translate.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/internal/dtoa.h>
@@ -8,11 +8,11 @@
 #include <cstddef>
 #include <cstring>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 

@@ -1,17 +1,17 @@
-#include "lambda_bridge/runtime_client.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
 
 #include <array>
 #include <charconv>
 #include <cstdio>
 #include <limits>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/bounded_read.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/app/bounded_read.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,16 +1,17 @@
-// parse_invocation_context (declared in runtime_client.hpp) on its own: it is pure header parsing, and living
-// apart from the client's coroutines lets the fuzz build (tests/fuzz) link it without them.
+// parse_invocation_context on its own: it is pure header parsing, and living apart from the client's coroutines
+// lets the fuzz build (tests/fuzz) link it without them.
+#include "lambda_bridge/lambda/runtime_headers.hpp"
+
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <utility>
 
-#include "lambda_bridge/runtime_client.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 
-invocation_context parse_invocation_context(const http::fields& f) {
+invocation_context parse_invocation_context(const boost::beast::http::fields& f) {
   invocation_context c;
   std::string deadline;
   // One pass over the fields instead of a lookup per header (each a case-insensitive tree search). When a header

@@ -1,17 +1,18 @@
-#include "lambda_bridge/emulator.hpp"
+#include "lambda_bridge/local/emulator.hpp"
 
 #include <rapidjson/document.h>
 
 #include <cstdio>
 #include <random>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/runtime_client.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "emulated_extensions.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,15 +1,15 @@
-#include "lambda_bridge/gateway.hpp"
+#include "lambda_bridge/local/gateway.hpp"
 
 #include <rapidjson/document.h>
 
 #include <random>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,11 +1,11 @@
-#include "lambda_bridge/http_server.hpp"
+#include "lambda_bridge/local/http_server.hpp"
 
 #include <array>
 
-#include "lambda_bridge/bounded_read.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/log.hpp"
+#include "lambda_bridge/app/bounded_read.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/log.hpp"
 
 namespace lambda_bridge {
 namespace {

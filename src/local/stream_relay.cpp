@@ -1,13 +1,13 @@
-#include "lambda_bridge/stream_relay.hpp"
+#include "lambda_bridge/local/stream_relay.hpp"
 
 #include <rapidjson/document.h>
 #include <zlib.h>
 
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,21 +1,21 @@
-#include "lambda_bridge/bridge.hpp"
+#include "lambda_bridge/runtime/bridge.hpp"
 
 #include <signal.h>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/backend_client.hpp"
-#include "lambda_bridge/buffer_budget.hpp"
-#include "lambda_bridge/emulator.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/extensions_api.hpp"
-#include "lambda_bridge/gateway.hpp"
-#include "lambda_bridge/invocation.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/readiness.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/runtime_client.hpp"
-#include "lambda_bridge/supervisor.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/app/backend_client.hpp"
+#include "lambda_bridge/app/readiness.hpp"
+#include "lambda_bridge/app/supervisor.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/lambda/extensions_api.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/local/emulator.hpp"
+#include "lambda_bridge/local/gateway.hpp"
+#include "lambda_bridge/runtime/buffer_budget.hpp"
+#include "lambda_bridge/runtime/invocation.hpp"
+#include "lambda_bridge/util/asio.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "lambda_bridge/buffer_budget.hpp"
+#include "lambda_bridge/runtime/buffer_budget.hpp"
 
 #include <malloc.h>
 

@@ -1,10 +1,10 @@
-#include "lambda_bridge/invocation.hpp"
+#include "lambda_bridge/runtime/invocation.hpp"
 
 #include <limits>
 
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/log.hpp"
-#include "lambda_bridge/response.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/log.hpp"
 
 namespace lambda_bridge {
 namespace {

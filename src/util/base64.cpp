@@ -1,4 +1,4 @@
-#include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/util/base64.hpp"
 
 #include <array>
 #include <cstdint>

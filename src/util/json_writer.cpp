@@ -1,4 +1,4 @@
-#include "lambda_bridge/json_writer.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -8,7 +8,7 @@
 
 #include <charconv>
 
-#include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/util/base64.hpp"
 
 namespace lambda_bridge {
 

@@ -1,8 +1,8 @@
-#include "lambda_bridge/log.hpp"
+#include "lambda_bridge/util/log.hpp"
 
 #include <spdlog/sinks/stdout_sinks.h>
 
-#include "lambda_bridge/json_writer.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
 
 namespace lambda_bridge::log {
 namespace {

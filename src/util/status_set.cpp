@@ -1,6 +1,6 @@
-#include "lambda_bridge/status_set.hpp"
+#include "lambda_bridge/util/status_set.hpp"
 
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 #include <charconv>
 

@@ -1,4 +1,4 @@
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 #include <array>
 

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <limits>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/invocation.hpp"
-#include "lambda_bridge/json_writer.hpp"
-#include "lambda_bridge/runtime_client.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/runtime/invocation.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 using namespace lambda_bridge;
 

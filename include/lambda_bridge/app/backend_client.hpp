@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/http_message.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 

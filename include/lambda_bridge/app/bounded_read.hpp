@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <exception>
 
-#include "lambda_bridge/asio.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 

@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/config.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 

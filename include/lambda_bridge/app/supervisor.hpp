@@ -15,8 +15,8 @@
 #include <signal.h>
 #include <sys/types.h>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lambda_bridge/result.hpp"
-#include "lambda_bridge/status_set.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/status_set.hpp"
 
 namespace lambda_bridge {
 

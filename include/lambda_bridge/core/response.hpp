@@ -5,11 +5,11 @@
 #include <optional>
 #include <string>
 
-#include "lambda_bridge/compression.hpp"
-#include "lambda_bridge/http_message.hpp"
-#include "lambda_bridge/result.hpp"
-#include "lambda_bridge/status_set.hpp"
-#include "lambda_bridge/translate.hpp"
+#include "lambda_bridge/core/compression.hpp"
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/core/translate.hpp"
+#include "lambda_bridge/util/status_set.hpp"
 
 namespace lambda_bridge {
 

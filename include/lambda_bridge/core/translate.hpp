@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "lambda_bridge/config.hpp"
-#include "lambda_bridge/http_message.hpp"
-#include "lambda_bridge/invocation_context.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/core/invocation_context.hpp"
+#include "lambda_bridge/core/result.hpp"
 
 namespace lambda_bridge {
 

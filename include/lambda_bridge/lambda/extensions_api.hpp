@@ -1,25 +1,17 @@
-// The Lambda Extensions API (runtime-api.md §3) as both sides of lambda-bridge meet it:
-//   - as a client, in extension mode: the bridge is an external extension (/opt/extensions/lambda-bridge) that
-//     registers for SHUTDOWN and parks on event/next; the pure pieces it needs (who am I, what event is this)
-//     live here so they are testable without sockets;
-//   - as a server, in the local emulator: emulated_extensions remembers registrations, queues INVOKE events per
-//     extension and delivers SHUTDOWN when the emulator stops. The emulator routes /2020-01-01/extension/* to it.
-// The HTTP calls of the client side are in runtime_client (one connection per peer).
+// The Lambda Extensions API (runtime-api.md §3), its pure pieces: header names, who am I (extension mode), and
+// the event and registration documents. In extension mode the bridge is an external extension
+// (/opt/extensions/lambda-bridge) that registers for SHUTDOWN and parks on event/next; its HTTP calls are in
+// runtime_client (one connection per peer). The local emulator's side of the same API is emulated_extensions
+// (src/local/), which builds and reads the same documents with these functions.
 #pragma once
 
 #include <cstdint>
-#include <deque>
-#include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/http_server.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/result.hpp"
 
 namespace lambda_bridge {
 
@@ -29,6 +21,9 @@ inline constexpr std::string_view identifier = "Lambda-Extension-Identifier";
 inline constexpr std::string_view event_identifier = "Lambda-Extension-Event-Identifier";
 inline constexpr std::string_view error_type = "Lambda-Extension-Function-Error-Type";
 }  // namespace extension_header
+
+// Extension error types have the shape Extension.<Reason>; the emulator answers with the same shape.
+inline constexpr std::string_view extension_invalid_request = "Extension.InvalidRequest";
 
 // Where Lambda looks for external extensions; it runs each executable there by this path.
 inline constexpr std::string_view extensions_dir = "/opt/extensions";
@@ -58,37 +53,5 @@ result<std::vector<std::string>> parse_register_events(std::string_view json);
 std::string shutdown_event_json(std::string_view reason, std::int64_t deadline_ms);
 std::string invoke_event_json(std::int64_t deadline_ms, std::string_view request_id, std::string_view function_arn,
                               std::string_view trace_id);
-
-// The emulator's Extensions API: registrations, per-extension event queues, parked event/next calls.
-class emulated_extensions {
- public:
-  // `new_id` makes identifiers (extension and event ids); `function_name` is reported on registration.
-  emulated_extensions(asio::io_context& io, std::function<std::string()> new_id, std::string function_name);
-  ~emulated_extensions();
-
-  // Serves /2020-01-01/extension/<what>.
-  awaitable<http_response> handle(http_request& req, std::string_view what);
-
-  // An invocation was handed to the runtime: every extension registered for INVOKE gets an INVOKE event.
-  void invoke_dispatched(std::int64_t deadline_ms, std::string_view request_id, std::string_view function_arn,
-                         std::string_view trace_id);
-
-  // Sends SHUTDOWN to every extension registered for it; returns how many there are.
-  std::size_t deliver_shutdown(std::string_view reason, std::int64_t deadline_ms);
-
-  // event/next calls being held open right now with nothing to answer: one whose event was just queued no longer
-  // counts, though its coroutine has not resumed yet (the emulator's shutdown waits on this number at once).
-  std::size_t parked() const;
-
- private:
-  struct extension;
-  awaitable<http_response> next_event(const http_request& req);
-  std::shared_ptr<extension> find(const http_request& req) const;
-
-  asio::io_context& io_;
-  std::function<std::string()> new_id_;
-  std::string function_name_;
-  std::map<std::string, std::shared_ptr<extension>, std::less<>> by_id_;
-};
 
 }  // namespace lambda_bridge

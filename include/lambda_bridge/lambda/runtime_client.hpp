@@ -10,9 +10,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/invocation_context.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/invocation_context.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/lambda/runtime_headers.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 
@@ -20,21 +21,6 @@ class runtime_api_fatal : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-// Runtime API header names.
-namespace runtime_header {
-inline constexpr std::string_view request_id = "Lambda-Runtime-Aws-Request-Id";
-inline constexpr std::string_view deadline_ms = "Lambda-Runtime-Deadline-Ms";
-inline constexpr std::string_view function_arn = "Lambda-Runtime-Invoked-Function-Arn";
-inline constexpr std::string_view trace_id = "Lambda-Runtime-Trace-Id";
-inline constexpr std::string_view client_context = "Lambda-Runtime-Client-Context";
-inline constexpr std::string_view cognito_identity = "Lambda-Runtime-Cognito-Identity";
-inline constexpr std::string_view tenant_id = "Lambda-Runtime-Aws-Tenant-Id";
-inline constexpr std::string_view invocation_id = "Lambda-Runtime-Invocation-Id";
-inline constexpr std::string_view function_error_type = "Lambda-Runtime-Function-Error-Type";
-inline constexpr std::string_view function_error_body = "Lambda-Runtime-Function-Error-Body";
-inline constexpr std::string_view response_mode = "Lambda-Runtime-Function-Response-Mode";
-}  // namespace runtime_header
 
 struct next_event {
   invocation_context ctx;
@@ -49,10 +35,6 @@ enum class post_outcome {
   gone,       // 410: the invocation already timed out
   refused,    // 400/403/…: logged, nothing more to do
 };
-
-// Parses the Lambda-Runtime-* headers of a /next answer. Empty values count as absent; a deadline that is not a
-// number is left unset (never asserted on). Pure, for tests.
-invocation_context parse_invocation_context(const http::fields& fields);
 
 class runtime_client {
  public:

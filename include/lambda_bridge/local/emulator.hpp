@@ -13,13 +13,14 @@
 #include <optional>
 #include <string>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/config.hpp"
-#include "lambda_bridge/extensions_api.hpp"
-#include "lambda_bridge/http_server.hpp"
-#include "lambda_bridge/stream_relay.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/local/http_server.hpp"
+#include "lambda_bridge/local/stream_relay.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
+
+class emulated_extensions;  // src/local/emulated_extensions.hpp
 
 // Lambda's limits as the Invoke API enforces them.
 inline constexpr std::size_t max_invoke_event_bytes = 6'291'456;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lambda_bridge/emulator.hpp"
-#include "lambda_bridge/http_message.hpp"
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/local/emulator.hpp"
 
 namespace lambda_bridge {
 

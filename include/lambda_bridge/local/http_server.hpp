@@ -13,8 +13,8 @@
 #include <optional>
 #include <string>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 

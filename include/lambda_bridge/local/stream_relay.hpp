@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/http_message.hpp"
-#include "lambda_bridge/http_server.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/local/http_server.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "lambda_bridge/config.hpp"
+#include "lambda_bridge/config/config.hpp"
 
 namespace lambda_bridge {
 

@@ -5,13 +5,13 @@
 
 #include <string>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/backend_client.hpp"
-#include "lambda_bridge/compression.hpp"
-#include "lambda_bridge/config.hpp"
-#include "lambda_bridge/readiness.hpp"
-#include "lambda_bridge/runtime_client.hpp"
-#include "lambda_bridge/translate.hpp"
+#include "lambda_bridge/app/backend_client.hpp"
+#include "lambda_bridge/app/readiness.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/core/compression.hpp"
+#include "lambda_bridge/core/translate.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
 
