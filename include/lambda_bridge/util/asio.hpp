@@ -1,6 +1,10 @@
 // The one place Boost.Asio and Boost.Beast are included, with the aliases every I/O component uses.
 #pragma once
 
+#ifdef LAMBDA_BRIDGE_PURE_CORE
+#error "the core library (src/core, src/util, src/config) and its tests do not use Asio or Beast"
+#endif
+
 // Boost 1.74's awaitable.hpp uses std::exchange without including <utility>; libstdc++ 12 no longer pulls it in.
 #include <utility>
 
