@@ -13,12 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "lambda_bridge/bridge.hpp"
-#include "lambda_bridge/config.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/extensions_api.hpp"
-#include "lambda_bridge/help.hpp"
-#include "lambda_bridge/log.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/config/help.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/lambda/extensions_api.hpp"
+#include "lambda_bridge/runtime/bridge.hpp"
+#include "lambda_bridge/util/log.hpp"
 
 namespace {
 

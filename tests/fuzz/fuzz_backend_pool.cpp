@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "lambda_bridge/backend_client.hpp"
+#include "lambda_bridge/app/backend_client.hpp"
 
 using namespace lambda_bridge;
 

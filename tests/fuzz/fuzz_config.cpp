@@ -11,7 +11,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "lambda_bridge/config.hpp"
+#include "lambda_bridge/config/config.hpp"
 
 using namespace lambda_bridge;
 

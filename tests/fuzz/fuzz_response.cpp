@@ -13,7 +13,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "lambda_bridge/response.hpp"
+#include "lambda_bridge/core/response.hpp"
 
 using namespace lambda_bridge;
 

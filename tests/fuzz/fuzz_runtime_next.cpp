@@ -13,9 +13,9 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "lambda_bridge/runtime_client.hpp"
-#include "lambda_bridge/translate.hpp"
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/core/translate.hpp"
+#include "lambda_bridge/lambda/runtime_headers.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 using namespace lambda_bridge;
 

@@ -13,10 +13,10 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
-#include "lambda_bridge/asio.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/http_message.hpp"
-#include "lambda_bridge/result.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/asio.hpp"
 
 namespace fuzz {
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "fuzz_support.hpp"
-#include "lambda_bridge/translate.hpp"
+#include "lambda_bridge/core/translate.hpp"
 
 using namespace lambda_bridge;
 

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "lambda_bridge/translate.hpp"
+#include "lambda_bridge/core/translate.hpp"
 
 namespace test_support {
 

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <optional>
 
-#include "lambda_bridge/backend_client.hpp"
-#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/app/backend_client.hpp"
+#include "lambda_bridge/core/error_types.hpp"
 
 using namespace lambda_bridge;
 

@@ -1,7 +1,7 @@
 // base64 (RFC 4648 §4): every length round-trips, bad input is refused.
 #include <doctest/doctest.h>
 
-#include "lambda_bridge/base64.hpp"
+#include "lambda_bridge/util/base64.hpp"
 
 using namespace lambda_bridge;
 

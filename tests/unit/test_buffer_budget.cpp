@@ -1,7 +1,7 @@
 // What workers keep of their buffers between invocations: small ones always, large ones within one shared budget.
 #include <doctest/doctest.h>
 
-#include "lambda_bridge/buffer_budget.hpp"
+#include "lambda_bridge/runtime/buffer_budget.hpp"
 
 using namespace lambda_bridge;
 

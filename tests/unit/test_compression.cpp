@@ -6,10 +6,10 @@
 #include <rapidjson/document.h>
 #include <zlib.h>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/compression.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/translate.hpp"
+#include "lambda_bridge/core/compression.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/core/translate.hpp"
+#include "lambda_bridge/util/base64.hpp"
 
 using namespace lambda_bridge;
 

@@ -3,7 +3,7 @@
 
 #include <map>
 
-#include "lambda_bridge/config.hpp"
+#include "lambda_bridge/config/config.hpp"
 
 using namespace lambda_bridge;
 

@@ -1,7 +1,7 @@
 // Lambda's error document: written once for every peer, read back from what a runtime posts.
 #include <doctest/doctest.h>
 
-#include "lambda_bridge/error_document.hpp"
+#include "lambda_bridge/core/error_document.hpp"
 
 using namespace lambda_bridge;
 

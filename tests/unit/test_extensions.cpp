@@ -4,9 +4,9 @@
 
 #include <map>
 
-#include "lambda_bridge/bridge.hpp"
-#include "lambda_bridge/config.hpp"
-#include "lambda_bridge/extensions_api.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/lambda/extensions_api.hpp"
+#include "lambda_bridge/runtime/bridge.hpp"
 
 using namespace lambda_bridge;
 

@@ -5,8 +5,8 @@
 
 #include <rapidjson/document.h>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/response.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
 #include "support.hpp"
 
 using namespace lambda_bridge;

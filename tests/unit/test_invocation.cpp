@@ -1,7 +1,7 @@
 // One invocation's time budget: the app's deadline keeps a reserve before Lambda's.
 #include <doctest/doctest.h>
 
-#include "lambda_bridge/invocation.hpp"
+#include "lambda_bridge/runtime/invocation.hpp"
 
 using namespace lambda_bridge;
 

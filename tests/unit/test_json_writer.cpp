@@ -1,7 +1,7 @@
 // The JSON writer: nesting, separators, and string escaping at every offset of its fast path.
 #include <doctest/doctest.h>
 
-#include "lambda_bridge/json_writer.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
 
 using namespace lambda_bridge;
 

@@ -3,9 +3,9 @@
 
 #include <rapidjson/document.h>
 
-#include "lambda_bridge/base64.hpp"
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/response.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
 
 using namespace lambda_bridge;
 

@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/runtime_client.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/lambda/runtime_headers.hpp"
 
 using namespace lambda_bridge;
 

@@ -5,9 +5,9 @@
 
 #include <rapidjson/document.h>
 
-#include "lambda_bridge/error_types.hpp"
-#include "lambda_bridge/response.hpp"
-#include "lambda_bridge/stream_relay.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/local/stream_relay.hpp"
 
 using namespace lambda_bridge;
 

@@ -3,7 +3,7 @@
 
 #include <rapidjson/document.h>
 
-#include "lambda_bridge/error_types.hpp"
+#include "lambda_bridge/core/error_types.hpp"
 #include "support.hpp"
 
 using namespace lambda_bridge;

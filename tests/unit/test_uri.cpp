@@ -1,7 +1,7 @@
 // Request-line hygiene: path and query encoding, tokens and field values.
 #include <doctest/doctest.h>
 
-#include "lambda_bridge/uri.hpp"
+#include "lambda_bridge/util/uri.hpp"
 
 using namespace lambda_bridge;
 

@@ -1,0 +1,111 @@
+// The backend client: HTTP/1.1 to the app over loopback through a keep-alive pool shared by every worker.
+//
+// A pooled connection idle longer than the idle timeout is not reused (a Lambda freeze can leave the app's side
+// closed), and a request that fails on a reused connection before any response byte arrives is sent once more
+// on a fresh connection — aws-lambda-web-adapter sends each request once and turns a stale socket into a 5xx.
+// Every operation is bounded by the invocation's deadline.
+//
+// A connection goes back to the pool only when its reply ended exactly at its framing, with no byte left over, and a
+// pooled connection with anything to read (a byte, or its end) is closed rather than reused: a reply can never be
+// taken for another request's (issue 11; hyper's rule under aws-lambda-web-adapter).
+//
+// An exchange is split so that the reply body can be consumed whole (buffered mode) or piece by piece
+// (streaming): send() returns once the reply's header is in, then read_body() or read_some() takes the body.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lambda_bridge/core/http_message.hpp"
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/asio.hpp"
+
+namespace lambda_bridge {
+
+struct backend_connection {
+  // Beast reads at most the buffer's free capacity at a time, and a buffer that is drained after every read never
+  // grows: without the reserve every read would be 512 bytes.
+  explicit backend_connection(asio::any_io_executor ex) : stream(std::move(ex)) { buffer.reserve(read_buffer_bytes); }
+  static constexpr std::size_t read_buffer_bytes = 64 * 1024;
+  // The most the app's reply head may take, 1xx interim heads included: past it the reply is refused.
+  static constexpr std::size_t max_header_bytes = 64 * 1024;
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  steady_time idle_since{};
+  std::uint64_t uses = 0;
+};
+
+class backend_exchange;
+
+class backend_pool {
+ public:
+  backend_pool(asio::any_io_executor ex, tcp::endpoint endpoint, std::chrono::milliseconds idle_timeout);
+
+  // An idle connection young enough to reuse, or null; stale ones are closed on the way.
+  std::unique_ptr<backend_connection> take_idle();
+  void put_back(std::unique_ptr<backend_connection> c);
+  // Connects a fresh connection, bounded by `deadline`.
+  awaitable<result<std::unique_ptr<backend_connection>>> connect(steady_time deadline);
+
+  const tcp::endpoint& endpoint() const { return endpoint_; }
+
+  // Ends every exchange in progress with `why` (the app exited): their sockets are closed and they report it.
+  void abort_all(failure why);
+  const std::optional<failure>& aborted() const { return aborted_; }
+  // Set when the bridge supervises the app, so a broken connection may be its exit, reported a moment later.
+  void set_app_supervised(bool v) { app_supervised_ = v; }
+  bool app_supervised() const { return app_supervised_; }
+  std::size_t idle_count() const { return idle_.size(); }
+  std::uint64_t connections_opened() const { return opened_; }
+
+ private:
+  asio::any_io_executor ex_;
+  tcp::endpoint endpoint_;
+  std::chrono::milliseconds idle_timeout_;
+  std::vector<std::unique_ptr<backend_connection>> idle_;
+  std::uint64_t opened_ = 0;
+  std::vector<backend_exchange*> active_;
+  std::optional<failure> aborted_;
+  bool app_supervised_ = false;
+  friend class backend_exchange;
+};
+
+struct reply_head {
+  int status = 0;
+  std::string reason;
+  std::vector<header> headers;
+};
+
+class backend_exchange {
+ public:
+  backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes);
+  ~backend_exchange();
+
+  // Sends the request and reads the reply's status line and headers (skipping 1xx interim replies).
+  awaitable<result<reply_head>> send(const backend_request& req);
+  // Appends the whole body to `out`; a body over `limit` bytes fails with Runtime.ResponseTooLarge.
+  awaitable<status> read_body(std::string& out, std::size_t limit);
+  // Reads the next piece of the body into `buf`; 0 bytes means the body is complete.
+  awaitable<result<std::size_t>> read_some(char* buf, std::size_t size);
+
+  void abort();
+
+ private:
+  failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;
+  // Why a reply head cannot be relayed at all (101, a status outside 100-599, a transfer coding other than chunked).
+  static std::optional<std::string> refuse_framing(const http::response_header<>& msg);
+  // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
+  void finish();
+
+  backend_pool& pool_;
+  steady_time deadline_;
+  std::size_t max_body_bytes_;
+  std::unique_ptr<backend_connection> conn_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::string head_;
+  bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
+};
+
+}  // namespace lambda_bridge

@@ -1,0 +1,63 @@
+// One invocation, from the event handed out by /next to the result posted back. The object owns all of its
+// state (event, context, request, reply), so any number of them can run at once on one io_context; what it
+// borrows (translator, result buffer) belongs to the worker that runs it and is reused across invocations.
+#pragma once
+
+#include <string>
+
+#include "lambda_bridge/app/backend_client.hpp"
+#include "lambda_bridge/app/readiness.hpp"
+#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/core/compression.hpp"
+#include "lambda_bridge/core/translate.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/util/asio.hpp"
+
+namespace lambda_bridge {
+
+// What a worker lends each invocation.
+struct worker_resources {
+  translator& translate;
+  const translate_options& options;
+  // Kept by the worker across its invocations, so a large reply reuses the same memory every time instead of
+  // fragmenting the heap with a fresh block each time (docs/performance.md): the result, and the app's reply body.
+  std::string& result_buffer;
+  std::string& reply_buffer;
+};
+
+// The translation options a configuration implies; `default_host` must outlive them.
+translate_options make_translate_options(const config& cfg, const std::string& default_host);
+
+class invocation {
+ public:
+  // `readiness` is consulted only when the app was not ready yet at the start of the loop (async init).
+  invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness = nullptr);
+
+  // Runs the invocation to the end, result or error posted. Errors of the event, the app or the result are
+  // posted as the invocation's error; only Runtime API failures Lambda calls fatal escape (runtime_api_fatal).
+  awaitable<void> run(runtime_client& runtime, worker_resources res);
+
+  // The point in steady time at which the app's answer is given up: the deadline minus the configured reserve.
+  static steady_time backend_deadline(const invocation_context& ctx, std::chrono::milliseconds reserve,
+                                      std::chrono::system_clock::time_point now_system, steady_time now_steady);
+
+ private:
+  steady_time deadline() const;
+  // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
+  awaitable<status> wait_until_ready(steady_time deadline);
+  // Buffered: the whole reply, converted into `result`.
+  awaitable<status> exchange(translation& t, const worker_resources& res);
+  // Buffered with compression: the body encoded as it arrives, within Lambda's limit (AWS_LWA_ENABLE_COMPRESSION).
+  awaitable<status> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
+  // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
+  awaitable<void> stream(translation& t, runtime_client& runtime, std::string& buffer);
+  awaitable<void> fail(runtime_client& runtime, const failure& f);
+  awaitable<status> settle(const failure& f);
+
+  next_event event_;
+  const config& cfg_;
+  backend_pool& pool_;
+  readiness_check* readiness_;
+};
+
+}  // namespace lambda_bridge

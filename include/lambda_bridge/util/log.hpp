@@ -1,0 +1,37 @@
+// Logging for every component: spdlog to stderr, as text or as JSON (AWS_LAMBDA_LOG_FORMAT=JSON, so CloudWatch
+// reads the fields), with the request id on every per-invocation line. Concurrent invocations share one thread,
+// so the id is passed explicitly rather than kept in thread-local state. Payloads are logged at debug only.
+#pragma once
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+#include "lambda_bridge/config/config.hpp"
+
+namespace lambda_bridge::log {
+
+void init(log_format format, log_level level);
+
+// Writes one line; `request_id` may be empty for lines outside an invocation.
+void write(spdlog::level::level_enum level, std::string_view request_id, std::string_view message);
+
+template <class... Args>
+void at(spdlog::level::level_enum level, std::string_view request_id, fmt::format_string<Args...> f, Args&&... args) {
+  if (!spdlog::should_log(level)) return;
+  fmt::memory_buffer buf;
+  fmt::format_to(std::back_inserter(buf), f, std::forward<Args>(args)...);
+  write(level, request_id, {buf.data(), buf.size()});
+}
+
+template <class... Args>
+void debug(std::string_view rid, fmt::format_string<Args...> f, Args&&... a) { at(spdlog::level::debug, rid, f, std::forward<Args>(a)...); }
+template <class... Args>
+void info(std::string_view rid, fmt::format_string<Args...> f, Args&&... a) { at(spdlog::level::info, rid, f, std::forward<Args>(a)...); }
+template <class... Args>
+void warn(std::string_view rid, fmt::format_string<Args...> f, Args&&... a) { at(spdlog::level::warn, rid, f, std::forward<Args>(a)...); }
+template <class... Args>
+void error(std::string_view rid, fmt::format_string<Args...> f, Args&&... a) { at(spdlog::level::err, rid, f, std::forward<Args>(a)...); }
+
+}  // namespace lambda_bridge::log

@@ -1,0 +1,306 @@
+#include "lambda_bridge/config/config.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstdlib>
+
+#include "lambda_bridge/util/uri.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+using uri::lower;
+
+template <class Int>
+std::optional<Int> parse_int(std::string_view s, Int min, Int max) {
+  Int v{};
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || r.ec != std::errc{} || r.ptr != s.data() + s.size() || v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// Collects the errors of one read so that every bad variable is reported at once, not one per restart.
+class reader {
+ public:
+  reader(const env_lookup& lookup, config_result& out) : lookup_(lookup), out_(out) {}
+
+  // The value of `name`; an empty value counts as unset (shells and templates often export empty variables).
+  std::optional<std::string> get(std::string_view name) const {
+    auto v = lookup_(name);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  }
+
+  // The first set name of a preferred/deprecated pair, warning when only the deprecated one is used.
+  std::optional<std::string> get_either(std::string_view name, std::string_view fallback, bool fallback_deprecated,
+                                        std::string_view* used) {
+    if (auto v = get(name)) {
+      *used = name;
+      return v;
+    }
+    if (auto v = get(fallback)) {
+      *used = fallback;
+      if (fallback_deprecated) {
+        out_.warnings.push_back(std::string(fallback) + " is deprecated; use " + std::string(name));
+      }
+      return v;
+    }
+    return std::nullopt;
+  }
+
+  void fail(std::string_view name, std::string_view value, std::string_view accepted) {
+    out_.errors.push_back(std::string(name) + "=\"" + std::string(value) + "\" is not valid: expected " +
+                          std::string(accepted));
+  }
+
+  std::optional<std::uint16_t> port(std::string_view name, const std::string& value) {
+    auto p = parse_int<std::uint16_t>(value, 1, 65535);
+    if (!p) fail(name, value, "a TCP port number from 1 to 65535");
+    return p;
+  }
+
+  void boolean(std::string_view name, bool& target) {
+    if (auto v = get(name)) {
+      if (auto b = parse_bool(*v)) {
+        target = *b;
+      } else {
+        fail(name, *v, "true/false, 1/0, yes/no or on/off");
+      }
+    }
+  }
+
+  // A whole number in [lo, hi] handed to `set`, or an error saying what is accepted.
+  template <class T, class Set>
+  void integer(std::string_view name, T lo, T hi, std::string_view accepted, Set&& set) {
+    if (auto v = get(name)) {
+      if (auto n = parse_int<T>(*v, lo, hi)) {
+        set(*n);
+      } else {
+        fail(name, *v, accepted);
+      }
+    }
+  }
+
+  void seconds(std::string_view name, std::chrono::milliseconds& target) {
+    integer<std::int64_t>(name, 0, 86'400, "a whole number of seconds from 0 to 86400",
+                          [&](std::int64_t n) { target = std::chrono::seconds(n); });
+  }
+
+  void path(std::string_view name, std::string& target) {
+    if (auto v = get(name)) {
+      if (v->front() != '/' || !uri::is_field_value(*v) || v->find(' ') != std::string::npos) {
+        fail(name, *v, "a path starting with '/' without spaces or control characters");
+      } else {
+        target = *v;
+      }
+    }
+  }
+
+  void statuses(std::string_view name, std::optional<status_set>& target) {
+    if (auto v = get(name)) {
+      if (auto s = status_set::parse(*v)) {
+        target = std::move(*s);
+      } else {
+        fail(name, *v, "a comma-separated list of status codes and ranges (100-599), e.g. 200-399,404");
+      }
+    }
+  }
+
+ private:
+  const env_lookup& lookup_;
+  config_result& out_;
+};
+
+}  // namespace
+
+std::optional<bool> parse_bool(std::string_view text) {
+  const std::string v = lower(text);
+  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
+  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
+  return std::nullopt;
+}
+
+std::optional<host_port> parse_host_port(std::string_view text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const auto port = parse_int<std::uint16_t>(text.substr(colon + 1), 1, 65535);
+  if (!port || host.empty() || !uri::is_field_value(host) || host.find(' ') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return host_port{std::string(host), *port};
+}
+
+config_result read_config(const env_lookup& lookup) {
+  config_result out;
+  config c;
+  reader r(lookup, out);
+
+  if (auto v = r.get(env::runtime_api)) {
+    if (!(c.runtime_api = parse_host_port(*v))) r.fail(env::runtime_api, *v, "host:port");
+  }
+  if (auto v = r.get(env::runtime_api_proxy)) {
+    if (!(c.runtime_api_proxy = parse_host_port(*v))) r.fail(env::runtime_api_proxy, *v, "host:port");
+  }
+
+  std::string_view used;
+  if (auto v = r.get_either(env::port, env::port_fallback, false, &used)) {
+    if (auto p = r.port(used, *v)) c.backend.port = *p;
+  }
+  if (auto v = r.get_either(env::host, env::host_deprecated, true, &used)) {
+    if (v->find_first_of(" /?#") != std::string::npos || !uri::is_field_value(*v)) {
+      r.fail(used, *v, "a host name or IP address");
+    } else {
+      c.backend.host = *v;
+    }
+  }
+
+  c.readiness_port = c.backend.port;
+  if (auto v = r.get(env::readiness_port)) {
+    if (auto p = r.port(env::readiness_port, *v)) c.readiness_port = *p;
+  }
+  r.path(env::readiness_path, c.readiness_path);
+  if (auto v = r.get(env::readiness_protocol)) {
+    const std::string p = lower(*v);
+    if (p == "http") {
+      c.readiness = readiness_protocol::http;
+    } else if (p == "tcp") {
+      c.readiness = readiness_protocol::tcp;
+    } else {
+      r.fail(env::readiness_protocol, *v, "http or tcp");
+    }
+  }
+  {
+    std::optional<status_set> healthy;
+    r.statuses(env::readiness_healthy_status, healthy);
+    if (healthy) c.readiness_healthy = std::move(*healthy);
+  }
+  r.integer<std::int64_t>(env::readiness_timeout, 1, 86'400, "a whole number of seconds from 1 to 86400",
+                          [&](std::int64_t n) { c.readiness_timeout = std::chrono::seconds(n); });
+
+  r.path(env::remove_base_path, c.remove_base_path);
+  r.boolean(env::strip_stage, c.strip_stage);
+  r.path(env::pass_through_path, c.pass_through_path);
+  if (auto v = r.get(env::invoke_mode)) {
+    // An unknown mode is refused, never served buffered silently (the aws-lambda-web-adapter fault the
+    // configuration spec names).
+    const std::string mode = lower(*v);
+    if (mode == "response_stream") {
+      c.response_stream = true;
+    } else if (mode != "buffered") {
+      r.fail(env::invoke_mode, *v, "buffered or response_stream");
+    }
+  }
+  r.boolean(env::enable_compression, c.compression);
+  r.statuses(env::error_status_codes, c.error_status_codes);
+  if (auto v = r.get(env::authorization_source)) {
+    if (!uri::is_token(*v)) {
+      r.fail(env::authorization_source, *v, "an HTTP header name");
+    } else {
+      c.authorization_source = *v;
+    }
+  }
+  r.seconds(env::pool_idle_timeout, c.pool_idle_timeout);
+  r.integer<std::size_t>(env::max_event_bytes, 1024, std::size_t{256} << 20, "a byte count from 1024 to 268435456",
+                         [&](std::size_t n) { c.max_event_bytes = n; });
+  r.integer<std::int64_t>(env::deadline_reserve_ms, 0, 60'000, "milliseconds from 0 to 60000",
+                          [&](std::int64_t n) { c.deadline_reserve = std::chrono::milliseconds(n); });
+
+  r.integer<std::size_t>(env::max_concurrency, 1, 1024, "a whole number of concurrent invocations from 1 to 1024",
+                         [&](std::size_t n) { c.max_concurrency = n; });
+  r.boolean(env::async_init, c.async_init);
+  r.boolean(env::exec_mode, c.exec_mode);
+  {
+    bool extension = false;
+    if (r.get(env::extension_mode)) {
+      r.boolean(env::extension_mode, extension);
+      c.extension_mode = extension;
+    }
+  }
+  r.boolean(env::emulator_only, c.emulator_only);
+  if (c.emulator_only) c.runtime_api_port = 9001;
+  r.integer<std::uint16_t>(env::runtime_api_port, 0, 65535, "a TCP port number from 0 (any free port) to 65535",
+                           [&](std::uint16_t p) { c.runtime_api_port = p; });
+  r.integer<std::int64_t>(env::shutdown_grace_ms, 0, 600'000, "milliseconds from 0 to 600000",
+                          [&](std::int64_t n) { c.shutdown_grace = std::chrono::milliseconds(n); });
+  if (auto v = r.get(env::emulator_host)) {
+    unsigned char addr[16];
+    if (::inet_pton(AF_INET, v->c_str(), addr) != 1 && ::inet_pton(AF_INET6, v->c_str(), addr) != 1) {
+      r.fail(env::emulator_host, *v, "a numeric IP address to listen on, such as 0.0.0.0 or 127.0.0.1");
+    } else {
+      c.emulator.host = *v;
+    }
+  }
+  r.integer<std::uint16_t>(env::emulator_port, 0, 65535, "a TCP port number from 0 (any free port) to 65535",
+                           [&](std::uint16_t p) { c.emulator.port = p; });
+  if (auto v = r.get(env::gateway_port)) {
+    if (lower(*v) == "off") {
+      c.gateway_port.reset();
+    } else if (auto p = parse_int<std::uint16_t>(*v, 0, 65535)) {
+      c.gateway_port = *p;
+    } else {
+      r.fail(env::gateway_port, *v, "a TCP port number from 0 (any free port) to 65535, or off");
+    }
+  }
+  if (auto v = r.get(env::gateway_format)) {
+    if (auto f = parse_gateway_format(*v)) {
+      c.gateway = *f;
+    } else {
+      r.fail(env::gateway_format, *v, "http-api, rest, alb or function-url");
+    }
+  }
+  r.integer<std::int64_t>(env::function_timeout, 1, 900, "whole seconds from 1 to 900",
+                          [&](std::int64_t n) { c.function_timeout = std::chrono::seconds(n); });
+
+  if (auto v = r.get(env::log_format)) {
+    const std::string f = lower(*v);
+    if (f == "text") {
+      c.log_fmt = log_format::text;
+    } else if (f == "json") {
+      c.log_fmt = log_format::json;
+    } else {
+      r.fail(env::log_format, *v, "Text or JSON");
+    }
+  }
+  if (auto v = r.get(env::log_level)) {
+    const std::string l = lower(*v);
+    if (l == "trace") c.log_lvl = log_level::trace;
+    else if (l == "debug") c.log_lvl = log_level::debug;
+    else if (l == "info") c.log_lvl = log_level::info;
+    else if (l == "warn" || l == "warning") c.log_lvl = log_level::warn;
+    else if (l == "error") c.log_lvl = log_level::error;
+    else if (l == "fatal") c.log_lvl = log_level::fatal;
+    else r.fail(env::log_level, *v, "TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
+  }
+
+  c.function.function_name = r.get(env::function_name).value_or("");
+  c.function.version = r.get(env::function_version).value_or("");
+  c.function.log_group = r.get(env::log_group_name).value_or("");
+  c.function.log_stream = r.get(env::log_stream_name).value_or("");
+  r.integer<std::int64_t>(env::function_memory_size, 1, 1'000'000, "a size in MB",
+                          [&](std::int64_t n) { c.function.memory_mb = n; });
+
+  if (out.errors.empty()) out.value = std::move(c);
+  return out;
+}
+
+std::optional<gateway_format> parse_gateway_format(std::string_view text) {
+  const std::string t = lower(text);
+  if (t == "http-api" || t == "http" || t == "v2") return gateway_format::http_api;
+  if (t == "rest" || t == "v1") return gateway_format::rest;
+  if (t == "alb") return gateway_format::alb;
+  if (t == "function-url" || t == "url") return gateway_format::function_url;
+  return std::nullopt;
+}
+
+env_lookup process_environment() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+}  // namespace lambda_bridge

@@ -1,0 +1,366 @@
+#include "lambda_bridge/lambda/runtime_client.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <limits>
+
+#include "lambda_bridge/app/bounded_read.hpp"
+#include "lambda_bridge/core/error_document.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_writer.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+constexpr std::string_view api_prefix = "/2018-06-01";
+// Posts go to a local endpoint that answers at once; a minute means it is gone.
+constexpr auto post_timeout = std::chrono::seconds(60);
+// Reconnection attempts for /next before the Runtime API is declared unreachable.
+constexpr int next_attempts = 3;
+// What a chunked answer's framing (a chunk-size line, the trailer) may hold: Lambda's answers have none.
+constexpr std::size_t max_trailer_bytes = 64 * 1024;
+
+bool is_expected_close(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe || ec == beast::error::timeout;
+}
+
+}  // namespace
+
+runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes)
+    : stream_(std::move(ex)),
+      endpoint_(endpoint),
+      max_event_bytes_(max_event_bytes),
+      common_fields_("Host: " + endpoint.address().to_string() +
+                     "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\n"),
+      // The same bytes every time. Beast's generic request serializer cost more instructions than the rest of the
+      // poll (docs/performance.md), so every request here is written from a head built by hand.
+      next_request_("GET " + std::string(api_prefix) + "/runtime/invocation/next HTTP/1.1\r\n" + common_fields_ +
+                    "\r\n") {
+  buffer_.reserve(64 * 1024);  // Beast reads at most the free capacity at a time: 512 bytes per read otherwise
+}
+
+void runtime_client::disconnect() {
+  boost::system::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+  buffer_.clear();
+  connected_ = false;
+}
+
+awaitable<void> runtime_client::ensure_connected() {
+  if (connected_) co_return;
+  stream_.expires_after(std::chrono::seconds(10));
+  boost::system::error_code ec;
+  co_await stream_.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+  if (ec) {
+    throw runtime_api_fatal("cannot connect to the Runtime API at " + endpoint_.address().to_string() + ":" +
+                            std::to_string(endpoint_.port()) + ": " + ec.message());
+  }
+  stream_.socket().set_option(tcp::no_delay(true));
+  connected_ = true;
+}
+
+void runtime_client::cancel() {
+  cancelled_ = true;
+  boost::system::error_code ignored;
+  stream_.socket().cancel(ignored);
+  stream_.socket().close(ignored);
+  connected_ = false;
+}
+
+awaitable<std::optional<next_event>> runtime_client::next() {
+  for (int attempt = 1;; ++attempt) {
+    if (cancelled_) co_return std::nullopt;
+    co_await ensure_connected();
+    boost::system::error_code ec;
+    stream_.expires_never();  // the long poll may last as long as the process is frozen
+    co_await asio::async_write(stream_, asio::buffer(next_request_), asio::redirect_error(asio::use_awaitable, ec));
+
+    // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
+    // the fields, which would fail the read before the request id is known and the event could be refused.
+    http::response_parser<http::string_body> parser;
+    parser.body_limit((std::numeric_limits<std::uint64_t>::max)());  // not Beast's 8 MiB default either
+    if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (cancelled_) co_return std::nullopt;
+    if (ec) {
+      // A dropped keep-alive connection is reconnected; a Runtime API that stays away ends the process.
+      disconnect();
+      if (attempt >= next_attempts) {
+        throw runtime_api_fatal("the Runtime API connection failed while waiting for /next: " + ec.message());
+      }
+      log::warn("", "the Runtime API connection failed while waiting for /next ({}); reconnecting", ec.message());
+      continue;
+    }
+
+    next_event ev;
+    const auto status = parser.get().result_int();
+    ev.ctx = parse_invocation_context(parser.get().base());
+    const auto declared = parser.content_length();
+    if (declared && *declared > max_event_bytes_) {
+      ev.problem = failure{error_types::event_too_large,
+                           "the event is " + std::to_string(*declared) + " bytes, over the bridge's limit of " +
+                               std::to_string(max_event_bytes_) + " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
+      disconnect();  // the unread body makes the connection unusable
+      if (status == 200) co_return std::move(ev);
+    }
+    parser.body_limit(max_event_bytes_);
+    // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's read.
+    if (!ev.problem) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+    if (ec == http::error::body_limit) {
+      ev.problem = failure{error_types::event_too_large, "the event is over the bridge's limit of " +
+                                                             std::to_string(max_event_bytes_) +
+                                                             " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
+      disconnect();
+      if (status == 200) co_return std::move(ev);
+    } else if (ec) {
+      disconnect();
+      if (cancelled_) co_return std::nullopt;
+      if (attempt >= next_attempts) {
+        throw runtime_api_fatal("the Runtime API connection failed while reading an event: " + ec.message());
+      }
+      log::warn("", "the Runtime API connection failed while reading an event ({}); reconnecting", ec.message());
+      continue;
+    }
+    if (!parser.get().keep_alive()) disconnect();
+    if (status != 200) {
+      throw runtime_api_fatal("the Runtime API answered /next with HTTP " + std::to_string(status) + ": " +
+                              parser.get().body().substr(0, 1024));
+    }
+    ev.body = std::move(parser.get().body());
+    co_return std::move(ev);
+  }
+}
+
+awaitable<post_outcome> runtime_client::post(std::string target, const invocation_context* ctx,
+                                             std::string_view content_type, std::string_view error_type,
+                                             std::string_view body) {
+  // The head is written by hand into a buffer kept across posts, and goes out with the body in one gathered write.
+  // Every value is ours or came through Beast's parser from the Runtime API; one that could still break the head
+  // is left out rather than sent.
+  auto field = [this](std::string_view name, std::string_view value) {
+    if (!value.empty() && uri::is_field_value(value)) post_head_.append(name).append(": ").append(value).append("\r\n");
+  };
+  post_head_.assign("POST ").append(target).append(" HTTP/1.1\r\n").append(common_fields_);
+  field("Content-Type", content_type);
+  field(runtime_header::function_error_type, error_type);
+  if (ctx != nullptr) field(runtime_header::invocation_id, ctx->invocation_id);
+  post_head_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+  const std::array<asio::const_buffer, 2> wire{asio::buffer(post_head_), asio::buffer(body)};
+
+  http::response<http::string_body> res;
+  boost::system::error_code ec;
+  for (int attempt = 1; attempt <= 2; ++attempt) {
+    co_await ensure_connected();
+    stream_.expires_after(post_timeout);
+    co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) res = co_await read_answer(ec);
+    if (!ec) break;
+    disconnect();
+    // A kept-alive connection the Runtime API closed in between is retried once on a fresh one.
+    if (attempt == 2 || !is_expected_close(ec)) {
+      throw runtime_api_fatal("posting to the Runtime API (" + target + ") failed: " + ec.message());
+    }
+  }
+  if (!res.keep_alive()) disconnect();
+  co_return outcome_of(res, target, ctx);
+}
+
+post_outcome runtime_client::outcome_of(const http::response<http::string_body>& res, std::string_view target,
+                                        const invocation_context* ctx) {
+  const int status = res.result_int();
+  if (status >= 200 && status < 300) return post_outcome::accepted;
+  if (status == 413) return post_outcome::too_large;
+  if (status == 410) return post_outcome::gone;
+  if (status >= 500) {
+    throw runtime_api_fatal("the Runtime API answered " + std::string(target) + " with HTTP " +
+                            std::to_string(status) + ": " + res.body().substr(0, 1024));
+  }
+  log::warn(ctx != nullptr ? std::string_view(ctx->request_id) : std::string_view{},
+            "the Runtime API refused {} with HTTP {}: {}", std::string(target), status, res.body().substr(0, 1024));
+  return post_outcome::refused;
+}
+
+void runtime_client::begin_stream(const invocation_context& ctx) {
+  stream_target_ = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
+  stream_ctx_ = &ctx;
+  stream_failed_ = false;
+  // Sent together with the first piece: the prelude follows at once, and one write is one segment.
+  stream_head_.assign("POST ").append(stream_target_).append(" HTTP/1.1\r\n").append(common_fields_);
+  stream_head_.append("Content-Type: ").append(stream_content_type);
+  stream_head_.append("\r\n").append(runtime_header::response_mode).append(": streaming\r\n");
+  stream_head_.append("Transfer-Encoding: chunked\r\nTrailer: ").append(runtime_header::function_error_type);
+  stream_head_.append(", ").append(runtime_header::function_error_body).append("\r\n");
+  if (!ctx.invocation_id.empty()) {
+    stream_head_.append(runtime_header::invocation_id).append(": ").append(ctx.invocation_id).append("\r\n");
+  }
+  stream_head_.append("\r\n");
+}
+
+awaitable<bool> runtime_client::write_stream(std::string_view piece) {
+  if (stream_failed_) co_return false;
+  if (piece.empty()) co_return true;  // an empty chunk would end the body
+  char size_line[24];
+  const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", piece.size());
+  const std::array<asio::const_buffer, 4> wire{asio::buffer(stream_head_), asio::buffer(size_line, static_cast<std::size_t>(n)),
+                                               asio::buffer(piece.data(), piece.size()), asio::buffer("\r\n", 2)};
+  boost::system::error_code ec;
+  // The first write may meet a kept-alive connection the Runtime API closed in between: nothing of the
+  // response has arrived anywhere yet, so it is sent once more on a fresh connection.
+  const int attempts = stream_head_.empty() ? 1 : 2;
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    co_await ensure_connected();
+    stream_.expires_after(post_timeout);
+    co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec || !is_expected_close(ec)) break;
+    disconnect();
+  }
+  stream_head_.clear();
+  if (ec) {
+    log::error(stream_ctx_->request_id, "streaming the response to the Runtime API failed: {}", ec.message());
+    stream_failed_ = true;
+    disconnect();
+    co_return false;
+  }
+  co_return true;
+}
+
+awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
+  if (stream_failed_) co_return post_outcome::refused;
+  // The head is still pending only when no piece was written (callers always send a prelude first).
+  if (!stream_head_.empty()) co_await ensure_connected();
+  std::string last = std::move(stream_head_);
+  stream_head_.clear();
+  last.append("0\r\n");
+  if (error != nullptr) {
+    // Real HTTP/1.1 trailers: the body already sent stays intact, and Lambda learns the invocation failed.
+    std::string error_json;
+    append_error_json(error_json, error->type, error->message);
+    last.append(runtime_header::function_error_type).append(": ").append(error_types::stream_error).append("\r\n");
+    last.append(runtime_header::function_error_body).append(": ");
+    base64::append_encoded(last, error_json);
+    last.append("\r\n");
+  }
+  last.append("\r\n");
+  boost::system::error_code ec;
+  stream_.expires_after(post_timeout);
+  co_await asio::async_write(stream_, asio::buffer(last), asio::redirect_error(asio::use_awaitable, ec));
+  http::response<http::string_body> res;
+  if (!ec) res = co_await read_answer(ec);
+  if (ec) {
+    log::error(stream_ctx_->request_id, "ending the streamed response failed: {}", ec.message());
+    disconnect();
+    co_return post_outcome::refused;
+  }
+  if (!res.keep_alive()) disconnect();
+  co_return outcome_of(res, stream_target_, stream_ctx_);
+}
+
+awaitable<http::response<http::string_body>> runtime_client::extension_call(http::request<http::string_body>& req,
+                                                                            boost::system::error_code& ec) {
+  req.set(http::field::host, endpoint_.address().to_string());
+  req.set(http::field::content_type, "application/json");
+  req.prepare_payload();
+  http::response<http::string_body> res;
+  try {
+    co_await ensure_connected();
+  } catch (const runtime_api_fatal&) {
+    ec = asio::error::connection_refused;
+    co_return res;
+  }
+  stream_.expires_after(post_timeout);
+  co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) res = co_await read_answer(ec);
+  if (ec || !res.keep_alive()) disconnect();
+  co_return res;
+}
+
+awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {
+  http::request<http::string_body> req{http::verb::post, "/2020-01-01/extension/register", 11};
+  req.set("Lambda-Extension-Name", name);
+  req.body() = std::string(events_json);
+  boost::system::error_code ec;
+  const auto res = co_await extension_call(req, ec);
+  if (ec || res.result_int() != 200 || res["Lambda-Extension-Identifier"].empty()) {
+    log::warn("", "the Extensions API at {}:{} refused the registration of {} ({}): {}",
+              endpoint_.address().to_string(), endpoint_.port(), name,
+              ec ? ec.message() : "HTTP " + std::to_string(res.result_int()), res.body().substr(0, 512));
+    disconnect();
+    co_return std::string();
+  }
+  co_return std::string(res["Lambda-Extension-Identifier"]);
+}
+
+awaitable<void> runtime_client::post_extension_error(const std::string& identifier, std::string_view phase,
+                                                     std::string_view type, std::string_view message) {
+  // Named first: g++ 12 mishandles temporaries in a coroutine's braced initialisers.
+  std::string target = "/2020-01-01/extension/" + std::string(phase) + "/error";
+  http::request<http::string_body> req{http::verb::post, std::move(target), 11};
+  req.set("Lambda-Extension-Identifier", identifier);
+  req.set("Lambda-Extension-Function-Error-Type", type);
+  append_error_json(req.body(), type, message);
+  boost::system::error_code ec;
+  const auto res = co_await extension_call(req, ec);
+  if (ec || res.result_int() != 202) {
+    log::warn("", "could not report the extension {} error ({})", phase,
+              ec ? ec.message() : "HTTP " + std::to_string(res.result_int()));
+  }
+}
+
+awaitable<std::string> runtime_client::next_extension_event(const std::string& identifier) {
+  http::request<http::empty_body> req{http::verb::get, "/2020-01-01/extension/event/next", 11};
+  req.set(http::field::host, endpoint_.address().to_string());
+  req.set("Lambda-Extension-Identifier", identifier);
+  boost::system::error_code ec;
+  if (cancelled_) co_return std::string();
+  co_await ensure_connected();
+  stream_.expires_never();  // parked for the life of the environment
+  co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+  http::response<http::string_body> res;
+  if (!ec) res = co_await read_answer(ec);
+  if (ec || res.result_int() != 200) {
+    disconnect();
+    co_return std::string();
+  }
+  co_return std::move(res.body());
+}
+
+awaitable<http::response<http::string_body>> runtime_client::read_answer(boost::system::error_code& ec) {
+  // Header first: Boost 1.74's parser, handed a whole message by one eager read, skips the body limit and sizes a
+  // body for whatever Content-Length declares (docs/fuzzing.md, finds 3 and 4). Answers to posts and Extensions
+  // API calls are small JSON documents.
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+  co_return parser.release();
+}
+
+awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string_view body) {
+  std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
+  const post_outcome outcome = co_await post(std::move(target), &ctx, "application/json", {}, body);
+  co_return outcome;
+}
+
+awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx, std::string_view type,
+                                                   std::string_view message) {
+  std::string body;
+  append_error_json(body, type, message);
+  std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/error";
+  const post_outcome outcome = co_await post(std::move(target), &ctx, "application/vnd.aws.lambda.error+json", type, body);
+  co_return outcome;
+}
+
+awaitable<void> runtime_client::post_init_error(std::string_view type, std::string_view message) {
+  std::string body;
+  append_error_json(body, type, message);
+  std::string target = std::string(api_prefix) + "/runtime/init/error";
+  co_await post(std::move(target), nullptr, "application/vnd.aws.lambda.error+json", type, body);
+}
+
+}  // namespace lambda_bridge

@@ -1,0 +1,572 @@
+#include "lambda_bridge/runtime/bridge.hpp"
+
+#include <signal.h>
+
+#include "lambda_bridge/app/backend_client.hpp"
+#include "lambda_bridge/app/readiness.hpp"
+#include "lambda_bridge/app/supervisor.hpp"
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/lambda/extensions_api.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/local/emulator.hpp"
+#include "lambda_bridge/local/gateway.hpp"
+#include "lambda_bridge/runtime/buffer_budget.hpp"
+#include "lambda_bridge/runtime/invocation.hpp"
+#include "lambda_bridge/util/asio.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+// Registered with Lambda as an internal extension: Lambda sends SIGTERM (and a shutdown phase) only to runtimes
+// with at least one extension; without one the environment is SIGKILLed and the app never shuts down cleanly.
+constexpr std::string_view extension_name = "lambda-bridge";
+
+// Runs `io` until it has no more work. An exception thrown by a completion handler outside any coroutine's reach
+// (inside a composed operation, as Beast's parser once threw on a 64 KB trailer field) leaves io_context::run(); it
+// costs the operation it came from, never the process: the loop logs it and runs the io_context on.
+void run_guarded(asio::io_context& io) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log::error("", "internal error outside any invocation's handling (the bridge keeps serving): {}", e.what());
+    } catch (...) {
+      log::error("", "internal error outside any invocation's handling (the bridge keeps serving)");
+    }
+  }
+}
+
+class bridge {
+ public:
+  bridge(const config& cfg, std::vector<std::string> app_argv, std::optional<std::string> extension_name)
+      : cfg_(cfg),
+        app_argv_(std::move(app_argv)),
+        extension_name_(std::move(extension_name)),
+        supervisor_(io_),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP) {}
+
+  int run() {
+    if (!resolve()) return 1;
+    asio::co_spawn(io_, main(), [this](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const runtime_api_fatal& f) {
+          log::error("", "exiting: {}", f.what());
+        } catch (const std::exception& f) {
+          log::error("", "exiting on an unexpected error: {}", f.what());
+        }
+        exit_status_ = 1;
+        supervisor_.signal(SIGKILL);
+      }
+      io_.stop();
+    });
+    run_guarded(io_);
+    return exit_status_;
+  }
+
+ private:
+  bool resolve() {
+    try {
+      backend_ = resolve_endpoint(cfg_.backend.host, cfg_.backend.port);
+      pool_ = std::make_unique<backend_pool>(io_.get_executor(), backend_, cfg_.pool_idle_timeout);
+      if (cfg_.runtime_api) {
+        runtime_ = resolve_endpoint(cfg_.invocation_api()->host, cfg_.invocation_api()->port);
+        extensions_ = resolve_endpoint(cfg_.runtime_api->host, cfg_.runtime_api->port);
+      }
+      return true;
+    } catch (const std::exception& e) {
+      const std::string message = std::string("cannot resolve an address: ") + e.what();
+      log::error("", "{}", message);
+      report_init_error(cfg_.runtime_api, error_types::invalid_config, message);
+      return false;
+    }
+  }
+
+  awaitable<void> main() {
+    watch_signals();
+    supervisor_.on_exit([this](const exit_status& s) { on_app_exit(s); });
+
+    if (!cfg_.runtime_api) {
+      // Local run: the emulator plays Lambda, on loopback, for the very same loop.
+      emulator_ = std::make_unique<emulator>(io_, cfg_);
+      emulator_->start();
+      runtime_ = extensions_ = emulator_->runtime_endpoint();
+      if (cfg_.gateway_port) {
+        const tcp::endpoint ep(asio::ip::make_address(cfg_.emulator.host), *cfg_.gateway_port);
+        gateway_ = std::make_unique<gateway>(io_, ep, cfg_.gateway, *emulator_);
+        gateway_->start();
+      }
+    }
+
+    if (extension_name_) {
+      if (!co_await register_as_extension()) {
+        exit_status_ = 1;
+        co_return;
+      }
+    } else {
+      asio::co_spawn(io_, keep_extension_registered(), asio::detached);
+    }
+    if (!app_argv_.empty()) {
+      pool_->set_app_supervised(true);
+      if (auto err = supervisor_.start(app_argv_)) {
+        co_await fail_init(*err);
+        co_return;
+      }
+    }
+
+    readiness_.emplace(cfg_, tcp::endpoint(backend_.address(), cfg_.readiness_port), [this]() -> std::optional<failure> {
+      if (app_exit_failure_) return app_exit_failure_;
+      if (forced_stop_) return forced_stop_;
+      if (stopping_) return failure{error_types::app_exited, "the bridge is shutting down"};
+      return std::nullopt;
+    });
+    const bool ready = co_await wait_for_readiness();
+    if (!ready && readiness_->failed()) {
+      if (!stopping_ || app_exit_failure_) {
+        co_await fail_init(*readiness_->failed());
+        co_return;
+      }
+    }
+    if (!stopping_) co_await run_workers();
+    co_await shut_down();
+  }
+
+  // Waits for the app; with async init only until Lambda's init cut-off, leaving the rest to the first invocation.
+  awaitable<bool> wait_for_readiness() {
+    if (!cfg_.async_init) {
+      co_await readiness_->run();
+      co_return readiness_->ready();
+    }
+    asio::co_spawn(io_, [this]() -> awaitable<void> {
+      co_await readiness_->run();
+      // Past the cut-off nobody awaits the result: a failure must still end the environment, not every
+      // invocation one by one.
+      if (readiness_->failed() && !stopping_ && start_ + cfg_.async_init_cutoff <= std::chrono::steady_clock::now()) {
+        log::error("", "the app never became ready: {}", readiness_->failed()->message);
+        app_exit_failure_ = readiness_->failed();
+        request_stop();
+      }
+    }, asio::detached);
+    const bool ready = co_await readiness_->wait_ready(start_ + cfg_.async_init_cutoff);
+    if (!ready && !readiness_->failed()) {
+      log::info("", "the app is not ready at the async init cut-off; the first invocation will finish the wait");
+    }
+    co_return ready;
+  }
+
+  awaitable<void> keep_extension_registered() {
+    runtime_client ext(io_.get_executor(), extensions_, 4096);
+    extension_client_ = &ext;
+    const std::string id = co_await ext.register_extension(extension_name, R"({"events":[]})");
+    if (!id.empty()) {
+      log::debug("", "registered the internal extension {} ({})", extension_name, id);
+      // Parked for the life of the environment: init completes only when every extension has called next.
+      co_await ext.next_extension_event(id);
+    }
+    extension_client_ = nullptr;
+  }
+
+  // Extension mode: the bridge is the external extension Lambda launched from /opt/extensions, registered for
+  // SHUTDOWN; the app is the function's runtime process, started by Lambda, not by the bridge. Lambda starts
+  // the runtime only once every extension has registered, and fails the init when one cannot: so must we.
+  awaitable<bool> register_as_extension() {
+    extension_ = std::make_unique<runtime_client>(io_.get_executor(), extensions_, 4096);
+    extension_client_ = extension_.get();
+    const std::string events = R"({"events":["SHUTDOWN"]})";
+    extension_id_ = co_await extension_->register_extension(*extension_name_, events);
+    if (extension_id_.empty()) {
+      log::error("", "cannot register as the Lambda extension '{}' (see the reason above); exiting, and Lambda "
+                 "reports the extension's init failure", *extension_name_);
+      co_return false;
+    }
+    log::info("", "registered as the Lambda extension '{}' for SHUTDOWN ({})", *extension_name_, extension_id_);
+    // Init completes only when every extension has called event/next: park there at once.
+    asio::co_spawn(io_, watch_extension_events(), [this](std::exception_ptr e) {
+      if (!e || shutting_down_) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& f) {
+        extension_failed(f.what());
+      }
+    });
+    co_return true;
+  }
+
+  awaitable<void> watch_extension_events() {
+    for (;;) {
+      const std::string doc = co_await extension_->next_extension_event(extension_id_);
+      if (shutting_down_) co_return;  // cancelled by our own shutdown
+      if (doc.empty()) {
+        extension_failed("the Extensions API ended event/next without an event");
+        co_return;
+      }
+      auto ev = parse_extension_event(doc);
+      if (!ev) {
+        log::warn("", "ignoring an unreadable extension event ({}): {}", ev.error().message, doc.substr(0, 512));
+      } else if (ev->event_type == "SHUTDOWN") {
+        log::info("", "received SHUTDOWN ({}); {}", ev->shutdown_reason,
+                  any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
+        request_stop();
+        co_return;
+      } else {
+        log::debug("", "ignoring the extension event {}", ev->event_type);
+      }
+    }
+  }
+
+  void extension_failed(const std::string& why) {
+    log::error("", "the extension lost Lambda's Extensions API: {}; exiting", why);
+    extension_failed_ = true;
+    request_stop();
+  }
+
+  // One worker per concurrent invocation Lambda allows (AWS_LAMBDA_MAX_CONCURRENCY on Managed Instances, else
+  // one): independent /next loops sharing the app's connection pool, never a shared queue.
+  awaitable<void> run_workers() {
+    workers_.resize(cfg_.max_concurrency);
+    std::size_t running = workers_.size();
+    asio::steady_timer all_done(io_);
+    all_done.expires_at(steady_time::max());
+    for (auto& w : workers_) {
+      asio::co_spawn(io_, worker(w), [this, &running, &all_done](std::exception_ptr e) {
+        if (e && !fatal_) {
+          fatal_ = e;
+          request_stop();
+        }
+        if (--running == 0) all_done.cancel();
+      });
+    }
+    boost::system::error_code ec;
+    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (fatal_) std::rethrow_exception(fatal_);
+  }
+
+  struct worker_state {
+    runtime_client* client = nullptr;
+    bool in_flight = false;
+  };
+
+  awaitable<void> worker(worker_state& self) {
+    runtime_client runtime(io_.get_executor(), runtime_, cfg_.max_event_bytes);
+    // The state points into this frame: it is cleared however the frame ends, a fatal exception included.
+    struct clear_on_exit {
+      worker_state& s;
+      ~clear_on_exit() {
+        s.client = nullptr;
+        s.in_flight = false;
+      }
+    } guard{self};
+    self.client = &runtime;
+    translator translate;
+    buffer_budget::kept result_buffer, reply_buffer;
+    struct return_to_budget {
+      buffer_budget& budget;
+      buffer_budget::kept& a;
+      buffer_budget::kept& b;
+      ~return_to_budget() {  // a worker that ends gives back what it counted
+        std::string().swap(a.buffer);  // assigning an empty string would keep the capacity
+        std::string().swap(b.buffer);
+        budget.settle(a);
+        budget.settle(b);
+      }
+    } budget_guard{budget_, result_buffer, reply_buffer};
+    const std::string default_host = cfg_.backend.to_string();
+    const translate_options options = make_translate_options(cfg_, default_host);
+    readiness_check* pending_readiness = readiness_->ready() ? nullptr : &*readiness_;
+    while (!stopping_) {
+      auto ev = co_await runtime.next();
+      if (!ev) break;
+      // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all. A token
+      // made only of dots would be a "." or ".." path segment, which a normalising server resolves elsewhere.
+      const auto& id = ev->ctx.request_id;
+      if (!uri::is_token(id) || id.find_first_not_of('.') == std::string::npos) {
+        log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
+                   runtime_header::request_id);
+        continue;
+      }
+      const invocation_context ctx = ev->ctx;
+      std::optional<std::string> unexpected;
+      self.in_flight = true;
+      try {
+        invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
+        const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer};
+        co_await inv.run(runtime, resources);
+      } catch (const runtime_api_fatal&) {
+        throw;
+      } catch (const std::exception& e) {
+        // A bug of ours must cost one invocation, not the environment.
+        unexpected = e.what();
+      } catch (...) {
+        unexpected = "an exception that is not a std::exception";
+      }
+      if (unexpected) {
+        log::error(ctx.request_id, "internal error: {}", *unexpected);
+        const std::string message = "lambda-bridge internal error: " + *unexpected;
+        co_await runtime.post_error(ctx, error_types::internal_error, message);
+      }
+      self.in_flight = false;
+      budget_.settle(result_buffer);
+      budget_.settle(reply_buffer);
+      if (pending_readiness != nullptr && readiness_->ready()) pending_readiness = nullptr;
+    }
+  }
+
+  bool any_in_flight() const {
+    return std::any_of(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
+  }
+
+  void watch_signals() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      if (stop_signal_ != 0) {
+        force_stop(sig);
+      } else {
+        log::info("", "received signal {} ({}); {}", sig, strsignal(sig),
+                  any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
+        stop_signal_ = sig;
+        request_stop();
+      }
+      watch_signals();
+    });
+  }
+
+  // A second signal says that whoever stops the bridge will not wait for the invocations in flight (`docker stop`
+  // sends SIGKILL after 10 s, Ctrl-C pressed twice); they could hang until their deadline, up to 15 minutes. They
+  // fail now, naming why, and the app is stopped while it can still be given SIGTERM and its grace.
+  void force_stop(int sig) {
+    if (forced_stop_) {
+      log::info("", "received signal {} ({}); the forced stop is under way", sig, strsignal(sig));
+      return;
+    }
+    forced_stop_ =
+        failure{error_types::bridge_stopped, "the bridge was stopped by a second signal " + std::to_string(sig) +
+                                                 " (" + strsignal(sig) + ") before the invocation finished"};
+    const auto in_flight =
+        std::count_if(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
+    log::warn("",
+              "received signal {} ({}) again; forcing the stop: {} invocation(s) in flight fail with {}, and the "
+              "app is stopped now",
+              sig, strsignal(sig), in_flight, error_types::bridge_stopped);
+    if (pool_) pool_->abort_all(*forced_stop_);
+    request_stop();
+  }
+
+  void request_stop() {
+    stopping_ = true;
+    // A worker parked in /next stops at once; one with an invocation in flight finishes it first.
+    for (auto& w : workers_) {
+      if (w.client != nullptr && !w.in_flight) w.client->cancel();
+    }
+  }
+
+  void on_app_exit(const exit_status& s) {
+    if (shutting_down_ || (stopping_ && stop_signal_ != 0)) return;  // the exit we asked for
+    app_exit_failure_ = failure{error_types::app_exited, "the app " + s.description +
+                                                             (any_in_flight() ? " during the invocation" : "")};
+    log::error("", "{}; lambda-bridge exits so that Lambda replaces the environment", app_exit_failure_->message);
+    if (pool_) pool_->abort_all(*app_exit_failure_);
+    request_stop();
+  }
+
+  awaitable<void> fail_init(const failure& f) {
+    log::error("", "init failed: {}: {}", f.type, f.message);
+    runtime_client runtime(io_.get_executor(), runtime_, 1024);
+    try {
+      co_await runtime.post_init_error(f.type, f.message);
+    } catch (const runtime_api_fatal& e) {
+      log::error("", "could not report the init error: {}", e.what());
+    }
+    init_failed_ = true;
+    co_await shut_down();
+  }
+
+  awaitable<void> shut_down() {
+    shutting_down_ = true;
+    stopping_ = true;
+    if (emulator_) {
+      // Named first: g++ 12 mishandles temporaries in a co_await expression.
+      const std::string why = app_exit_failure_ ? app_exit_failure_->message : "the function is shutting down";
+      co_await emulator_->shut_down("Runtime.ExitError", why);
+    }
+    if (gateway_) gateway_->close();
+    if (extension_client_ != nullptr) extension_client_->cancel();
+    // Also when the app has exited on its own: what it forked may still run in its group.
+    if (supervisor_.has_app()) {
+      co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
+    }
+    // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.
+    const auto& app = supervisor_.app_exit();
+    if (app_exit_failure_ || init_failed_ || extension_failed_) {
+      exit_status_ = app && app->code != 0 ? app->code : 1;
+    } else if (app) {
+      exit_status_ = app->code;
+    } else {
+      exit_status_ = 0;
+    }
+    log::info("", "lambda-bridge exits with status {}", exit_status_);
+  }
+
+  const config& cfg_;
+  std::vector<std::string> app_argv_;
+  std::optional<std::string> extension_name_;  // set in extension mode
+  std::string extension_id_;
+  bool extension_failed_ = false;
+  asio::io_context io_{1};
+  supervisor supervisor_;
+  asio::signal_set signals_;
+  tcp::endpoint backend_, runtime_, extensions_;
+  std::unique_ptr<backend_pool> pool_;
+  std::unique_ptr<emulator> emulator_;
+  std::unique_ptr<gateway> gateway_;
+  std::optional<readiness_check> readiness_;
+  std::vector<worker_state> workers_;
+  // What all workers together keep of their large buffers between invocations: enough for one worker's result and
+  // reply at Lambda's limit, so a single worker never frees them.
+  buffer_budget budget_{4 * max_buffered_result_bytes};
+  std::exception_ptr fatal_;
+  runtime_client* extension_client_ = nullptr;
+  std::unique_ptr<runtime_client> extension_;  // extension mode; after io_, so destroyed before it
+  steady_time start_ = std::chrono::steady_clock::now();
+  bool stopping_ = false;
+  bool init_failed_ = false;
+  bool shutting_down_ = false;
+  int stop_signal_ = 0;
+  std::optional<failure> forced_stop_;  // set by a second stop signal
+  std::optional<failure> app_exit_failure_;
+  int exit_status_ = 0;
+};
+
+// An extension can report only once registered: register (for nothing), then post /extension/init/error.
+awaitable<void> report_extension_init_error(runtime_client& runtime, std::string name, std::string type,
+                                            std::string message) {
+  const std::string events = R"({"events":[]})";
+  const std::string id = co_await runtime.register_extension(name, events);
+  if (!id.empty()) co_await runtime.post_extension_error(id, "init", type, message);
+}
+
+}  // namespace
+
+void report_init_error(const std::optional<host_port>& runtime_api, std::string_view type, std::string_view message,
+                       const std::optional<std::string>& extension_name) {
+  if (!runtime_api) return;
+  try {
+    asio::io_context io;
+    runtime_client runtime(io.get_executor(), resolve_endpoint(runtime_api->host, runtime_api->port), 1024);
+    if (!extension_name) {
+      asio::co_spawn(io, runtime.post_init_error(type, message), asio::detached);
+    } else {
+      // Extension errors are shaped Extension.<Reason>.
+      std::string ext_type = "Extension." + std::string(type.substr(type.find('.') + 1));
+      asio::co_spawn(io, report_extension_init_error(runtime, *extension_name, std::move(ext_type), std::string(message)),
+                     asio::detached);
+    }
+    io.run();
+  } catch (const std::exception& e) {
+    log::error("", "could not report the init error to the Runtime API: {}", e.what());
+  }
+}
+
+std::string launch_problem(const config& cfg, const std::optional<std::string>& extension_name, bool app_given) {
+  if (extension_name) {
+    const std::string how = "lambda-bridge runs as the Lambda extension '" + *extension_name + "' (" +
+                            std::string(env::extension_mode) + " or the directory " + std::string(extensions_dir) + ")";
+    if (app_given) {
+      return how + " but was given an app command: in extension mode Lambda starts the app as the function's " +
+             "runtime (the handler, through AWS_LAMBDA_EXEC_WRAPPER), never the bridge; remove the command, or set " +
+             std::string(env::extension_mode) + "=false to have the bridge start it";
+    }
+    if (cfg.exec_mode) return how + " but " + std::string(env::exec_mode) + " is set; they exclude each other";
+    if (cfg.emulator_only) return how + " but " + std::string(env::emulator_only) + " is set; they exclude each other";
+    if (!cfg.runtime_api) {
+      return how + " but " + std::string(env::runtime_api) + " is not set (Lambda sets it; locally, start " +
+             std::string(env::emulator_only) + "=true lambda-bridge and use the address it logs)";
+    }
+  }
+  if (cfg.emulator_only) {
+    if (app_given) {
+      return std::string(env::emulator_only) + " is set: the emulator starts no app; start the app and its runtime " +
+             "separately, or unset it";
+    }
+    if (cfg.runtime_api) {
+      return std::string(env::emulator_only) + " is set: the emulator is the Runtime API itself; unset " +
+             std::string(env::runtime_api);
+    }
+  }
+  return {};
+}
+
+std::string local_port_conflict(const config& cfg) {
+  const auto runtime = cfg.runtime_api_port;
+  if (runtime != 0 && (runtime == cfg.emulator.port || (cfg.gateway_port && runtime == *cfg.gateway_port))) {
+    return "the emulated Runtime API and another listener of the emulator would both use port " +
+           std::to_string(runtime) + ": set " + std::string(env::runtime_api_port) + " to another port";
+  }
+  const auto app = cfg.backend.port;
+  if (!cfg.emulator_only && cfg.emulator.port != 0 && app == cfg.emulator.port) {
+    return "the app port and the emulator's invoke API port are both " + std::to_string(app) + ": set " +
+           std::string(env::port) + " to the port your app listens on (e.g. 8000), or " +
+           std::string(env::emulator_port) + " to another port";
+  }
+  if (!cfg.emulator_only && cfg.gateway_port && *cfg.gateway_port != 0 && app == *cfg.gateway_port) {
+    return "the app port and the gateway emulation port are both " + std::to_string(app) + ": set " +
+           std::string(env::gateway_port) + " to another port (or off), or " + std::string(env::port) +
+           " to the port your app listens on";
+  }
+  if (cfg.gateway_port && *cfg.gateway_port != 0 && *cfg.gateway_port == cfg.emulator.port) {
+    return "the emulator's invoke API and the gateway emulation would both listen on " +
+           std::to_string(cfg.emulator.port) + ": set " + std::string(env::gateway_port) + " to another port";
+  }
+  return {};
+}
+
+int run_bridge(const config& cfg, const std::vector<std::string>& app_argv,
+               const std::optional<std::string>& extension_name) {
+  bridge b(cfg, app_argv, extension_name);
+  return b.run();
+}
+
+int run_emulator_only(const config& cfg) {
+  asio::io_context io{1};
+  try {
+    emulator emu(io, cfg);
+    emu.start();
+    std::unique_ptr<gateway> gw;
+    if (cfg.gateway_port) {
+      const tcp::endpoint ep(asio::ip::make_address(cfg.emulator.host), *cfg.gateway_port);
+      gw = std::make_unique<gateway>(io, ep, cfg.gateway, emu);
+      gw->start();
+    }
+    const auto rt = emu.runtime_endpoint();
+    log::info("", "emulator only: no app, no worker; start the runtime and extensions with {}={}:{}",
+              env::runtime_api, rt.address().to_string(), rt.port());
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    asio::co_spawn(io, [&]() -> awaitable<void> {
+      const int sig = co_await signals.async_wait(asio::use_awaitable);
+      log::info("", "received signal {} ({}); shutting down", sig, strsignal(sig));
+      co_await emu.shut_down("Runtime.ExitError", "the function is shutting down");
+      if (gw) gw->close();
+    }, [&io](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& f) {
+          log::error("", "the emulator stopped on an unexpected error: {}", f.what());
+        }
+      }
+      io.stop();
+    });
+    run_guarded(io);
+  } catch (const std::exception& e) {
+    log::error("", "the emulator cannot start: {}", e.what());
+    return 1;
+  }
+  log::info("", "lambda-bridge exits with status 0");
+  return 0;
+}
+
+}  // namespace lambda_bridge

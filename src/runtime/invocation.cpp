@@ -1,0 +1,315 @@
+#include "lambda_bridge/runtime/invocation.hpp"
+
+#include <limits>
+
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/log.hpp"
+
+namespace lambda_bridge {
+namespace {
+
+// Without a deadline header (never on Lambda, possible with hand-made Runtime APIs) the request is bounded by
+// Lambda's maximum function timeout.
+constexpr auto missing_deadline_budget = std::chrono::minutes(15);
+// The most of a compressible reply read before giving up even if its encoding still fits: 64 times Lambda's limit,
+// past any ratio real content reaches; memory is bounded by read_compressed, not by this.
+constexpr std::size_t max_compressed_input_bytes = 64 * max_buffered_result_bytes;
+
+}  // namespace
+
+steady_time invocation::backend_deadline(const invocation_context& ctx, std::chrono::milliseconds reserve,
+                                         std::chrono::system_clock::time_point now_system, steady_time now_steady) {
+  if (!ctx.deadline_ms) return now_steady + missing_deadline_budget;
+  const auto now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now_system.time_since_epoch()).count();
+  // Clamped: a deadline centuries away (a hand-made Runtime API) would overflow the clock's nanoseconds.
+  auto remaining = std::chrono::milliseconds(std::min<std::int64_t>(
+      *ctx.deadline_ms - now_ms,
+      std::chrono::duration_cast<std::chrono::milliseconds>(missing_deadline_budget).count()));
+  // Keep the reserve only while it leaves the app some time; a deadline already past still gets a try of 1 ms.
+  if (remaining > reserve * 2) remaining -= reserve;
+  if (remaining < std::chrono::milliseconds(1)) remaining = std::chrono::milliseconds(1);
+  return now_steady + remaining;
+}
+
+translate_options make_translate_options(const config& cfg, const std::string& default_host) {
+  translate_options o;
+  o.pass_through_path = cfg.pass_through_path;
+  o.remove_base_path = cfg.remove_base_path;
+  o.strip_stage = cfg.strip_stage;
+  o.authorization_source = cfg.authorization_source;
+  o.default_host = default_host;
+  o.function = &cfg.function;
+  return o;
+}
+
+invocation::invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness)
+    : event_(std::move(event)), cfg_(cfg), pool_(pool), readiness_(readiness) {}
+
+awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
+  log::error(event_.ctx.request_id, "invocation failed: {}: {}", f.type, f.message);
+  const auto outcome = co_await runtime.post_error(event_.ctx, f.type, f.message);
+  if (outcome == post_outcome::gone) {
+    log::warn(event_.ctx.request_id, "the invocation had already timed out when its error was posted (410)");
+  }
+}
+
+awaitable<status> invocation::settle(const failure& f) {
+  // An app that crashes closes its connections a moment before the bridge reaps it: when the failure could be
+  // that, wait briefly for the exit so the invocation reports the cause, not the symptom.
+  const bool may_be_exit = f.type == error_types::backend_invalid_response || f.type == error_types::backend_unreachable;
+  if (!may_be_exit || !pool_.app_supervised()) co_return f;
+  asio::steady_timer t(co_await asio::this_coro::executor);
+  for (int i = 0; i < 50 && !pool_.aborted(); ++i) {
+    t.expires_after(std::chrono::milliseconds(1));
+    co_await t.async_wait(asio::use_awaitable);
+  }
+  if (pool_.aborted()) co_return *pool_.aborted();
+  co_return f;
+}
+
+namespace {
+
+// The reply as far as its head: the buffered path then reads the body into it, the streamed one relays it.
+backend_reply reply_from(reply_head& head) {
+  backend_reply reply;
+  reply.status = head.status;
+  reply.reason = std::move(head.reason);
+  reply.headers = std::move(head.headers);
+  return reply;
+}
+
+}  // namespace
+
+awaitable<status> invocation::wait_until_ready(steady_time deadline) {
+  // One co_return at the end: g++ 12 miscompiles this coroutine with an early co_return before any suspension.
+  status outcome;
+  if (readiness_ != nullptr && !readiness_->ready()) {
+    // Async init: the first invocations finish the readiness wait, within their own deadline.
+    log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
+    const bool ready = co_await readiness_->wait_ready(deadline);
+    if (!ready && readiness_->failed()) {
+      outcome = *readiness_->failed();
+    } else if (!ready) {
+      outcome = failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
+    }
+  }
+  co_return outcome;
+}
+
+steady_time invocation::deadline() const {
+  return backend_deadline(event_.ctx, cfg_.deadline_reserve, std::chrono::system_clock::now(),
+                          std::chrono::steady_clock::now());
+}
+
+awaitable<status> invocation::exchange(translation& t, const worker_resources& res) {
+  const auto until = deadline();
+  const status not_ready = co_await wait_until_ready(until);
+  if (not_ready) co_return not_ready;
+  // With compression a reply larger than Lambda's limit may still fit once encoded: it is read to the parser's limit
+  // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
+  const std::size_t max_reply = cfg_.compression ? max_compressed_input_bytes : max_buffered_result_bytes;
+  backend_exchange ex(pool_, until, max_reply);
+  auto head = co_await ex.send(t.request);
+  if (!head) {
+    const status settled = co_await settle(head.error());
+    co_return settled;
+  }
+
+  backend_reply reply = reply_from(*head);
+  reply.body = std::move(res.reply_buffer);
+  reply.body.clear();
+  // Handed back however the exchange ends; the capacity is what is reused. Up to what a buffered result can carry:
+  // a larger body (a compressible reply may reach 64 times that) is freed rather than pinned for the process's life.
+  struct give_back {
+    std::string& from;
+    std::string& to;
+    ~give_back() {
+      if (from.capacity() <= 2 * max_buffered_result_bytes) to = std::move(from);
+    }
+  } keep{reply.body, res.reply_buffer};
+  const content_coding coding = cfg_.compression ? reply_coding(t.shape, reply.headers) : content_coding::identity;
+  // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
+  status read;
+  if (coding == content_coding::identity) {
+    read = co_await ex.read_body(reply.body, max_buffered_result_bytes);
+  } else {
+    read = co_await read_compressed(ex, reply, coding);
+  }
+  if (read) {
+    const status settled = co_await settle(*read);
+    co_return settled;
+  }
+  log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
+
+  // Compressed already, if at all.
+  const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
+                              max_buffered_result_bytes, false};
+  const status converted = convert_reply(t.shape, reply, res.result_buffer, opts);
+  co_return converted;
+}
+
+awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding) {
+  // The reply is kept as it is only while it could still be sent that way, and its encoding may not grow past what
+  // fits a result once base64-encoded: memory stays near twice Lambda's limit (plus the encoder's window) whatever
+  // the app sends (issue 11: a 300 MB reply was held whole before it was compressed).
+  constexpr std::size_t max_encoded = max_buffered_result_bytes / 4 * 3;
+  compressor encoder(coding);
+  std::string encoded;
+  std::string piece(64 * 1024, '\0');
+  std::string& original = reply.body;
+  bool original_kept = true;
+  std::size_t total = 0;
+  for (bool last = false; !last;) {
+    auto got = co_await ex.read_some(piece.data(), piece.size());
+    if (!got) co_return got.error();
+    last = *got == 0;
+    const std::string_view in(piece.data(), *got);
+    total += in.size();
+    if (original_kept && original.size() + in.size() > max_buffered_result_bytes) {
+      original_kept = false;
+      original.clear();
+    }
+    if (original_kept) original.append(in);
+    if (!encoder.feed(in, encoded, last)) {
+      co_return failure{error_types::internal_error, "the " + std::string(to_string(coding)) +
+                                                         " encoder failed on the app's reply"};
+    }
+    if (encoded.size() > max_encoded) {
+      co_return failure{error_types::response_too_large,
+                        "the app's reply, compressed with " + std::string(to_string(coding)) + ", passed " +
+                            std::to_string(max_encoded) + " bytes (Lambda's limit of " +
+                            std::to_string(max_buffered_result_bytes) + " once base64-encoded) after " +
+                            std::to_string(total) + " bytes of the reply"};
+    }
+  }
+  if (!original_kept || worth_compressing(original.size(), encoded.size())) use_compressed(reply, coding, encoded);
+  co_return std::nullopt;
+}
+
+awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
+  const auto& rid = event_.ctx.request_id;
+  const auto until = deadline();
+  const status not_ready = co_await wait_until_ready(until);
+  if (not_ready) {
+    co_await fail(runtime, *not_ready);
+    co_return;
+  }
+  // Lambda's own limit is enforced below, with a message about streaming rather than the parser's.
+  backend_exchange ex(pool_, until, std::numeric_limits<std::size_t>::max());
+  auto head = co_await ex.send(t.request);
+  if (!head) {
+    const status settled = co_await settle(head.error());
+    co_await fail(runtime, *settled);
+    co_return;
+  }
+  backend_reply reply = reply_from(*head);
+
+  if (cfg_.error_status_codes && cfg_.error_status_codes->contains(reply.status)) {
+    // The invocation fails as in buffered mode, with the start of the body in the message; nothing is streamed.
+    buffer.resize(64 * 1024);
+    auto got = co_await ex.read_some(buffer.data(), buffer.size());
+    if (got) reply.body.assign(buffer.data(), *got);
+    const response_options opts{&*cfg_.error_status_codes};
+    const status err = convert_reply(t.shape, reply, buffer, opts);
+    co_await fail(runtime, *err);
+    co_return;
+  }
+
+  buffer.clear();
+  if (auto err = append_stream_prelude(t.shape, reply, buffer)) {
+    co_await fail(runtime, *err);
+    co_return;
+  }
+  runtime.begin_stream(event_.ctx);
+  bool sent = co_await runtime.write_stream(buffer);
+
+  // Each piece goes on as soon as it arrives; the next is read only once it is written, so memory stays at one
+  // buffer whatever the size and a slow reader slows the app instead of filling the bridge.
+  constexpr std::size_t piece_bytes = 64 * 1024;
+  buffer.resize(piece_bytes);
+  std::size_t total = 0;
+  std::optional<failure> broken;
+  while (sent) {
+    auto got = co_await ex.read_some(buffer.data(), buffer.size());
+    if (!got) {
+      const status settled = co_await settle(got.error());
+      broken = *settled;
+      break;
+    }
+    if (*got == 0) break;
+    total += *got;
+    if (total > max_streamed_body_bytes) {
+      broken = failure{error_types::response_too_large, "the app's streamed body is over Lambda's limit of " +
+                                                            std::to_string(max_streamed_body_bytes) + " bytes"};
+      break;
+    }
+    sent = co_await runtime.write_stream(std::string_view(buffer.data(), *got));
+  }
+  buffer.clear();
+  if (!sent) co_return;  // the Runtime API connection broke; logged by the client
+  if (broken) {
+    log::error(rid, "the stream failed after {} body bytes: {}: {}", total, broken->type, broken->message);
+  } else {
+    log::debug(rid, "app answered {}; streamed {} body bytes", reply.status, total);
+  }
+  const post_outcome outcome = co_await runtime.end_stream(broken ? &*broken : nullptr);
+  if (outcome == post_outcome::gone) {
+    log::warn(rid, "the invocation had already timed out when its stream ended (410)");
+  } else if (outcome == post_outcome::too_large) {
+    log::error(rid, "the Runtime API refused the {}-byte stream as too large (413)", total);
+  }
+}
+
+awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
+  const auto& rid = event_.ctx.request_id;
+  if (event_.problem) {
+    co_await fail(runtime, *event_.problem);
+    co_return;
+  }
+  log::debug(rid, "event: {}", event_.body);
+
+  auto t = res.translate.translate(std::move(event_.body), event_.ctx, res.options);
+  if (!t) {
+    co_await fail(runtime, t.error());
+    co_return;
+  }
+  for (const auto& name : t->dropped_headers) {
+    log::warn(rid, "dropped header '{}': its name or value may not appear on the wire (CR, LF, NUL or not a token)",
+              name);
+  }
+  log::info(rid, "{} {} ({})", t->request.method, t->request.target, to_string(t->shape.source));
+
+  std::string& result = res.result_buffer;
+  if (cfg_.response_stream && can_stream(t->shape)) {
+    co_await stream(*t, runtime, result);
+    co_return;
+  }
+  if (auto err = co_await exchange(*t, res)) {
+    co_await fail(runtime, *err);
+    co_return;
+  }
+  const std::size_t result_size = result.size();
+  // Outcomes and failures are named before they are awaited: g++ 12 destroys some temporaries of a co_await
+  // full-expression twice.
+  const post_outcome outcome = co_await runtime.post_response(event_.ctx, result);
+  switch (outcome) {
+    case post_outcome::accepted:
+      break;
+    case post_outcome::too_large: {
+      const failure too_large{error_types::response_too_large, "the Runtime API refused the " +
+                                                                   std::to_string(result_size) +
+                                                                   "-byte result as too large (413)"};
+      co_await fail(runtime, too_large);
+      break;
+    }
+    case post_outcome::gone:
+      log::warn(rid, "the invocation had already timed out when its result was posted (410)");
+      break;
+    case post_outcome::refused:
+      break;  // logged by the client
+  }
+}
+
+}  // namespace lambda_bridge
