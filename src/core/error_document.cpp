@@ -20,10 +20,10 @@ std::optional<error_document> parse_error_json(std::string_view json) {
   d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   error_document doc;
-  if (const auto t = d.FindMember("errorType"); t != d.MemberEnd() && t->value.IsString()) {
+  if (auto t = d.FindMember("errorType"); t != d.MemberEnd() && t->value.IsString()) {
     doc.type.assign(t->value.GetString(), t->value.GetStringLength());
   }
-  if (const auto m = d.FindMember("errorMessage"); m != d.MemberEnd() && m->value.IsString()) {
+  if (auto m = d.FindMember("errorMessage"); m != d.MemberEnd() && m->value.IsString()) {
     doc.message.assign(m->value.GetString(), m->value.GetStringLength());
   }
   return doc;
