@@ -20,11 +20,12 @@ std::optional<error_document> parse_error_json(std::string_view json) {
   d.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (d.HasParseError() || !d.IsObject()) return std::nullopt;
   error_document doc;
-  if (auto t = d.FindMember("errorType"); t != d.MemberEnd() && t->value.IsString()) {
-    doc.type.assign(t->value.GetString(), t->value.GetStringLength());
+  // HasMember and operator[] rather than FindMember: comparing RapidJSON's member iterators is ambiguous in C++20.
+  if (d.HasMember("errorType") && d["errorType"].IsString()) {
+    doc.type.assign(d["errorType"].GetString(), d["errorType"].GetStringLength());
   }
-  if (auto m = d.FindMember("errorMessage"); m != d.MemberEnd() && m->value.IsString()) {
-    doc.message.assign(m->value.GetString(), m->value.GetStringLength());
+  if (d.HasMember("errorMessage") && d["errorMessage"].IsString()) {
+    doc.message.assign(d["errorMessage"].GetString(), d["errorMessage"].GetStringLength());
   }
   return doc;
 }
