@@ -87,9 +87,7 @@ awaitable<result<std::unique_ptr<backend_connection>>> backend_pool::connect(ste
 void backend_pool::abort_all(failure why) {
   aborted_ = std::move(why);
   for (auto* ex : active_) ex->abort();
-  for (auto& c : idle_) {
-        close_quietly(c->stream);
-  }
+  for (auto& c : idle_) close_quietly(c->stream);
   idle_.clear();
 }
 
@@ -99,17 +97,20 @@ backend_exchange::backend_exchange(backend_pool& pool, steady_time deadline, std
 }
 
 void backend_exchange::abort() {
-  if (conn_) {
-        close_quietly(conn_->stream);
-  }
+  if (conn_) close_quietly(conn_->stream);
 }
 
 backend_exchange::~backend_exchange() {
   std::erase(pool_.active_, this);
   // An exchange abandoned half way leaves unread bytes: the connection is closed, never pooled.
-  if (conn_) {
-        close_quietly(conn_->stream);
-  }
+  if (conn_) close_quietly(conn_->stream);
+}
+
+failure backend_exchange::body_too_large(std::size_t limit, std::string_view step) const {
+  return failure{error_types::response_too_large, "the app's reply body is over " + std::to_string(limit) +
+                                                      " bytes, more than a buffered Lambda result can carry (" +
+                                                      std::string(step) + ", app at " + describe(pool_.endpoint()) +
+                                                      ")"};
 }
 
 failure backend_exchange::transport_failure(const boost::system::error_code& ec, std::string_view step) const {
@@ -118,11 +119,7 @@ failure backend_exchange::transport_failure(const boost::system::error_code& ec,
   if (ec == beast::error::timeout) {
     return failure{error_types::backend_timeout, "the app did not answer before the invocation deadline" + where};
   }
-  if (ec == http::error::body_limit) {
-    return failure{error_types::response_too_large,
-                   "the app's reply body is over " + std::to_string(max_body_bytes_) +
-                       " bytes, more than a buffered Lambda result can carry" + where};
-  }
+  if (ec == http::error::body_limit) return body_too_large(max_body_bytes_, step);
   if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == http::error::partial_message) {
     return failure{error_types::backend_invalid_response,
                    "the app closed the connection before its reply was complete" + where};
@@ -231,12 +228,6 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
 }
 
 awaitable<status> backend_exchange::read_body(std::string& out, std::size_t limit) {
-  const auto too_large = [&] {
-    return failure{error_types::response_too_large,
-                   "the app's reply body is over " + std::to_string(limit) +
-                       " bytes, more than a buffered Lambda result can carry (app at " + describe(pool_.endpoint()) +
-                       ")"};
-  };
   // The string is sized ahead of the reads (once, to Content-Length when it is known) and trimmed at the end: sizing
   // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body.
   std::size_t used = out.size();
@@ -244,7 +235,7 @@ awaitable<status> backend_exchange::read_body(std::string& out, std::size_t limi
   // Up front at most 8 MB: a declared length is a claim, and memory is taken only as bytes arrive past that.
   constexpr std::uint64_t max_presize = 8 * 1024 * 1024;
   if (const auto len = parser_->content_length()) {
-    if (*len > limit) co_return too_large();
+    if (*len > limit) co_return body_too_large(limit, body_step);
     out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
   }
   while (!parser_->is_done()) {
@@ -258,7 +249,7 @@ awaitable<status> backend_exchange::read_body(std::string& out, std::size_t limi
     used += *read;
     if (used - start > limit) {
       out.resize(used);
-      co_return too_large();
+      co_return body_too_large(limit, body_step);
     }
   }
   out.resize(used);

@@ -94,6 +94,7 @@ class backend_exchange {
 
  private:
   failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;
+  failure body_too_large(std::size_t limit, std::string_view step) const;
   // Why a reply head cannot be relayed at all (101, a status outside 100-599, a transfer coding other than chunked).
   static std::optional<std::string> refuse_framing(const http::response_header<>& msg);
   // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
