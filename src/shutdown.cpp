@@ -18,8 +18,9 @@ struct task_count_state {
 
 namespace {
 
-// Waits on a timer of its own at `until`, registered in the state's waiters so that whoever fires the event cancels
-// it. The frame holds the state; the registration is undone however the frame ends, destroyed while suspended too.
+// Waits on a timer of its own at `until`, registered in the state's waiters so that whoever fires the event
+// cancels it. The frame holds the state; the registration is undone however the frame ends, destroyed while
+// suspended too.
 template <class State>
 awaitable<void> wait_registered(std::shared_ptr<State> state, steady_time until) {
   auto& waiters = state->waiters;
@@ -66,7 +67,8 @@ awaitable<bool> shutdown_signal::wait_until(steady_time until) {
   co_return state->stopping;
 }
 
-shutdown_signal::hook::hook(shutdown_signal& s, std::function<void()> on_stop) : state_(s.state_), on_stop_(std::move(on_stop)) {
+shutdown_signal::hook::hook(shutdown_signal& s, std::function<void()> on_stop)
+    : state_(s.state_), on_stop_(std::move(on_stop)) {
   state_->hooks.push_back(this);
   if (state_->stopping) on_stop_();
 }

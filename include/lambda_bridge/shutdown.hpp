@@ -1,8 +1,8 @@
 // One stop for the whole bridge and one count of the tasks that must end before it exits, as tokio's mini-redis
 // has them (src/shutdown.rs): whoever decides that the bridge stops (a signal, Lambda's SHUTDOWN, the app's exit,
-// a lost Runtime or Extensions API) calls shutdown_signal::stop(); every loop observes that one signal, by awaiting it or
-// through a hook that ends what it is parked on; and the owner of a group of tasks awaits its task_count until the
-// last of them has ended. Single-threaded: everything runs on the bridge's one io_context.
+// a lost Runtime or Extensions API) calls shutdown_signal::stop(); every loop observes that one signal, by
+// awaiting it or through a hook that ends what it is parked on; and the owner of a group of tasks awaits its
+// task_count until the last of them has ended. Single-threaded: everything runs on the bridge's one io_context.
 //
 // Both keep their state behind a shared pointer, so a waiter or a guard on a coroutine frame that is destroyed
 // after its owner (frames left suspended when the io_context goes) still finds it.

@@ -26,16 +26,22 @@ TEST_CASE("stop wakes every waiter") {
   shutdown_signal stop;
   int woken = 0;
   for (int i = 0; i < 3; ++i) {
-    asio::co_spawn(io, [&]() -> awaitable<void> {
-      co_await stop.wait();
-      ++woken;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&]() -> awaitable<void> {
+          co_await stop.wait();
+          ++woken;
+        },
+        asio::detached);
   }
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    co_await sleep_for(10ms);
-    CHECK(woken == 0);
-    stop.stop();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await sleep_for(10ms);
+        CHECK(woken == 0);
+        stop.stop();
+      },
+      asio::detached);
   const auto start = std::chrono::steady_clock::now();
   run_bounded(io);
   CHECK(woken == 3);
@@ -50,11 +56,14 @@ TEST_CASE("a wait that begins after the stop completes at once") {
   stop.stop(failure{"Runtime.AppExited", "the app exited with status 3"});
   bool woken = false;
   bool stopped = false;
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    co_await stop.wait();
-    woken = true;
-    stopped = co_await stop.wait_until(std::chrono::steady_clock::now() + 1h);
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await stop.wait();
+        woken = true;
+        stopped = co_await stop.wait_until(std::chrono::steady_clock::now() + 1h);
+      },
+      asio::detached);
   run_bounded(io);
   CHECK(woken);
   CHECK(stopped);
@@ -76,9 +85,10 @@ TEST_CASE("a bounded wait ends at its deadline when no stop comes") {
   asio::io_context io;
   shutdown_signal stop;
   std::optional<bool> stopped;
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    stopped = co_await stop.wait_until(std::chrono::steady_clock::now() + 20ms);
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> { stopped = co_await stop.wait_until(std::chrono::steady_clock::now() + 20ms); },
+      asio::detached);
   const auto start = std::chrono::steady_clock::now();
   run_bounded(io);
   REQUIRE(stopped);
@@ -107,17 +117,23 @@ TEST_CASE("wait_all completes when the last task ends") {
   std::vector<int> ended;
   bool all_done = false;
   for (int i = 1; i <= 3; ++i) {
-    asio::co_spawn(io, [&, i, g = task_count::guard(tasks)]() -> awaitable<void> {
-      co_await sleep_for(std::chrono::milliseconds(10 * i));
-      ended.push_back(i);
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&, i, g = task_count::guard(tasks)]() -> awaitable<void> {
+          co_await sleep_for(std::chrono::milliseconds(10 * i));
+          ended.push_back(i);
+        },
+        asio::detached);
   }
   CHECK(tasks.running() == 3);
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    co_await tasks.wait_all();
-    CHECK(ended.size() == 3);
-    all_done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await tasks.wait_all();
+        CHECK(ended.size() == 3);
+        all_done = true;
+      },
+      asio::detached);
   run_bounded(io);
   CHECK(all_done);
   CHECK(tasks.running() == 0);
@@ -129,13 +145,16 @@ TEST_CASE("wait_all completes at once when no task runs, and a bounded one repor
   bool idle_done = false;
   std::optional<bool> all_ended;
   std::optional<task_count::guard> stuck;
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    co_await tasks.wait_all();
-    idle_done = true;
-    stuck.emplace(tasks);
-    all_ended = co_await tasks.wait_all_until(std::chrono::steady_clock::now() + 20ms);
-    stuck.reset();
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await tasks.wait_all();
+        idle_done = true;
+        stuck.emplace(tasks);
+        all_ended = co_await tasks.wait_all_until(std::chrono::steady_clock::now() + 20ms);
+        stuck.reset();
+      },
+      asio::detached);
   run_bounded(io);
   CHECK(idle_done);
   REQUIRE(all_ended);
@@ -149,18 +168,24 @@ TEST_CASE("stop, then the tasks that observe it end, then the owner goes on") {
   int loops_ended = 0;
   bool owner_done = false;
   for (int i = 0; i < 4; ++i) {
-    asio::co_spawn(io, [&, g = task_count::guard(tasks)]() -> awaitable<void> {
-      while (!stop.stopping()) co_await stop.wait();
-      ++loops_ended;
-    }, asio::detached);
+    asio::co_spawn(
+        io,
+        [&, g = task_count::guard(tasks)]() -> awaitable<void> {
+          while (!stop.stopping()) co_await stop.wait();
+          ++loops_ended;
+        },
+        asio::detached);
   }
-  asio::co_spawn(io, [&]() -> awaitable<void> {
-    co_await sleep_for(5ms);
-    stop.stop();
-    co_await tasks.wait_all();
-    CHECK(loops_ended == 4);
-    owner_done = true;
-  }, asio::detached);
+  asio::co_spawn(
+      io,
+      [&]() -> awaitable<void> {
+        co_await sleep_for(5ms);
+        stop.stop();
+        co_await tasks.wait_all();
+        CHECK(loops_ended == 4);
+        owner_done = true;
+      },
+      asio::detached);
   run_bounded(io);
   CHECK(owner_done);
 }
@@ -170,10 +195,13 @@ TEST_CASE("a waiter left suspended is safe to destroy after the objects it waite
   {
     auto stop = std::make_unique<shutdown_signal>();
     auto tasks = std::make_unique<task_count>();
-    asio::co_spawn(*io, [&s = *stop, &t = *tasks, g = task_count::guard(*tasks)]() -> awaitable<void> {
-      co_await s.wait();
-      co_await t.wait_all();
-    }, asio::detached);
+    asio::co_spawn(
+        *io,
+        [&s = *stop, &t = *tasks, g = task_count::guard(*tasks)]() -> awaitable<void> {
+          co_await s.wait();
+          co_await t.wait_all();
+        },
+        asio::detached);
     io->run_for(10ms);
     stop.reset();
     tasks.reset();
