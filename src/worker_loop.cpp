@@ -67,8 +67,6 @@ awaitable<void> worker_loop::worker() {
                  runtime_header::request_id);
       continue;
     }
-    const invocation_context ctx = ev->ctx;
-    std::optional<std::string> unexpected;
     // Counted however the invocation ends, a fatal exception included.
     struct count_in_flight {
       bool& flag;
@@ -82,22 +80,10 @@ awaitable<void> worker_loop::worker() {
         --count;
       }
     } counted{in_flight, in_flight_};
-    try {
-      invocation inv(std::move(*ev), cfg_, pool_, pending_readiness);
+    {
+      invocation inv(std::move(*ev), cfg_, pool_, stop_, pending_readiness);
       const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer};
       co_await inv.run(runtime, resources);
-    } catch (const runtime_api_fatal&) {
-      throw;
-    } catch (const std::exception& e) {
-      // A bug of ours must cost one invocation, not the environment.
-      unexpected = e.what();
-    } catch (...) {
-      unexpected = "an exception that is not a std::exception";
-    }
-    if (unexpected) {
-      log::error(ctx.request_id, "internal error: {}", *unexpected);
-      const std::string message = "lambda-bridge internal error: " + *unexpected;
-      co_await runtime.post_error(ctx, error_types::internal_error, message);
     }
     budget_.settle(result_buffer);
     budget_.settle(reply_buffer);
