@@ -230,7 +230,7 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
   return std::nullopt;
 }
 
-awaitable<status> backend_exchange::read_body(std::string& out, std::size_t limit) {
+awaitable<maybe_failure> backend_exchange::read_body(std::string& out, std::size_t limit) {
   const auto too_large = [&] {
     return failure{error_types::response_too_large,
                    "the app's reply body is over " + std::to_string(limit) +

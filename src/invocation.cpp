@@ -57,7 +57,7 @@ awaitable<void> invocation::post_failure(runtime_client& runtime, const failure&
   }
 }
 
-awaitable<status> invocation::settle(const failure& f) {
+awaitable<maybe_failure> invocation::settle(const failure& f) {
   // An app that crashes closes its connections a moment before the bridge reaps it: when the failure could be
   // that, wait briefly for the exit so the invocation reports the cause, not the symptom.
   const bool may_be_exit = f.type == error_types::backend_invalid_response || f.type == error_types::backend_unreachable;
@@ -88,9 +88,9 @@ backend_reply reply_from(reply_head& head) {
 
 }  // namespace
 
-awaitable<status> invocation::wait_until_ready(steady_time deadline) {
+awaitable<maybe_failure> invocation::wait_until_ready(steady_time deadline) {
   // One co_return at the end: g++ 12 miscompiles this coroutine with an early co_return before any suspension.
-  status outcome;
+  maybe_failure outcome;
   if (readiness_ != nullptr && !readiness_->ready()) {
     // Async init: the first invocations finish the readiness wait, within their own deadline.
     log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
@@ -109,9 +109,9 @@ steady_time invocation::deadline() const {
                           std::chrono::steady_clock::now());
 }
 
-awaitable<status> invocation::exchange(translation& t, const worker_resources& res) {
+awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resources& res) {
   const auto until = deadline();
-  const status not_ready = co_await wait_until_ready(until);
+  const maybe_failure not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return not_ready;
   // With compression a reply larger than Lambda's limit may still fit once encoded: it is read to the parser's limit
   // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
@@ -119,7 +119,7 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   backend_exchange ex(pool_, until, max_reply);
   auto head = co_await ex.send(t.request);
   if (!head) {
-    const status settled = co_await settle(head.error());
+    const maybe_failure settled = co_await settle(head.error());
     co_return settled;
   }
 
@@ -137,14 +137,14 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   } keep{reply.body, res.reply_buffer};
   const content_coding coding = cfg_.compression ? reply_coding(t.shape, reply.headers) : content_coding::identity;
   // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
-  status read;
+  maybe_failure read;
   if (coding == content_coding::identity) {
     read = co_await ex.read_body(reply.body, max_buffered_result_bytes);
   } else {
     read = co_await read_compressed(ex, reply, coding);
   }
   if (read) {
-    const status settled = co_await settle(*read);
+    const maybe_failure settled = co_await settle(*read);
     co_return settled;
   }
   log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
@@ -152,11 +152,12 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   // Compressed already, if at all.
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
                               max_buffered_result_bytes, false};
-  const status converted = convert_reply(t.shape, reply, res.result_buffer, opts);
+  const maybe_failure converted = convert_reply(t.shape, reply, res.result_buffer, opts);
   co_return converted;
 }
 
-awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding) {
+awaitable<maybe_failure> invocation::read_compressed(backend_exchange& ex, backend_reply& reply,
+                                                     content_coding coding) {
   // The reply is kept as it is only while it could still be sent that way, and its encoding may not grow past what
   // fits a result once base64-encoded: memory stays near twice Lambda's limit (plus the encoder's window) whatever
   // the app sends (issue 11: a 300 MB reply was held whole before it was compressed).
@@ -197,13 +198,13 @@ awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_repl
 awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
   const auto& rid = event_.ctx.request_id;
   const auto until = deadline();
-  const status not_ready = co_await wait_until_ready(until);
+  const maybe_failure not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return *not_ready;
   // Lambda's own limit is enforced below, with a message about streaming rather than the parser's.
   backend_exchange ex(pool_, until, std::numeric_limits<std::size_t>::max());
   auto head = co_await ex.send(t.request);
   if (!head) {
-    const status settled = co_await settle(head.error());
+    const maybe_failure settled = co_await settle(head.error());
     co_return *settled;
   }
   backend_reply reply = reply_from(*head);
@@ -214,7 +215,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
     auto got = co_await ex.read_some(buffer.data(), buffer.size());
     if (got) reply.body.assign(buffer.data(), *got);
     const response_options opts{&*cfg_.error_status_codes};
-    const status err = convert_reply(t.shape, reply, buffer, opts);
+    const maybe_failure err = convert_reply(t.shape, reply, buffer, opts);
     co_return *err;
   }
 
@@ -232,7 +233,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
   while (sent) {
     auto got = co_await ex.read_some(buffer.data(), buffer.size());
     if (!got) {
-      const status settled = co_await settle(got.error());
+      const maybe_failure settled = co_await settle(got.error());
       broken = *settled;
       break;
     }
@@ -284,7 +285,7 @@ awaitable<invocation::outcome> invocation::handle(runtime_client& runtime, const
         const outcome streamed = co_await stream(*t, runtime, res.result_buffer);
         o = streamed;
       } else {
-        const status err = co_await exchange(*t, res);
+        const maybe_failure err = co_await exchange(*t, res);
         if (err) o = *err;
       }
     }

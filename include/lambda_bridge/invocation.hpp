@@ -59,15 +59,15 @@ class invocation {
   awaitable<void> post(runtime_client& runtime, const outcome& o, std::string_view result);
   steady_time deadline() const;
   // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
-  awaitable<status> wait_until_ready(steady_time deadline);
+  awaitable<maybe_failure> wait_until_ready(steady_time deadline);
   // Buffered: the whole reply, converted into `result`.
-  awaitable<status> exchange(translation& t, const worker_resources& res);
+  awaitable<maybe_failure> exchange(translation& t, const worker_resources& res);
   // Buffered with compression: the body encoded as it arrives, within Lambda's limit (AWS_LWA_ENABLE_COMPRESSION).
-  awaitable<status> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
+  awaitable<maybe_failure> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
   // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
   awaitable<outcome> stream(translation& t, runtime_client& runtime, std::string& buffer);
   awaitable<void> post_failure(runtime_client& runtime, const failure& f);
-  awaitable<status> settle(const failure& f);
+  awaitable<maybe_failure> settle(const failure& f);
 
   next_event event_;
   const config& cfg_;
