@@ -227,7 +227,7 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
   return std::nullopt;
 }
 
-awaitable<status> backend_exchange::read_body(std::string& out, std::size_t limit) {
+awaitable<maybe_failure> backend_exchange::read_body(std::string& out, std::size_t limit) {
   // The string is sized ahead of the reads (once, to Content-Length when it is known) and trimmed at the end: sizing
   // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body.
   std::size_t used = out.size();

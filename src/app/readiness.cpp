@@ -38,7 +38,7 @@ readiness_check::readiness_check(const config& cfg, tcp::endpoint endpoint,
                                  std::function<std::optional<failure>()> abandon)
     : cfg_(cfg), endpoint_(endpoint), abandon_(std::move(abandon)) {}
 
-awaitable<status> readiness_check::run() {
+awaitable<maybe_failure> readiness_check::run() {
   const auto start = std::chrono::steady_clock::now();
   auto next_report = start + std::chrono::seconds(2);
   auto delay = std::chrono::milliseconds(1);

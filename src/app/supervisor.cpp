@@ -34,7 +34,7 @@ supervisor::supervisor(asio::io_context& io) : sigchld_(io, SIGCHLD) {
 
 supervisor::~supervisor() { signal(SIGKILL); }
 
-status supervisor::start(const std::vector<std::string>& argv) {
+maybe_failure supervisor::start(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);

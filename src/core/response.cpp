@@ -333,7 +333,7 @@ bool is_json(std::string_view body) {
 
 }  // namespace
 
-status convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
+maybe_failure convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
                      const response_options& opts) {
   out.clear();
   if (opts.error_status_codes != nullptr && opts.error_status_codes->contains(reply.status)) {
@@ -447,7 +447,7 @@ bool can_stream(const response_shape& shape) {
   return false;
 }
 
-status append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out) {
+maybe_failure append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out) {
   auto keep = [](std::string_view name) { return !is_framing_header(name); };
   auto keep_except_cookies = [](std::string_view name) { return !is_framing_header(name) && !is_set_cookie(name); };
   const std::size_t start = out.size();

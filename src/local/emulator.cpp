@@ -134,7 +134,7 @@ awaitable<invoke_result> emulator::invoke(invoke_request req) {
   p->timeout = cfg_.function_timeout;
   queue_.push_back(p);
   work_available_.cancel();
-  ++replies_in_progress_;
+  std::optional<task_count::guard> reply_pending(replies_);
   for (;;) {
     boost::system::error_code ec;
     co_await p->done_event.async_wait(asio::redirect_error(asio::use_awaitable, ec));
@@ -150,7 +150,7 @@ awaitable<invoke_result> emulator::invoke(invoke_request req) {
       break;
     }
   }
-  --replies_in_progress_;
+  reply_pending.reset();
   p->result.request_id = p->request_id;
   co_return std::move(p->result);
 }
@@ -374,10 +374,7 @@ awaitable<void> emulator::shut_down(std::string_view error_type, std::string_vie
   fail_all(invoke_result{502, true, "application/json", invoke_error_json(error_type, message)});
   work_available_.cancel();
   // Let the replies just completed reach their callers before the process ends.
-  for (int i = 0; i < 200 && replies_in_progress_ > 0; ++i) {
-    t.expires_after(std::chrono::milliseconds(5));
-    co_await t.async_wait(asio::use_awaitable);
-  }
+  co_await replies_.wait_all_until(std::chrono::steady_clock::now() + std::chrono::seconds(1));
   t.expires_after(std::chrono::milliseconds(20));  // the write itself, after the handler returned
   co_await t.async_wait(asio::use_awaitable);
 }

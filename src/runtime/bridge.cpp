@@ -6,16 +6,14 @@
 #include "lambda_bridge/app/readiness.hpp"
 #include "lambda_bridge/app/supervisor.hpp"
 #include "lambda_bridge/core/error_types.hpp"
-#include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/lambda/extensions_api.hpp"
 #include "lambda_bridge/lambda/runtime_client.hpp"
 #include "lambda_bridge/local/emulator.hpp"
 #include "lambda_bridge/local/gateway.hpp"
-#include "lambda_bridge/runtime/buffer_budget.hpp"
-#include "lambda_bridge/runtime/invocation.hpp"
+#include "lambda_bridge/runtime/shutdown.hpp"
+#include "lambda_bridge/runtime/worker_loop.hpp"
 #include "lambda_bridge/util/asio.hpp"
 #include "lambda_bridge/util/log.hpp"
-#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -122,17 +120,20 @@ class bridge {
     readiness_.emplace(cfg_, tcp::endpoint(backend_.address(), cfg_.readiness_port), [this]() -> std::optional<failure> {
       if (app_exit_failure_) return app_exit_failure_;
       if (forced_stop_) return forced_stop_;
-      if (stopping_) return failure{error_types::app_exited, "the bridge is shutting down"};
+      if (stop_.stopping()) return failure{error_types::app_exited, "the bridge is shutting down"};
       return std::nullopt;
     });
     const bool ready = co_await wait_for_readiness();
     if (!ready && readiness_->failed()) {
-      if (!stopping_ || app_exit_failure_) {
+      if (!stop_.stopping() || app_exit_failure_) {
         co_await fail_init(*readiness_->failed());
         co_return;
       }
     }
-    if (!stopping_) co_await run_workers();
+    if (!stop_.stopping()) {
+      workers_.emplace(cfg_, runtime_, *pool_, *readiness_, stop_);
+      co_await workers_->run();
+    }
     co_await shut_down();
   }
 
@@ -146,10 +147,10 @@ class bridge {
       co_await readiness_->run();
       // Past the cut-off nobody awaits the result: a failure must still end the environment, not every
       // invocation one by one.
-      if (readiness_->failed() && !stopping_ && start_ + cfg_.async_init_cutoff <= std::chrono::steady_clock::now()) {
+      if (readiness_->failed() && !stop_.stopping() && start_ + cfg_.async_init_cutoff <= std::chrono::steady_clock::now()) {
         log::error("", "the app never became ready: {}", readiness_->failed()->message);
         app_exit_failure_ = readiness_->failed();
-        request_stop();
+        stop_.stop(app_exit_failure_);
       }
     }, asio::detached);
     const bool ready = co_await readiness_->wait_ready(start_ + cfg_.async_init_cutoff);
@@ -160,15 +161,14 @@ class bridge {
   }
 
   awaitable<void> keep_extension_registered() {
-    runtime_client ext(io_.get_executor(), extensions_, 4096);
-    extension_client_ = &ext;
-    const std::string id = co_await ext.register_extension(extension_name, R"({"events":[]})");
+    extension_ = std::make_unique<runtime_client>(io_.get_executor(), extensions_, 4096);
+    const std::string id = co_await extension_->register_extension(extension_name, R"({"events":[]})");
     if (!id.empty()) {
       log::debug("", "registered the internal extension {} ({})", extension_name, id);
       // Parked for the life of the environment: init completes only when every extension has called next.
-      co_await ext.next_extension_event(id);
+      co_await extension_->next_extension_event(id);
     }
-    extension_client_ = nullptr;
+    extension_.reset();  // its connection goes with it
   }
 
   // Extension mode: the bridge is the external extension Lambda launched from /opt/extensions, registered for
@@ -176,7 +176,6 @@ class bridge {
   // the runtime only once every extension has registered, and fails the init when one cannot: so must we.
   awaitable<bool> register_as_extension() {
     extension_ = std::make_unique<runtime_client>(io_.get_executor(), extensions_, 4096);
-    extension_client_ = extension_.get();
     const std::string events = R"({"events":["SHUTDOWN"]})";
     extension_id_ = co_await extension_->register_extension(*extension_name_, events);
     if (extension_id_.empty()) {
@@ -211,7 +210,7 @@ class bridge {
       } else if (ev->event_type == "SHUTDOWN") {
         log::info("", "received SHUTDOWN ({}); {}", ev->shutdown_reason,
                   any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
-        request_stop();
+        stop_.stop();
         co_return;
       } else {
         log::debug("", "ignoring the extension event {}", ev->event_type);
@@ -221,104 +220,10 @@ class bridge {
 
   void extension_failed(const std::string& why) {
     log::error("", "the extension lost Lambda's Extensions API: {}; exiting", why);
-    extension_failed_ = true;
-    request_stop();
+    stop_.stop(failure{error_types::bridge_stopped, "the extension lost Lambda's Extensions API: " + why});
   }
 
-  // One worker per concurrent invocation Lambda allows (AWS_LAMBDA_MAX_CONCURRENCY on Managed Instances, else
-  // one): independent /next loops sharing the app's connection pool, never a shared queue.
-  awaitable<void> run_workers() {
-    workers_.resize(cfg_.max_concurrency);
-    std::size_t running = workers_.size();
-    asio::steady_timer all_done(io_);
-    all_done.expires_at(steady_time::max());
-    for (auto& w : workers_) {
-      asio::co_spawn(io_, worker(w), [this, &running, &all_done](std::exception_ptr e) {
-        if (e && !fatal_) {
-          fatal_ = e;
-          request_stop();
-        }
-        if (--running == 0) all_done.cancel();
-      });
-    }
-    boost::system::error_code ec;
-    co_await all_done.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    if (fatal_) std::rethrow_exception(fatal_);
-  }
-
-  struct worker_state {
-    runtime_client* client = nullptr;
-    bool in_flight = false;
-  };
-
-  awaitable<void> worker(worker_state& self) {
-    runtime_client runtime(io_.get_executor(), runtime_, cfg_.max_event_bytes);
-    // The state points into this frame: it is cleared however the frame ends, a fatal exception included.
-    struct clear_on_exit {
-      worker_state& s;
-      ~clear_on_exit() {
-        s.client = nullptr;
-        s.in_flight = false;
-      }
-    } guard{self};
-    self.client = &runtime;
-    translator translate;
-    buffer_budget::kept result_buffer, reply_buffer;
-    struct return_to_budget {
-      buffer_budget& budget;
-      buffer_budget::kept& a;
-      buffer_budget::kept& b;
-      ~return_to_budget() {  // a worker that ends gives back what it counted
-        std::string().swap(a.buffer);  // assigning an empty string would keep the capacity
-        std::string().swap(b.buffer);
-        budget.settle(a);
-        budget.settle(b);
-      }
-    } budget_guard{budget_, result_buffer, reply_buffer};
-    const std::string default_host = cfg_.backend.to_string();
-    const translate_options options = make_translate_options(cfg_, default_host);
-    readiness_check* pending_readiness = readiness_->ready() ? nullptr : &*readiness_;
-    while (!stopping_) {
-      auto ev = co_await runtime.next();
-      if (!ev) break;
-      // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all. A token
-      // made only of dots would be a "." or ".." path segment, which a normalising server resolves elsewhere.
-      const auto& id = ev->ctx.request_id;
-      if (!uri::is_token(id) || id.find_first_not_of('.') == std::string::npos) {
-        log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
-                   runtime_header::request_id);
-        continue;
-      }
-      const invocation_context ctx = ev->ctx;
-      std::optional<std::string> unexpected;
-      self.in_flight = true;
-      try {
-        invocation inv(std::move(*ev), cfg_, *pool_, pending_readiness);
-        const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer};
-        co_await inv.run(runtime, resources);
-      } catch (const runtime_api_fatal&) {
-        throw;
-      } catch (const std::exception& e) {
-        // A bug of ours must cost one invocation, not the environment.
-        unexpected = e.what();
-      } catch (...) {
-        unexpected = "an exception that is not a std::exception";
-      }
-      if (unexpected) {
-        log::error(ctx.request_id, "internal error: {}", *unexpected);
-        const std::string message = "lambda-bridge internal error: " + *unexpected;
-        co_await runtime.post_error(ctx, error_types::internal_error, message);
-      }
-      self.in_flight = false;
-      budget_.settle(result_buffer);
-      budget_.settle(reply_buffer);
-      if (pending_readiness != nullptr && readiness_->ready()) pending_readiness = nullptr;
-    }
-  }
-
-  bool any_in_flight() const {
-    return std::any_of(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
-  }
+  bool any_in_flight() const { return workers_ && workers_->in_flight() > 0; }
 
   void watch_signals() {
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
@@ -329,7 +234,7 @@ class bridge {
         log::info("", "received signal {} ({}); {}", sig, strsignal(sig),
                   any_in_flight() ? "finishing the invocations in flight, then stopping" : "stopping");
         stop_signal_ = sig;
-        request_stop();
+        stop_.stop();
       }
       watch_signals();
     });
@@ -346,31 +251,22 @@ class bridge {
     forced_stop_ =
         failure{error_types::bridge_stopped, "the bridge was stopped by a second signal " + std::to_string(sig) +
                                                  " (" + strsignal(sig) + ") before the invocation finished"};
-    const auto in_flight =
-        std::count_if(workers_.begin(), workers_.end(), [](const worker_state& w) { return w.in_flight; });
+    const std::size_t in_flight = workers_ ? workers_->in_flight() : 0;
     log::warn("",
               "received signal {} ({}) again; forcing the stop: {} invocation(s) in flight fail with {}, and the "
               "app is stopped now",
               sig, strsignal(sig), in_flight, error_types::bridge_stopped);
     if (pool_) pool_->abort_all(*forced_stop_);
-    request_stop();
-  }
-
-  void request_stop() {
-    stopping_ = true;
-    // A worker parked in /next stops at once; one with an invocation in flight finishes it first.
-    for (auto& w : workers_) {
-      if (w.client != nullptr && !w.in_flight) w.client->cancel();
-    }
+    stop_.stop();
   }
 
   void on_app_exit(const exit_status& s) {
-    if (shutting_down_ || (stopping_ && stop_signal_ != 0)) return;  // the exit we asked for
+    if (shutting_down_ || (stop_.stopping() && stop_signal_ != 0)) return;  // the exit we asked for
     app_exit_failure_ = failure{error_types::app_exited, "the app " + s.description +
                                                              (any_in_flight() ? " during the invocation" : "")};
     log::error("", "{}; lambda-bridge exits so that Lambda replaces the environment", app_exit_failure_->message);
     if (pool_) pool_->abort_all(*app_exit_failure_);
-    request_stop();
+    stop_.stop(app_exit_failure_);
   }
 
   awaitable<void> fail_init(const failure& f) {
@@ -381,27 +277,27 @@ class bridge {
     } catch (const runtime_api_fatal& e) {
       log::error("", "could not report the init error: {}", e.what());
     }
-    init_failed_ = true;
+    stop_.stop(f);
     co_await shut_down();
   }
 
   awaitable<void> shut_down() {
     shutting_down_ = true;
-    stopping_ = true;
+    stop_.stop();
     if (emulator_) {
       // Named first: g++ 12 mishandles temporaries in a co_await expression.
       const std::string why = app_exit_failure_ ? app_exit_failure_->message : "the function is shutting down";
       co_await emulator_->shut_down("Runtime.ExitError", why);
     }
     if (gateway_) gateway_->close();
-    if (extension_client_ != nullptr) extension_client_->cancel();
+    if (extension_) extension_->cancel();
     // Also when the app has exited on its own: what it forked may still run in its group.
     if (supervisor_.has_app()) {
       co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
     }
     // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.
     const auto& app = supervisor_.app_exit();
-    if (app_exit_failure_ || init_failed_ || extension_failed_) {
+    if (stop_.reason()) {
       exit_status_ = app && app->code != 0 ? app->code : 1;
     } else if (app) {
       exit_status_ = app->code;
@@ -415,7 +311,9 @@ class bridge {
   std::vector<std::string> app_argv_;
   std::optional<std::string> extension_name_;  // set in extension mode
   std::string extension_id_;
-  bool extension_failed_ = false;
+  // Before io_, so that they outlive the coroutine frames io_ destroys.
+  shutdown_signal stop_;
+  std::optional<worker_loop> workers_;
   asio::io_context io_{1};
   supervisor supervisor_;
   asio::signal_set signals_;
@@ -424,17 +322,11 @@ class bridge {
   std::unique_ptr<emulator> emulator_;
   std::unique_ptr<gateway> gateway_;
   std::optional<readiness_check> readiness_;
-  std::vector<worker_state> workers_;
-  // What all workers together keep of their large buffers between invocations: enough for one worker's result and
-  // reply at Lambda's limit, so a single worker never frees them.
-  buffer_budget budget_{4 * max_buffered_result_bytes};
-  std::exception_ptr fatal_;
-  runtime_client* extension_client_ = nullptr;
-  std::unique_ptr<runtime_client> extension_;  // extension mode; after io_, so destroyed before it
+  // The Extensions API client: of the internal extension, or in extension mode the bridge's own; after io_, so
+  // destroyed before it.
+  std::unique_ptr<runtime_client> extension_;
   steady_time start_ = std::chrono::steady_clock::now();
-  bool stopping_ = false;
-  bool init_failed_ = false;
-  bool shutting_down_ = false;
+  bool shutting_down_ = false;  // shut_down() has begun: the app's exit from now on is the one asked for
   int stop_signal_ = 0;
   std::optional<failure> forced_stop_;  // set by a second stop signal
   std::optional<failure> app_exit_failure_;

@@ -1,6 +1,7 @@
 #include "lambda_bridge/runtime/invocation.hpp"
 
 #include <limits>
+#include <variant>
 
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
@@ -44,10 +45,11 @@ translate_options make_translate_options(const config& cfg, const std::string& d
   return o;
 }
 
-invocation::invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness)
-    : event_(std::move(event)), cfg_(cfg), pool_(pool), readiness_(readiness) {}
+invocation::invocation(next_event event, const config& cfg, backend_pool& pool, shutdown_signal& stop,
+                       readiness_check* readiness)
+    : event_(std::move(event)), cfg_(cfg), pool_(pool), stop_(stop), readiness_(readiness) {}
 
-awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
+awaitable<void> invocation::post_failure(runtime_client& runtime, const failure& f) {
   log::error(event_.ctx.request_id, "invocation failed: {}: {}", f.type, f.message);
   const auto outcome = co_await runtime.post_error(event_.ctx, f.type, f.message);
   if (outcome == post_outcome::gone) {
@@ -55,15 +57,19 @@ awaitable<void> invocation::fail(runtime_client& runtime, const failure& f) {
   }
 }
 
-awaitable<status> invocation::settle(const failure& f) {
+awaitable<maybe_failure> invocation::settle(const failure& f) {
   // An app that crashes closes its connections a moment before the bridge reaps it: when the failure could be
   // that, wait briefly for the exit so the invocation reports the cause, not the symptom.
   const bool may_be_exit = f.type == error_types::backend_invalid_response || f.type == error_types::backend_unreachable;
   if (!may_be_exit || !pool_.app_supervised()) co_return f;
-  asio::steady_timer t(co_await asio::this_coro::executor);
-  for (int i = 0; i < 50 && !pool_.aborted(); ++i) {
-    t.expires_after(std::chrono::milliseconds(1));
-    co_await t.async_wait(asio::use_awaitable);
+  // The app's exit aborts the pool and stops the bridge: the stop is the event awaited.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+  const bool stopped = co_await stop_.wait_until(until);
+  if (stopped && !pool_.aborted()) {
+    // A stop under way for another reason (a signal) leaves nothing to wake this: the exit may still follow.
+    asio::steady_timer t(co_await asio::this_coro::executor, until);
+    boost::system::error_code ec;
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
   if (pool_.aborted()) co_return *pool_.aborted();
   co_return f;
@@ -82,9 +88,9 @@ backend_reply reply_from(reply_head& head) {
 
 }  // namespace
 
-awaitable<status> invocation::wait_until_ready(steady_time deadline) {
+awaitable<maybe_failure> invocation::wait_until_ready(steady_time deadline) {
   // One co_return at the end: g++ 12 miscompiles this coroutine with an early co_return before any suspension.
-  status outcome;
+  maybe_failure outcome;
   if (readiness_ != nullptr && !readiness_->ready()) {
     // Async init: the first invocations finish the readiness wait, within their own deadline.
     log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
@@ -103,9 +109,9 @@ steady_time invocation::deadline() const {
                           std::chrono::steady_clock::now());
 }
 
-awaitable<status> invocation::exchange(translation& t, const worker_resources& res) {
+awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resources& res) {
   const auto until = deadline();
-  const status not_ready = co_await wait_until_ready(until);
+  const maybe_failure not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return not_ready;
   // With compression a reply larger than Lambda's limit may still fit once encoded: it is read to the parser's limit
   // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
@@ -113,7 +119,7 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   backend_exchange ex(pool_, until, max_reply);
   auto head = co_await ex.send(t.request);
   if (!head) {
-    const status settled = co_await settle(head.error());
+    const maybe_failure settled = co_await settle(head.error());
     co_return settled;
   }
 
@@ -131,14 +137,14 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   } keep{reply.body, res.reply_buffer};
   const content_coding coding = cfg_.compression ? reply_coding(t.shape, reply.headers) : content_coding::identity;
   // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
-  status read;
+  maybe_failure read;
   if (coding == content_coding::identity) {
     read = co_await ex.read_body(reply.body, max_buffered_result_bytes);
   } else {
     read = co_await read_compressed(ex, reply, coding);
   }
   if (read) {
-    const status settled = co_await settle(*read);
+    const maybe_failure settled = co_await settle(*read);
     co_return settled;
   }
   log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
@@ -146,11 +152,12 @@ awaitable<status> invocation::exchange(translation& t, const worker_resources& r
   // Compressed already, if at all.
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
                               max_buffered_result_bytes, false};
-  const status converted = convert_reply(t.shape, reply, res.result_buffer, opts);
+  const maybe_failure converted = convert_reply(t.shape, reply, res.result_buffer, opts);
   co_return converted;
 }
 
-awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding) {
+awaitable<maybe_failure> invocation::read_compressed(backend_exchange& ex, backend_reply& reply,
+                                                     content_coding coding) {
   // The reply is kept as it is only while it could still be sent that way, and its encoding may not grow past what
   // fits a result once base64-encoded: memory stays near twice Lambda's limit (plus the encoder's window) whatever
   // the app sends (issue 11: a 300 MB reply was held whole before it was compressed).
@@ -188,21 +195,17 @@ awaitable<status> invocation::read_compressed(backend_exchange& ex, backend_repl
   co_return std::nullopt;
 }
 
-awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
+awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
   const auto& rid = event_.ctx.request_id;
   const auto until = deadline();
-  const status not_ready = co_await wait_until_ready(until);
-  if (not_ready) {
-    co_await fail(runtime, *not_ready);
-    co_return;
-  }
+  const maybe_failure not_ready = co_await wait_until_ready(until);
+  if (not_ready) co_return *not_ready;
   // Lambda's own limit is enforced below, with a message about streaming rather than the parser's.
   backend_exchange ex(pool_, until, std::numeric_limits<std::size_t>::max());
   auto head = co_await ex.send(t.request);
   if (!head) {
-    const status settled = co_await settle(head.error());
-    co_await fail(runtime, *settled);
-    co_return;
+    const maybe_failure settled = co_await settle(head.error());
+    co_return *settled;
   }
   backend_reply reply = reply_from(*head);
 
@@ -212,16 +215,12 @@ awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std:
     auto got = co_await ex.read_some(buffer.data(), buffer.size());
     if (got) reply.body.assign(buffer.data(), *got);
     const response_options opts{&*cfg_.error_status_codes};
-    const status err = convert_reply(t.shape, reply, buffer, opts);
-    co_await fail(runtime, *err);
-    co_return;
+    const maybe_failure err = convert_reply(t.shape, reply, buffer, opts);
+    co_return *err;
   }
 
   buffer.clear();
-  if (auto err = append_stream_prelude(t.shape, reply, buffer)) {
-    co_await fail(runtime, *err);
-    co_return;
-  }
+  if (auto err = append_stream_prelude(t.shape, reply, buffer)) co_return *err;
   runtime.begin_stream(event_.ctx);
   bool sent = co_await runtime.write_stream(buffer);
 
@@ -234,7 +233,7 @@ awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std:
   while (sent) {
     auto got = co_await ex.read_some(buffer.data(), buffer.size());
     if (!got) {
-      const status settled = co_await settle(got.error());
+      const maybe_failure settled = co_await settle(got.error());
       broken = *settled;
       break;
     }
@@ -248,7 +247,7 @@ awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std:
     sent = co_await runtime.write_stream(std::string_view(buffer.data(), *got));
   }
   buffer.clear();
-  if (!sent) co_return;  // the Runtime API connection broke; logged by the client
+  if (!sent) co_return stream_ended{};  // the Runtime API connection broke; logged by the client
   if (broken) {
     log::error(rid, "the stream failed after {} body bytes: {}: {}", total, broken->type, broken->message);
   } else {
@@ -260,55 +259,84 @@ awaitable<void> invocation::stream(translation& t, runtime_client& runtime, std:
   } else if (outcome == post_outcome::too_large) {
     log::error(rid, "the Runtime API refused the {}-byte stream as too large (413)", total);
   }
+  co_return stream_ended{};
+}
+
+awaitable<invocation::outcome> invocation::handle(runtime_client& runtime, const worker_resources& res) {
+  const auto& rid = event_.ctx.request_id;
+  // One co_return at the end: g++ 12 miscompiles a coroutine with an early co_return before any suspension.
+  outcome o = result_ready{};
+  if (event_.problem) {
+    o = *event_.problem;
+  } else {
+    log::debug(rid, "event: {}", event_.body);
+    auto t = res.translate.translate(std::move(event_.body), event_.ctx, res.options);
+    if (!t) {
+      o = t.error();
+    } else {
+      for (const auto& name : t->dropped_headers) {
+        log::warn(rid,
+                  "dropped header '{}': its name or value may not appear on the wire (CR, LF, NUL or not a token)",
+                  name);
+      }
+      log::info(rid, "{} {} ({})", t->request.method, t->request.target, to_string(t->shape.source));
+      // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
+      if (cfg_.response_stream && can_stream(t->shape)) {
+        const outcome streamed = co_await stream(*t, runtime, res.result_buffer);
+        o = streamed;
+      } else {
+        const maybe_failure err = co_await exchange(*t, res);
+        if (err) o = *err;
+      }
+    }
+  }
+  co_return o;
+}
+
+awaitable<void> invocation::post(runtime_client& runtime, const outcome& o, std::string_view result) {
+  const auto& rid = event_.ctx.request_id;
+  if (const auto* f = std::get_if<failure>(&o)) {
+    co_await post_failure(runtime, *f);
+  } else if (std::holds_alternative<result_ready>(o)) {
+    // Outcomes and failures are named before they are awaited: g++ 12 destroys some temporaries of a co_await
+    // full-expression twice.
+    const post_outcome posted = co_await runtime.post_response(event_.ctx, result);
+    switch (posted) {
+      case post_outcome::accepted:
+        break;
+      case post_outcome::too_large: {
+        const failure too_large{error_types::response_too_large, "the Runtime API refused the " +
+                                                                     std::to_string(result.size()) +
+                                                                     "-byte result as too large (413)"};
+        co_await post_failure(runtime, too_large);
+        break;
+      }
+      case post_outcome::gone:
+        log::warn(rid, "the invocation had already timed out when its result was posted (410)");
+        break;
+      case post_outcome::refused:
+        break;  // logged by the client
+    }
+  }
+  // A stream has ended already, its error trailers included.
 }
 
 awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
-  const auto& rid = event_.ctx.request_id;
-  if (event_.problem) {
-    co_await fail(runtime, *event_.problem);
-    co_return;
+  std::optional<std::string> unexpected;
+  try {
+    const outcome o = co_await handle(runtime, res);
+    co_await post(runtime, o, res.result_buffer);
+  } catch (const runtime_api_fatal&) {
+    throw;
+  } catch (const std::exception& e) {
+    // A bug of ours must cost one invocation, not the environment.
+    unexpected = e.what();
+  } catch (...) {
+    unexpected = "an exception that is not a std::exception";
   }
-  log::debug(rid, "event: {}", event_.body);
-
-  auto t = res.translate.translate(std::move(event_.body), event_.ctx, res.options);
-  if (!t) {
-    co_await fail(runtime, t.error());
-    co_return;
-  }
-  for (const auto& name : t->dropped_headers) {
-    log::warn(rid, "dropped header '{}': its name or value may not appear on the wire (CR, LF, NUL or not a token)",
-              name);
-  }
-  log::info(rid, "{} {} ({})", t->request.method, t->request.target, to_string(t->shape.source));
-
-  std::string& result = res.result_buffer;
-  if (cfg_.response_stream && can_stream(t->shape)) {
-    co_await stream(*t, runtime, result);
-    co_return;
-  }
-  if (auto err = co_await exchange(*t, res)) {
-    co_await fail(runtime, *err);
-    co_return;
-  }
-  const std::size_t result_size = result.size();
-  // Outcomes and failures are named before they are awaited: g++ 12 destroys some temporaries of a co_await
-  // full-expression twice.
-  const post_outcome outcome = co_await runtime.post_response(event_.ctx, result);
-  switch (outcome) {
-    case post_outcome::accepted:
-      break;
-    case post_outcome::too_large: {
-      const failure too_large{error_types::response_too_large, "the Runtime API refused the " +
-                                                                   std::to_string(result_size) +
-                                                                   "-byte result as too large (413)"};
-      co_await fail(runtime, too_large);
-      break;
-    }
-    case post_outcome::gone:
-      log::warn(rid, "the invocation had already timed out when its result was posted (410)");
-      break;
-    case post_outcome::refused:
-      break;  // logged by the client
+  if (unexpected) {
+    const outcome internal = failure{error_types::internal_error, "lambda-bridge internal error: " + *unexpected};
+    co_await post(runtime, internal, {});
   }
 }
 

@@ -360,7 +360,7 @@ class ZombieReaping(SupervisionTestCase):
         orphan_file = self.tmp / 'orphan.json'
         bridge = self.start_supervised(fake, '--orphan', orphan_file)
 
-        orphan = wait_until(lambda: orphan_file.exists() and json.loads(orphan_file.read_text()), 5,
+        orphan = wait_until(lambda: orphan_file.exists() and json.loads(orphan_file.read_text()), 15,
                             'the orphaned grandchild to report its new parent')
         self.assertEqual(orphan['ppid'], bridge.pid,
                          'the orphan must be re-parented to the bridge (a child subreaper)' + self.context())
@@ -424,10 +424,12 @@ class AppExitAndStartFailures(SupervisionTestCase):
 
     def test_readiness_timeout_with_an_unhealthy_app_gives_backend_not_ready_with_the_last_status(self):
         fake = self.start_fake()
+        # 3 s, not 1: the app (a Python process) must be listening before the timeout for its 503 to be the last
+        # probe's answer, and on a loaded machine Python alone can take over a second to start.
         bridge = self.start_supervised(fake, '--unhealthy', wait_ready=False,
-                                       AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='1')
+                                       AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='3')
 
-        message = self.assert_init_error(fake.wait_init_error(8), 'Runtime.BackendNotReady')
+        message = self.assert_init_error(fake.wait_init_error(10), 'Runtime.BackendNotReady')
 
         self.assertIn('503', message, 'the message must carry the last probe\'s status')
         self.assertNotEqual(bridge.wait_exit(5), 0, self.context())

@@ -106,12 +106,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (multi_value && source != event_source::alb) continue;
       const response_shape shape{source, multi_value, head, accept_encoding};
       backend_reply copy = reply;  // convert_reply may take the body (compression, pass-through)
-      const status err = convert_reply(shape, copy, out, opts);
+      const maybe_failure err = convert_reply(shape, copy, out, opts);
       check_result(shape, reply, err, out);
 
       if (!can_stream(shape)) continue;
       std::string prelude = "x";  // appended to, not replaced: what was there must stay
-      const status perr = append_stream_prelude(shape, reply, prelude);
+      const maybe_failure perr = append_stream_prelude(shape, reply, prelude);
       if (perr) {
         fuzz::check_failure(*perr);
         continue;

@@ -43,7 +43,7 @@ awaitable<void> fetch(backend_pool& pool, outcome& out) {
     out.error = head.error();
   } else {
     out.status = head->status;
-    const status err = co_await ex.read_body(out.body, 1 << 20);
+    const maybe_failure err = co_await ex.read_body(out.body, 1 << 20);
     if (err) out.error = *err;
   }
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);

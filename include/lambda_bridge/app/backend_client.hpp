@@ -86,7 +86,7 @@ class backend_exchange {
   // Sends the request and reads the reply's status line and headers (skipping 1xx interim replies).
   awaitable<result<reply_head>> send(const backend_request& req);
   // Appends the whole body to `out`; a body over `limit` bytes fails with Runtime.ResponseTooLarge.
-  awaitable<status> read_body(std::string& out, std::size_t limit);
+  awaitable<maybe_failure> read_body(std::string& out, std::size_t limit);
   // Reads the next piece of the body into `buf`; 0 bytes means the body is complete.
   awaitable<result<std::size_t>> read_some(char* buf, std::size_t size);
 

@@ -31,7 +31,7 @@ class readiness_check {
                   std::function<std::optional<failure>()> abandon);
 
   // Probes until healthy, the timeout, or abandonment. Safe to run once, in the background.
-  awaitable<status> run();
+  awaitable<maybe_failure> run();
   // Waits until the check has finished or `until`; true when the app is ready.
   awaitable<bool> wait_ready(steady_time until);
 

@@ -35,7 +35,7 @@ class supervisor {
 
   // Starts `argv` with the bridge's environment and standard streams. Fails with Runtime.AppExited when the
   // command cannot be started (not found, not executable).
-  status start(const std::vector<std::string>& argv);
+  maybe_failure start(const std::vector<std::string>& argv);
 
   // Called once when the app has exited (and been reaped).
   void on_exit(std::function<void(const exit_status&)> f) { on_exit_ = std::move(f); }

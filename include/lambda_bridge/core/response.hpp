@@ -22,7 +22,7 @@ struct response_options {
 
 // Writes the result JSON into `out` (cleared first). Fails with Function.ErrorStatus when the status is listed
 // in the error codes (the body goes into the message), or Runtime.ResponseTooLarge past the limit.
-status convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
+maybe_failure convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
                      const response_options& opts);
 
 // Response compression (AWS_LWA_ENABLE_COMPRESSION), decided from the reply's head alone so that the body can be
@@ -44,7 +44,7 @@ bool can_stream(const response_shape& shape);
 
 // Appends the JSON prelude of a streamed response (status, headers, and cookies — or, for REST,
 // multiValueHeaders) and the 8 NUL bytes that end it. Fails when the prelude would exceed Lambda's 16 KB.
-status append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out);
+maybe_failure append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out);
 
 // Whether a body is sent as text (true) or base64 (false), from the reply's Content-Type, Content-Encoding and
 // bytes. Exposed for tests.

@@ -35,7 +35,7 @@ class [[nodiscard]] result {
   std::variant<T, failure> v_;
 };
 
-// For operations with nothing to return: empty means success.
-using status = std::optional<failure>;
+// For operations with nothing to return: the failure, or empty on success (so it is true when something failed).
+using maybe_failure = std::optional<failure>;
 
 }  // namespace lambda_bridge

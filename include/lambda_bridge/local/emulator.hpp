@@ -17,6 +17,7 @@
 #include "lambda_bridge/core/lambda_limits.hpp"
 #include "lambda_bridge/local/http_server.hpp"
 #include "lambda_bridge/local/stream_relay.hpp"
+#include "lambda_bridge/runtime/shutdown.hpp"
 #include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
@@ -78,7 +79,7 @@ class emulator {
   std::size_t parked_next_ = 0;  // /next long-polls being held open right now
   std::optional<invoke_result> init_failure_;
   bool shutting_down_ = false;
-  int replies_in_progress_ = 0;
+  task_count replies_;  // invocations whose outcome has not been handed to their caller yet
 };
 
 // Lambda's shutdown phase: the time extensions get after SHUTDOWN.

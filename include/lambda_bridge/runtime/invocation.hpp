@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <variant>
 
 #include "lambda_bridge/app/backend_client.hpp"
 #include "lambda_bridge/app/readiness.hpp"
@@ -11,6 +12,7 @@
 #include "lambda_bridge/core/compression.hpp"
 #include "lambda_bridge/core/translate.hpp"
 #include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/runtime/shutdown.hpp"
 #include "lambda_bridge/util/asio.hpp"
 
 namespace lambda_bridge {
@@ -30,11 +32,14 @@ translate_options make_translate_options(const config& cfg, const std::string& d
 
 class invocation {
  public:
-  // `readiness` is consulted only when the app was not ready yet at the start of the loop (async init).
-  invocation(next_event event, const config& cfg, backend_pool& pool, readiness_check* readiness = nullptr);
+  // `readiness` is consulted only when the app was not ready yet at the start of the loop (async init). `stop` is
+  // the bridge's: the app's exit stops it, and a broken reply waits for that briefly to report the cause.
+  invocation(next_event event, const config& cfg, backend_pool& pool, shutdown_signal& stop,
+             readiness_check* readiness = nullptr);
 
-  // Runs the invocation to the end, result or error posted. Errors of the event, the app or the result are
-  // posted as the invocation's error; only Runtime API failures Lambda calls fatal escape (runtime_api_fatal).
+  // Runs the invocation to the end, result or error posted. Errors of the event, the app or the result, and any
+  // exception of ours, are posted as the invocation's error; only Runtime API failures Lambda calls fatal escape
+  // (runtime_api_fatal).
   awaitable<void> run(runtime_client& runtime, worker_resources res);
 
   // The point in steady time at which the app's answer is given up: the deadline minus the configured reserve.
@@ -42,21 +47,32 @@ class invocation {
                                       std::chrono::system_clock::time_point now_system, steady_time now_steady);
 
  private:
+  // How an invocation ends: its result, in the worker's result buffer; an error; or a stream that has ended
+  // already (its end, error trailers included, is part of the stream).
+  struct result_ready {};
+  struct stream_ended {};
+  using outcome = std::variant<result_ready, failure, stream_ended>;
+
+  // Everything but the posting: the outcome, from the event to the app's reply.
+  awaitable<outcome> handle(runtime_client& runtime, const worker_resources& res);
+  // The one place an outcome is posted (the invocation's error instead of a result Lambda refuses as too large).
+  awaitable<void> post(runtime_client& runtime, const outcome& o, std::string_view result);
   steady_time deadline() const;
   // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
-  awaitable<status> wait_until_ready(steady_time deadline);
+  awaitable<maybe_failure> wait_until_ready(steady_time deadline);
   // Buffered: the whole reply, converted into `result`.
-  awaitable<status> exchange(translation& t, const worker_resources& res);
+  awaitable<maybe_failure> exchange(translation& t, const worker_resources& res);
   // Buffered with compression: the body encoded as it arrives, within Lambda's limit (AWS_LWA_ENABLE_COMPRESSION).
-  awaitable<status> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
+  awaitable<maybe_failure> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
   // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
-  awaitable<void> stream(translation& t, runtime_client& runtime, std::string& buffer);
-  awaitable<void> fail(runtime_client& runtime, const failure& f);
-  awaitable<status> settle(const failure& f);
+  awaitable<outcome> stream(translation& t, runtime_client& runtime, std::string& buffer);
+  awaitable<void> post_failure(runtime_client& runtime, const failure& f);
+  awaitable<maybe_failure> settle(const failure& f);
 
   next_event event_;
   const config& cfg_;
   backend_pool& pool_;
+  shutdown_signal& stop_;
   readiness_check* readiness_;
 };
 

@@ -1,0 +1,94 @@
+#include "lambda_bridge/runtime/worker_loop.hpp"
+
+#include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/lambda/runtime_client.hpp"
+#include "lambda_bridge/runtime/invocation.hpp"
+#include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/uri.hpp"
+
+namespace lambda_bridge {
+
+worker_loop::worker_loop(const config& cfg, tcp::endpoint runtime_api, backend_pool& pool,
+                         readiness_check& readiness, shutdown_signal& stop)
+    : cfg_(cfg),
+      runtime_api_(runtime_api),
+      pool_(pool),
+      readiness_(readiness),
+      stop_(stop),
+      // Enough for one worker's result and reply at Lambda's limit, so a single worker never frees them.
+      budget_(4 * max_buffered_result_bytes) {}
+
+awaitable<void> worker_loop::run() {
+  const auto ex = co_await asio::this_coro::executor;
+  for (std::size_t i = 0; i < cfg_.max_concurrency; ++i) {
+    asio::co_spawn(ex, worker(), [this, running = task_count::guard(workers_)](std::exception_ptr e) {
+      if (e && !fatal_) {
+        fatal_ = e;
+        stop_.stop();
+      }
+    });
+  }
+  co_await workers_.wait_all();
+  if (fatal_) std::rethrow_exception(fatal_);
+}
+
+awaitable<void> worker_loop::worker() {
+  runtime_client runtime(co_await asio::this_coro::executor, runtime_api_, cfg_.max_event_bytes);
+  bool in_flight = false;
+  // A worker parked in /next stops at once; one with an invocation in flight finishes it first.
+  const shutdown_signal::hook leave_next(stop_, [&] {
+    if (!in_flight) runtime.cancel();
+  });
+  translator translate;
+  buffer_budget::kept result_buffer, reply_buffer;
+  struct return_to_budget {
+    buffer_budget& budget;
+    buffer_budget::kept& a;
+    buffer_budget::kept& b;
+    ~return_to_budget() {            // a worker that ends gives back what it counted
+      std::string().swap(a.buffer);  // assigning an empty string would keep the capacity
+      std::string().swap(b.buffer);
+      budget.settle(a);
+      budget.settle(b);
+    }
+  } budget_guard{budget_, result_buffer, reply_buffer};
+  const std::string default_host = cfg_.backend.to_string();
+  const translate_options options = make_translate_options(cfg_, default_host);
+  readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;
+  while (!stop_.stopping()) {
+    auto ev = co_await runtime.next();
+    if (!ev) break;
+    // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all. A token
+    // made only of dots would be a "." or ".." path segment, which a normalising server resolves elsewhere.
+    const auto& id = ev->ctx.request_id;
+    if (!uri::is_token(id) || id.find_first_not_of('.') == std::string::npos) {
+      log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
+                 runtime_header::request_id);
+      continue;
+    }
+    // Counted however the invocation ends, a fatal exception included.
+    struct count_in_flight {
+      bool& flag;
+      std::size_t& count;
+      explicit count_in_flight(bool& f, std::size_t& c) : flag(f), count(c) {
+        flag = true;
+        ++count;
+      }
+      ~count_in_flight() {
+        flag = false;
+        --count;
+      }
+    } counted{in_flight, in_flight_};
+    {
+      invocation inv(std::move(*ev), cfg_, pool_, stop_, pending_readiness);
+      const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer};
+      co_await inv.run(runtime, resources);
+    }
+    budget_.settle(result_buffer);
+    budget_.settle(reply_buffer);
+    if (pending_readiness != nullptr && readiness_.ready()) pending_readiness = nullptr;
+  }
+}
+
+}  // namespace lambda_bridge
