@@ -5,7 +5,8 @@
 #include "lambda_bridge/app/bounded_read.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/log.hpp"
-#include "lambda_bridge/util/uri.hpp"
+#include "lambda_bridge/util/text.hpp"
+#include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -219,7 +220,7 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
   }
   // Beast decodes the chunked coding alone and would pass the rest (gzip, say) on as if it were the body.
   for (auto [te, end] = msg.equal_range(http::field::transfer_encoding); te != end; ++te) {
-    if (!uri::iequals(uri::trim(te->value()), "chunked")) {
+    if (!text::iequals(text::trim(te->value()), "chunked")) {
       return "the app's reply has 'Transfer-Encoding: " + std::string(te->value()) +
              "'; only 'chunked' is understood, and the body would reach the client still encoded";
     }

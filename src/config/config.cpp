@@ -5,12 +5,13 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
 namespace {
 
-using uri::lower;
+using text::lower;
 
 template <class Int>
 std::optional<Int> parse_int(std::string_view s, Int min, Int max) {

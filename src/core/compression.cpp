@@ -5,13 +5,14 @@
 
 #include <charconv>
 
-#include "lambda_bridge/util/uri.hpp"
+#include "lambda_bridge/util/text.hpp"
+#include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
 namespace {
 
-using uri::trim;
-using uri::starts_with_ci;
+using text::trim;
+using text::starts_with_ci;
 
 // The weight of one Accept-Encoding entry ("gzip;q=0.5" → 0.5); a malformed weight counts as 0 (not acceptable).
 double weight(std::string_view params) {
@@ -105,8 +106,8 @@ content_coding choose_coding(std::string_view accept_encoding) {
     const auto semi = entry.find(';');
     const std::string_view name = trim(entry.substr(0, semi));
     const double q = semi == std::string_view::npos ? 1.0 : weight(entry.substr(semi + 1));
-    if (uri::iequals(name, "br")) br = q;
-    else if (uri::iequals(name, "gzip") || uri::iequals(name, "x-gzip")) gz = q;
+    if (text::iequals(name, "br")) br = q;
+    else if (text::iequals(name, "gzip") || text::iequals(name, "x-gzip")) gz = q;
     else if (name == "*") any = q;
     if (comma == std::string_view::npos) break;
     accept_encoding.remove_prefix(comma + 1);
@@ -125,10 +126,10 @@ bool is_compressible(std::string_view content_type, std::string_view content_enc
 
 bool is_compressible_type(std::string_view content_type, std::string_view content_encoding) {
   content_encoding = trim(content_encoding);
-  if (!content_encoding.empty() && !uri::iequals(content_encoding, "identity")) return false;
+  if (!content_encoding.empty() && !text::iequals(content_encoding, "identity")) return false;
   const std::string_view media = trim(content_type.substr(0, content_type.find(';')));
   // Already-compressed formats gain nothing; an event stream must reach the client as it is written.
-  if (starts_with_ci(media, "image/")) return uri::iequals(media, "image/svg+xml");
+  if (starts_with_ci(media, "image/")) return text::iequals(media, "image/svg+xml");
   static constexpr std::string_view incompressible[] = {
       "video/", "audio/", "font/woff", "text/event-stream", "application/zip", "application/gzip",
       "application/x-gzip", "application/zstd", "application/x-brotli", "application/pdf", "application/x-7z"};

@@ -1,149 +1,21 @@
 #include "lambda_bridge/core/response.hpp"
 
-#include <rapidjson/memorystream.h>
-#include <rapidjson/reader.h>
-
 #include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "events/result_writer.hpp"
+#include "events/sources.hpp"
 #include "lambda_bridge/core/compression.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
-#include "lambda_bridge/util/uri.hpp"
+#include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
 namespace {
 
-using uri::trim;
-using uri::starts_with_ci;
-using uri::ends_with_ci;
-
-
-// Visits the distinct header names (case-insensitively, in order of first appearance) that pass `keep`, with
-// every value of each: f(name, first_index).
-template <class Keep, class F>
-void for_each_name(const std::vector<header>& hs, Keep&& keep, F&& f) {
-  for (std::size_t i = 0; i < hs.size(); ++i) {
-    if (!keep(hs[i].name)) continue;
-    bool seen = false;
-    for (std::size_t j = 0; j < i && !seen; ++j) seen = uri::iequals(hs[j].name, hs[i].name);
-    if (!seen) f(hs[i].name, i);
-  }
-}
-
-// Header bytes from the app may be Latin-1 (obs-text), which a JSON result cannot carry raw: invalid UTF-8 is
-// read as Latin-1 and re-encoded, so the result stays valid JSON and no byte is silently lost.
-std::string_view utf8_or_latin1(std::string_view s, std::string& scratch) {
-  if (is_valid_utf8(s)) return s;
-  scratch.clear();
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) {
-      scratch.push_back(ch);
-    } else {
-      scratch.push_back(static_cast<char>(0xc0 | (c >> 6)));
-      scratch.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    }
-  }
-  return scratch;
-}
-
-void write_text(json_writer& w, std::string_view s) {
-  std::string scratch;
-  w.string(utf8_or_latin1(s, scratch));
-}
-
-void write_key(json_writer& w, std::string_view s) {
-  std::string scratch;
-  w.key(utf8_or_latin1(s, scratch));
-}
-
-// One member per header name, repeated values joined with ',' (never dropping all but the first).
-template <class Keep>
-void write_joined_members(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
-  std::string joined;
-  for_each_name(hs, keep, [&](std::string_view name, std::size_t first) {
-    joined.clear();
-    for (std::size_t j = first; j < hs.size(); ++j) {
-      if (!uri::iequals(hs[j].name, name)) continue;
-      if (!joined.empty()) joined.push_back(',');
-      joined.append(hs[j].value);
-    }
-    write_key(w, name);
-    write_text(w, joined);
-  });
-}
-
-template <class Keep>
-void write_joined_headers(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
-  w.begin_object();
-  write_joined_members(w, hs, keep);
-  w.end_object();
-}
-
-template <class Keep>
-void write_multi_value_headers(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
-  w.begin_object();
-  for_each_name(hs, keep, [&](std::string_view name, std::size_t first) {
-    write_key(w, name);
-    w.begin_array();
-    for (std::size_t j = first; j < hs.size(); ++j) {
-      if (uri::iequals(hs[j].name, name)) write_text(w, hs[j].value);
-    }
-    w.end_array();
-  });
-  w.end_object();
-}
-
-// ALB's single-value mode keeps one value per name, so several cookies survive only under names that differ in
-// case: set-cookie, Set-cookie, sEt-cookie, SEt-cookie … (bit k of the index upper-cases letter k).
-std::string cookie_header_name(std::size_t index) {
-  std::string name = "set-cookie";
-  std::size_t bit = 0;
-  for (auto& c : name) {
-    if (c == '-') continue;
-    if (index & (std::size_t{1} << bit)) c = static_cast<char>(c - 'a' + 'A');
-    ++bit;
-  }
-  return name;
-}
-
-bool is_set_cookie(std::string_view name) { return uri::iequals(name, "set-cookie"); }
-
-// "cookies": every Set-Cookie value, in order (HTTP API 2.0 and Function URL results and stream preludes).
-void write_cookies(json_writer& w, const std::vector<header>& hs) {
-  w.key("cookies").begin_array();
-  for (const auto& h : hs) {
-    if (is_set_cookie(h.name)) write_text(w, h.value);
-  }
-  w.end_array();
-}
-
-void write_status_description(json_writer& w, const backend_reply& r) {
-  std::string description = std::to_string(r.status);
-  description.push_back(' ');
-  const std::string_view reason = reason_phrase(r.status);
-  description.append(!reason.empty() ? reason : (!r.reason.empty() && uri::is_field_value(r.reason) ? std::string_view(r.reason) : "Unknown"));
-  // The app's own reason phrase may hold obs-text (Latin-1) bytes, as header values may: written raw they made the
-  // whole result invalid UTF-8, which Lambda refuses (found by fuzz_response).
-  w.key("statusDescription");
-  write_text(w, description);
-}
-
-void write_body(json_writer& w, const backend_reply& r, bool text) {
-  w.key("body");
-  if (text) {
-    w.string(r.body);
-  } else {
-    w.base64_string(r.body);
-  }
-  w.key("isBase64Encoded").boolean(!text);
-}
-
-bool is_json(std::string_view body);
 // Replaces the body with its gzip or br encoding when the client accepts one and the body is worth it; the result
 // then goes out base64 (Content-Encoding makes it binary).
 void compress_reply(const response_shape& shape, backend_reply& reply) {
@@ -158,6 +30,22 @@ void compress_reply(const response_shape& shape, backend_reply& reply) {
 std::string too_large_message(std::size_t size, std::size_t limit) {
   return "the result is " + std::to_string(size) + " bytes, over Lambda's limit of " + std::to_string(limit) +
          " bytes for a buffered response";
+}
+
+maybe_failure check_result_size(std::size_t size, std::size_t limit) {
+  if (size <= limit) return std::nullopt;
+  return failure{error_types::response_too_large, too_large_message(size, limit)};
+}
+
+// Function.ErrorStatus, with the body (its first 64 KB) in the message.
+failure error_status_failure(const backend_reply& reply) {
+  constexpr std::size_t max_quoted = 64 * 1024;
+  std::string message = "the app answered HTTP " + std::to_string(reply.status) +
+                        ", a status listed in AWS_LWA_ERROR_STATUS_CODES; body: ";
+  std::string scratch;
+  message.append(events::utf8_or_latin1(std::string_view(reply.body).substr(0, max_quoted), scratch));
+  if (reply.body.size() > max_quoted) message.append("… (truncated)");
+  return failure{error_types::error_status, std::move(message)};
 }
 
 }  // namespace
@@ -230,16 +118,16 @@ bool is_valid_utf8(std::string_view s) {
 }
 
 bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body) {
-  content_encoding = trim(content_encoding);
-  if (!content_encoding.empty() && !uri::iequals(content_encoding, "identity")) return false;
-  std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+  content_encoding = text::trim(content_encoding);
+  if (!content_encoding.empty() && !text::iequals(content_encoding, "identity")) return false;
+  std::string_view media = text::trim(content_type.substr(0, content_type.find(';')));
   if (!media.empty()) {
     static constexpr std::string_view text_types[] = {
         "application/json", "application/javascript", "application/xml", "application/yaml",
         "application/x-www-form-urlencoded", "application/graphql"};
-    bool text = starts_with_ci(media, "text/") || ends_with_ci(media, "+json") || ends_with_ci(media, "+xml") ||
-                ends_with_ci(media, "+yaml");
-    for (auto t : text_types) text = text || uri::iequals(media, t);
+    bool text = text::starts_with_ci(media, "text/") || text::ends_with_ci(media, "+json") ||
+                text::ends_with_ci(media, "+xml") || text::ends_with_ci(media, "+yaml");
+    for (auto t : text_types) text = text || text::iequals(media, t);
     if (!text) return false;
   }
   return is_valid_utf8(body);
@@ -318,50 +206,16 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-namespace {
-
-bool is_json(std::string_view body) {
-  // RapidJSON reads a NUL byte as the end of the input, so "5\r\n\0garbage" passed as the JSON "5" and went to
-  // Lambda byte for byte, NUL and garbage included (found by fuzz_response). JSON text never holds a raw NUL.
-  if (body.find('\0') != std::string_view::npos) return false;
-  // Validation only: a SAX pass with a handler that accepts everything, no DOM.
-  rapidjson::Reader reader;
-  rapidjson::MemoryStream ms(body.data(), body.size());
-  rapidjson::BaseReaderHandler<> accept_all;
-  return !reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(ms, accept_all).IsError();
-}
-
-}  // namespace
-
 maybe_failure convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
-                     const response_options& opts) {
+                            const response_options& opts) {
   out.clear();
   if (opts.error_status_codes != nullptr && opts.error_status_codes->contains(reply.status)) {
-    constexpr std::size_t max_quoted = 64 * 1024;
-    std::string message = "the app answered HTTP " + std::to_string(reply.status) +
-                          ", a status listed in AWS_LWA_ERROR_STATUS_CODES; body: ";
-    std::string scratch;
-    message.append(utf8_or_latin1(std::string_view(reply.body).substr(0, max_quoted), scratch));
-    if (reply.body.size() > max_quoted) message.append("… (truncated)");
-    return failure{error_types::error_status, std::move(message)};
+    return error_status_failure(reply);
   }
-
-  if (shape.source == event_source::pass_through) {
-    if (reply.body.empty()) {
-      out = "null";
-    } else if (is_json(reply.body)) {
-      out.swap(reply.body);  // the body is the result, byte for byte
-    } else if (is_valid_utf8(reply.body)) {
-      append_json_string(out, reply.body);
-    } else {
-      return failure{error_types::backend_invalid_response,
-                     "the app's reply to a non-HTTP event is neither JSON nor UTF-8 text, so it cannot be a Lambda "
-                     "result"};
-    }
-    if (out.size() > opts.max_result_bytes) {
-      return failure{error_types::response_too_large, too_large_message(out.size(), opts.max_result_bytes)};
-    }
-    return std::nullopt;
+  const auto& rules = events::rules_for(shape.source);
+  if (rules.write_result == nullptr) {
+    if (auto failed = events::write_pass_through_result(reply, out)) return failed;
+    return check_result_size(out.size(), opts.max_result_bytes);
   }
 
   if (opts.compression) compress_reply(shape, reply);
@@ -374,103 +228,27 @@ maybe_failure convert_reply(const response_shape& shape, backend_reply& reply, s
                    too_large_message(body_bytes, opts.max_result_bytes) + " (body alone, before headers)"};
   }
   out.reserve(body_bytes + 1024);
-
-  auto keep = [](std::string_view name) { return !is_framing_header(name); };
-  auto keep_except_cookies = [](std::string_view name) { return !is_framing_header(name) && !is_set_cookie(name); };
-
   json_writer w(out);
   w.begin_object();
   w.key("statusCode").integer(reply.status);
-  switch (shape.source) {
-    case event_source::rest:
-      // API Gateway merges the two maps; filling both would duplicate every header.
-      w.key("headers").begin_object().end_object();
-      w.key("multiValueHeaders");
-      write_multi_value_headers(w, reply.headers, keep);
-      write_body(w, reply, text);
-      break;
-    case event_source::http_api_v2:
-    case event_source::function_url:
-      w.key("headers");
-      write_joined_headers(w, reply.headers, keep_except_cookies);
-      write_cookies(w, reply.headers);
-      write_body(w, reply, text);
-      break;
-    case event_source::alb:
-      write_status_description(w, reply);
-      if (shape.multi_value) {
-        w.key("multiValueHeaders");
-        write_multi_value_headers(w, reply.headers, keep);
-      } else {
-        w.key("headers").begin_object();
-        write_joined_members(w, reply.headers, keep_except_cookies);
-        std::size_t cookie_index = 0;
-        for (const auto& h : reply.headers) {
-          if (is_set_cookie(h.name)) {
-            w.key(cookie_header_name(cookie_index++));
-            write_text(w, h.value);
-          }
-        }
-        w.end_object();
-      }
-      write_body(w, reply, text);
-      break;
-    case event_source::lattice_v1:
-    case event_source::lattice_v2:
-      write_status_description(w, reply);
-      w.key("headers");
-      write_joined_headers(w, reply.headers, keep);
-      write_body(w, reply, text);
-      break;
-    case event_source::pass_through:
-      break;  // handled above
-  }
+  rules.write_result(w, shape, reply, text);
   w.end_object();
-  if (out.size() > opts.max_result_bytes) {
-    return failure{error_types::response_too_large, too_large_message(out.size(), opts.max_result_bytes)};
-  }
-  return std::nullopt;
+  return check_result_size(out.size(), opts.max_result_bytes);
 }
 
-bool can_stream(const response_shape& shape) {
-  switch (shape.source) {
-    case event_source::function_url:
-    case event_source::http_api_v2:
-    case event_source::rest:
-      return true;
-    case event_source::alb:
-    case event_source::lattice_v1:
-    case event_source::lattice_v2:
-    case event_source::pass_through:
-      return false;
-  }
-  return false;
-}
+bool can_stream(const response_shape& shape) { return events::rules_for(shape.source).write_prelude != nullptr; }
 
 maybe_failure append_stream_prelude(const response_shape& shape, const backend_reply& head, std::string& out) {
-  auto keep = [](std::string_view name) { return !is_framing_header(name); };
-  auto keep_except_cookies = [](std::string_view name) { return !is_framing_header(name) && !is_set_cookie(name); };
+  const auto write_prelude = events::rules_for(shape.source).write_prelude;
+  if (write_prelude == nullptr) {  // callers ask can_stream first
+    return failure{error_types::internal_error,
+                   "a " + std::string(to_string(shape.source)) + " result cannot be streamed"};
+  }
   const std::size_t start = out.size();
   json_writer w(out);
   w.begin_object();
   w.key("statusCode").integer(head.status);
-  if (shape.source == event_source::rest) {
-    // API Gateway merges the two maps: each name goes into exactly one, repeated ones (cookies among them) into
-    // multiValueHeaders so no value is lost.
-    auto repeated = [&](std::string_view name) {
-      std::size_t count = 0;
-      for (const auto& h : head.headers) count += uri::iequals(h.name, name) ? 1 : 0;
-      return count > 1 || is_set_cookie(name);
-    };
-    w.key("headers");
-    write_joined_headers(w, head.headers, [&](std::string_view n) { return keep(n) && !repeated(n); });
-    w.key("multiValueHeaders");
-    write_multi_value_headers(w, head.headers, [&](std::string_view n) { return keep(n) && repeated(n); });
-  } else {
-    w.key("headers");
-    write_joined_headers(w, head.headers, keep_except_cookies);
-    write_cookies(w, head.headers);
-  }
+  write_prelude(w, head);
   w.end_object();
   // The JSON writer escapes every control character, so the prelude cannot contain the NUL delimiter itself.
   const std::size_t prelude = out.size() - start;

@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <utility>
 
-#include "lambda_bridge/util/uri.hpp"
+#include "lambda_bridge/util/text.hpp"
+#include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
 
@@ -30,7 +31,7 @@ invocation_context parse_invocation_context(const boost::beast::http::fields& f)
   for (const auto& field : f) {
     const std::string_view name(field.name_string().data(), field.name_string().size());
     for (std::size_t i = 0; i < wanted.size(); ++i) {
-      if ((seen & (1u << i)) == 0 && uri::iequals(name, wanted[i].first)) {
+      if ((seen & (1u << i)) == 0 && text::iequals(name, wanted[i].first)) {
         seen |= 1u << i;
         wanted[i].second->assign(field.value().data(), field.value().size());
         break;

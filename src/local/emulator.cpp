@@ -13,6 +13,7 @@
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/log.hpp"
+#include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge {
@@ -104,7 +105,7 @@ void emulator::start() {
       [](const http::request_header<>& h) {
         // A streamed response is taken piece by piece, to be relayed live and never held whole.
         const auto mode = h.find(runtime_header::response_mode);
-        return h.method() == http::verb::post && mode != h.end() && uri::iequals(mode->value(), "streaming");
+        return h.method() == http::verb::post && mode != h.end() && text::iequals(mode->value(), "streaming");
       });
   invoke_server_->start();
   runtime_server_->start();
@@ -274,7 +275,7 @@ awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& r
     dispatched_.erase(it);
     co_return json_response(http::status::gone, invoke_error_json("InvocationGone", "the invocation already ended"));
   }
-  if (kind == "response" && uri::iequals(req[runtime_header::response_mode], "streaming")) {
+  if (kind == "response" && text::iequals(req[runtime_header::response_mode], "streaming")) {
     dispatched_.erase(it);
     co_return co_await receive_stream(std::move(p), req, conn);
   }

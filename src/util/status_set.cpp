@@ -1,13 +1,14 @@
 #include "lambda_bridge/util/status_set.hpp"
 
-#include "lambda_bridge/util/uri.hpp"
+#include "lambda_bridge/util/text.hpp"
+#include "lambda_bridge/util/text.hpp"
 
 #include <charconv>
 
 namespace lambda_bridge {
 namespace {
 
-using uri::trim;
+using text::trim;
 
 std::optional<int> parse_code(std::string_view s) {
   s = trim(s);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lambda_bridge/core/gateway_events.hpp"
 #include "lambda_bridge/core/lambda_limits.hpp"
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/util/status_set.hpp"
@@ -65,7 +66,6 @@ inline constexpr std::string_view function_timeout = "AWS_LAMBDA_FUNCTION_TIMEOU
 }  // namespace env
 
 enum class readiness_protocol { http, tcp };
-enum class gateway_format { http_api, rest, alb, function_url };
 enum class log_format { text, json };
 enum class log_level { trace, debug, info, warn, error, fatal };
 

@@ -10,33 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "lambda_bridge/core/gateway_events.hpp"
 #include "lambda_bridge/core/http_message.hpp"
 #include "lambda_bridge/local/emulator.hpp"
 
 namespace lambda_bridge {
 
-std::string_view to_string(gateway_format f);
-
-struct gateway_request {
-  std::string method;
-  std::string target;  // as received: path and optional query
-  std::vector<header> headers;
-  std::string body;
-  std::string source_ip;
-};
-
-struct gateway_event_ids {
-  std::string request_id;
-  std::int64_t epoch_ms = 0;
-};
-
-// The event the gateway would send for this request.
-std::string make_gateway_event(gateway_format format, const gateway_request& req, const gateway_event_ids& ids);
-
 // The HTTP reply the gateway would send for this invocation outcome.
 backend_reply make_gateway_reply(gateway_format format, const invoke_result& result);
-
-std::string percent_decode(std::string_view s);
 
 class gateway {
  public:

@@ -24,13 +24,6 @@ bool is_token(std::string_view s);
 // A header value that may go on the wire: no CR, LF or NUL (other controls except HTAB are refused too).
 bool is_field_value(std::string_view s);
 
-bool iequals(std::string_view a, std::string_view b);
-bool starts_with_ci(std::string_view s, std::string_view prefix);
-bool ends_with_ci(std::string_view s, std::string_view suffix);
-// Without leading and trailing spaces and tabs (RFC 9110 OWS).
-std::string_view trim(std::string_view s);
-std::string lower(std::string_view s);
-
 // Strips one leading `prefix` on a segment boundary: "/api" turns "/api/x" into "/x" and "/api" into "/", and
 // leaves "/apix" alone. An empty or "/" prefix strips nothing.
 std::string_view strip_prefix_segment(std::string_view path, std::string_view prefix);

@@ -1,0 +1,137 @@
+// The event side shared by every source: the parsed event's JSON types, and request_builder, which reads an
+// event's fields with type checks that name the field and builds the app's request from them. Each source's file
+// (events/*.cpp) decides which fields it reads; the builder knows how to read and check them.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/core/translate.hpp"
+
+namespace lambda_bridge::events {
+
+using json_allocator = rapidjson::MemoryPoolAllocator<>;
+// The parse stack holds each string whole before it is stored: on the C allocator it grows by realloc (mremap for a
+// large body) instead of the pool's allocate-and-copy, which copied a 1 MB body about twice over.
+using json_document = rapidjson::GenericDocument<rapidjson::UTF8<>, json_allocator, rapidjson::CrtAllocator>;
+using json_value = json_document::ValueType;
+
+// Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.
+inline constexpr std::size_t max_json_depth = 128;
+
+// The deepest nesting of arrays and objects in JSON text, strings skipped; a linear scan, so that a hostile event
+// is refused before any recursive code (serialising requestContext) could meet it.
+std::size_t json_nesting_depth(std::string_view json);
+
+inline std::string_view view(const json_value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// A member that is present and not JSON null (API Gateway console test events send nulls for absent maps).
+const json_value* find(const json_value& obj, std::string_view name);
+
+// Whether `obj` has a string member `name` equal to `text`.
+bool has_string(const json_value& obj, std::string_view name, std::string_view text);
+
+class request_builder {
+ public:
+  // `raw_event` is the event's text, which a pass-through source moves into the request body unchanged.
+  request_builder(const json_value& event, std::string& raw_event, const translate_options& opts, translation& out)
+      : event_(event), raw_event_(raw_event), opts_(opts), out_(out), req_(out.request) {}
+
+  const json_value& event() const { return event_; }
+  const translate_options& options() const { return opts_; }
+  translation& out() { return out_; }
+  backend_request& request() { return req_; }
+  // The event's text, for the source that forwards it whole; the parsed event no longer refers to it.
+  std::string&& take_raw_event() { return std::move(raw_event_); }
+
+  // The event's requestContext (forwarded as x-amzn-request-context) and its domainName (the Host when the event has
+  // none), read for every HTTP source by read_request_context.
+  const json_value* request_context = nullptr;
+  std::string_view domain_name;
+  void read_request_context();
+
+  // The first type error, which fails the translation.
+  std::optional<failure> error;
+  void type_error(std::string_view field, std::string_view expected);
+  void invalid(std::string message);
+
+  // Optional members: absent or null gives nullopt (nullptr, false); another type is an error naming the field.
+  std::optional<std::string_view> string_member(const json_value& obj, std::string_view name, std::string_view field);
+  std::optional<std::string_view> string_member(std::string_view name) { return string_member(event_, name, name); }
+  const json_value* object_member(const json_value& obj, std::string_view name, std::string_view field);
+  const json_value* object_member(std::string_view name) { return object_member(event_, name, name); }
+  bool bool_member(const json_value& obj, std::string_view name, std::string_view field);
+
+  // Calls f(name, value) for each value of a map whose values are strings, or arrays of strings — a plain string
+  // where an array belongs counts as a one-element array (hand-written events do it).
+  template <class F>
+  void for_each_value(const json_value* map, std::string_view field, F&& f);
+
+  // The request line.
+  void set_method(std::optional<std::string_view> method, std::string_view field);
+  void set_path(std::string_view path);
+  void add_encoded_pairs(const json_value* map, std::string_view field);  // decoded key=value, encoded here
+  void add_raw_pairs(const json_value* map, std::string_view field);      // as the client encoded them
+  void add_raw_query(std::string_view query);
+
+  // Headers and body.
+  void add_header(std::string_view name, std::string_view v) { req_.headers.push_back({std::string(name), std::string(v)}); }
+  void add_headers(const json_value* map, std::string_view field);
+  void set_body(std::string_view body_field, std::string_view base64_field);
+
+  // Payload 1.0 (REST and ALB): the query map to read (multiValueQueryStringParameters when it has entries, else
+  // queryStringParameters), and multiValueHeaders as the truth with `headers` adding only the names it lacks.
+  struct v1_query {
+    const json_value* map = nullptr;
+    std::string_view field;
+    bool multi_value_present = false;  // multiValueQueryStringParameters is in the event, even empty
+  };
+  v1_query select_v1_query();
+  void add_v1_headers();
+
+  // The final header pass: drops what may not reach the app, applies the authorization source, then adds Host,
+  // Content-Length and the context headers.
+  void finish_headers(const invocation_context& ctx);
+
+ private:
+  void begin_pair();
+  bool has_header(std::string_view name) const;
+  std::string lambda_context_json(const invocation_context& ctx) const;
+
+  const json_value& event_;
+  std::string& raw_event_;
+  const translate_options& opts_;
+  translation& out_;
+  backend_request& req_;
+  bool query_started_ = false;
+};
+
+template <class F>
+void request_builder::for_each_value(const json_value* map, std::string_view field, F&& f) {
+  if (map == nullptr) return;
+  for (auto it = map->MemberBegin(); it != map->MemberEnd(); ++it) {
+    const std::string_view name = view(it->name);
+    const json_value& v = it->value;
+    if (v.IsString()) {
+      f(name, view(v));
+    } else if (v.IsArray()) {
+      for (const auto& item : v.GetArray()) {
+        if (item.IsString()) {
+          f(name, view(item));
+        } else if (!item.IsNull()) {
+          type_error(std::string(field) + "." + std::string(name), "an array of strings");
+          return;
+        }
+      }
+    } else if (!v.IsNull()) {
+      type_error(std::string(field) + "." + std::string(name), "a string or an array of strings");
+      return;
+    }
+  }
+}
+
+}  // namespace lambda_bridge::events
