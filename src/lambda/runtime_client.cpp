@@ -9,6 +9,7 @@
 #include "lambda_bridge/core/error_document.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/lambda/protocol.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/log.hpp"
@@ -17,7 +18,6 @@
 namespace lambda_bridge {
 namespace {
 
-constexpr std::string_view api_prefix = "/2018-06-01";
 // Posts go to a local endpoint that answers at once; a minute means it is gone.
 constexpr auto post_timeout = std::chrono::seconds(60);
 // Reconnection attempts for /next before the Runtime API is declared unreachable.
@@ -40,7 +40,7 @@ runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint,
                      "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\n"),
       // The same bytes every time. Beast's generic request serializer cost more instructions than the rest of the
       // poll (docs/performance.md), so every request here is written from a head built by hand.
-      next_request_("GET " + std::string(api_prefix) + "/runtime/invocation/next HTTP/1.1\r\n" + common_fields_ +
+      next_request_("GET " + std::string(api_path::runtime) + "invocation/next HTTP/1.1\r\n" + common_fields_ +
                     "\r\n") {
   buffer_.reserve(64 * 1024);  // Beast reads at most the free capacity at a time: 512 bytes per read otherwise
 }
@@ -187,7 +187,7 @@ post_outcome runtime_client::outcome_of(const http::response<http::string_body>&
 }
 
 void runtime_client::begin_stream(const invocation_context& ctx) {
-  stream_target_ = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
+  stream_target_ = std::string(api_path::runtime) + "invocation/" + ctx.request_id + "/response";
   stream_ctx_ = &ctx;
   stream_failed_ = false;
   // Sent together with the first piece: the prelude follows at once, and one write is one segment.
@@ -281,7 +281,7 @@ awaitable<http::response<http::string_body>> runtime_client::extension_call(http
 }
 
 awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {
-  http::request<http::string_body> req{http::verb::post, "/2020-01-01/extension/register", 11};
+  http::request<http::string_body> req{http::verb::post, std::string(api_path::extension) + "register", 11};
   req.set("Lambda-Extension-Name", name);
   req.body() = std::string(events_json);
   boost::system::error_code ec;
@@ -299,7 +299,7 @@ awaitable<std::string> runtime_client::register_extension(std::string_view name,
 awaitable<void> runtime_client::post_extension_error(const std::string& identifier, std::string_view phase,
                                                      std::string_view type, std::string_view message) {
   // Named first: g++ 12 mishandles temporaries in a coroutine's braced initialisers.
-  std::string target = "/2020-01-01/extension/" + std::string(phase) + "/error";
+  std::string target = std::string(api_path::extension) + std::string(phase) + "/error";
   http::request<http::string_body> req{http::verb::post, std::move(target), 11};
   req.set("Lambda-Extension-Identifier", identifier);
   req.set("Lambda-Extension-Function-Error-Type", type);
@@ -313,7 +313,7 @@ awaitable<void> runtime_client::post_extension_error(const std::string& identifi
 }
 
 awaitable<std::string> runtime_client::next_extension_event(const std::string& identifier) {
-  http::request<http::empty_body> req{http::verb::get, "/2020-01-01/extension/event/next", 11};
+  http::request<http::empty_body> req{http::verb::get, std::string(api_path::extension) + "event/next", 11};
   req.set(http::field::host, endpoint_.address().to_string());
   req.set("Lambda-Extension-Identifier", identifier);
   boost::system::error_code ec;
@@ -342,7 +342,7 @@ awaitable<http::response<http::string_body>> runtime_client::read_answer(boost::
 }
 
 awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string_view body) {
-  std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/response";
+  std::string target = std::string(api_path::runtime) + "invocation/" + ctx.request_id + "/response";
   const post_outcome outcome = co_await post(std::move(target), &ctx, "application/json", {}, body);
   co_return outcome;
 }
@@ -351,7 +351,7 @@ awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx
                                                    std::string_view message) {
   std::string body;
   append_error_json(body, type, message);
-  std::string target = std::string(api_prefix) + "/runtime/invocation/" + ctx.request_id + "/error";
+  std::string target = std::string(api_path::runtime) + "invocation/" + ctx.request_id + "/error";
   const post_outcome outcome = co_await post(std::move(target), &ctx, "application/vnd.aws.lambda.error+json", type, body);
   co_return outcome;
 }
@@ -359,7 +359,7 @@ awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx
 awaitable<void> runtime_client::post_init_error(std::string_view type, std::string_view message) {
   std::string body;
   append_error_json(body, type, message);
-  std::string target = std::string(api_prefix) + "/runtime/init/error";
+  std::string target = std::string(api_path::runtime) + "init/error";
   co_await post(std::move(target), nullptr, "application/vnd.aws.lambda.error+json", type, body);
 }
 

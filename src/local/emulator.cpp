@@ -9,6 +9,7 @@
 #include "lambda_bridge/core/error_document.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/lambda/protocol.hpp"
 #include "lambda_bridge/lambda/runtime_client.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
@@ -19,10 +20,6 @@
 namespace lambda_bridge {
 namespace {
 
-constexpr std::string_view invoke_path = "/2015-03-31/functions/function/invocations";
-constexpr std::string_view streaming_invoke_path = "/2021-11-15/functions/function/response-streaming-invocations";
-constexpr std::string_view runtime_prefix = "/2018-06-01/runtime/";
-constexpr std::string_view extension_prefix = "/2020-01-01/extension/";
 
 std::string random_hex(std::size_t digits) {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -170,12 +167,12 @@ void emulator::fail_all(const invoke_result& r) {
 }
 
 awaitable<std::optional<http_response>> emulator::handle_invoke(http_request& req, http_connection& conn) {
-  const bool event_stream = target_path(req) == streaming_invoke_path;
-  if (req.method() != http::verb::post || (target_path(req) != invoke_path && !event_stream)) {
+  const bool event_stream = target_path(req) == api_path::streaming_invoke;
+  if (req.method() != http::verb::post || (target_path(req) != api_path::invoke && !event_stream)) {
     co_return json_response(http::status::not_found,
                             invoke_error_json("ResourceNotFoundException", "the emulator serves POST " +
-                                                                               std::string(invoke_path) + " and " +
-                                                                               std::string(streaming_invoke_path)));
+                                                                               std::string(api_path::invoke) + " and " +
+                                                                               std::string(api_path::streaming_invoke)));
   }
   invoke_request ir;
   ir.event = std::move(req.body());
@@ -245,11 +242,11 @@ awaitable<http_response> emulator::next_invocation() {
 
 awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& req, http_connection& conn) {
   const std::string_view path = target_path(req);
-  if (path.starts_with(extension_prefix)) co_return co_await extensions_->handle(req, path.substr(extension_prefix.size()));
-  if (!path.starts_with(runtime_prefix)) {
+  if (path.starts_with(api_path::extension)) co_return co_await extensions_->handle(req, path.substr(api_path::extension.size()));
+  if (!path.starts_with(api_path::runtime)) {
     co_return json_response(http::status::not_found, invoke_error_json("NotFound", "unknown path"));
   }
-  const std::string_view what = path.substr(runtime_prefix.size());
+  const std::string_view what = path.substr(api_path::runtime.size());
   if (what == "invocation/next" && req.method() == http::verb::get) co_return co_await next_invocation();
   if (what == "init/error") {
     log::error("", "emulator: init failed: {}", parse_error_json(req.body()).value_or(error_document{}).message);

@@ -1,4 +1,4 @@
-// The Lambda Extensions API (runtime-api.md §3), its pure pieces: header names, who am I (extension mode), and
+// The Lambda Extensions API (runtime-api.md §3), its pure pieces: who am I (extension mode), and
 // the event and registration documents. In extension mode the bridge is an external extension
 // (/opt/extensions/lambda-bridge) that registers for SHUTDOWN and parks on event/next; its HTTP calls are in
 // runtime_client (one connection per peer). The local emulator's side of the same API is emulated_extensions
@@ -12,15 +12,9 @@
 #include <vector>
 
 #include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/lambda/protocol.hpp"
 
 namespace lambda_bridge {
-
-namespace extension_header {
-inline constexpr std::string_view name = "Lambda-Extension-Name";
-inline constexpr std::string_view identifier = "Lambda-Extension-Identifier";
-inline constexpr std::string_view event_identifier = "Lambda-Extension-Event-Identifier";
-inline constexpr std::string_view error_type = "Lambda-Extension-Function-Error-Type";
-}  // namespace extension_header
 
 // Extension error types have the shape Extension.<Reason>; the emulator answers with the same shape.
 inline constexpr std::string_view extension_invalid_request = "Extension.InvalidRequest";
