@@ -6,33 +6,13 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "core_test_support.hpp"
 
 using namespace lambda_bridge;
-
-namespace {
-
-backend_reply reply(int status, std::vector<header> headers, std::string body) {
-  return backend_reply{status, "", std::move(headers), std::move(body)};
-}
-
-rapidjson::Document convert(event_source source, backend_reply r, bool multi_value = false) {
-  std::string out;
-  const auto err = convert_reply(response_shape{source, multi_value, false}, r, out, {});
-  if (err) FAIL(err->type << ": " << err->message);
-  rapidjson::Document d;
-  d.Parse(out.c_str(), out.size());
-  if (d.HasParseError()) FAIL("result is not JSON: " << out);
-  return d;
-}
-
-std::string str(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-const std::vector<header> app_headers = {
-    {"Content-Type", "application/json"}, {"Set-Cookie", "a=1; Path=/"}, {"X-Multi", "one"},
-    {"Connection", "keep-alive"},         {"Content-Length", "11"},     {"Set-Cookie", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT"},
-    {"x-multi", "two"},                   {"Transfer-Encoding", "chunked"}, {"Keep-Alive", "timeout=5"}};
-
-}  // namespace
+using test_support::app_headers;
+using test_support::convert;
+using test_support::reply;
+using test_support::str;
 
 TEST_CASE("REST results carry every header in multiValueHeaders and an empty headers map") {
   const auto d = convert(event_source::rest, reply(200, app_headers, R"({"ok":true})"));

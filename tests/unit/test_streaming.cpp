@@ -8,32 +8,13 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/local/stream_relay.hpp"
+#include "core_test_support.hpp"
 
 using namespace lambda_bridge;
+using test_support::prelude_of;
+using test_support::stream_app_headers;
 
 namespace {
-
-const std::vector<header> app_headers = {
-    {"Content-Type", "text/event-stream"}, {"Transfer-Encoding", "chunked"}, {"Connection", "keep-alive"},
-    {"Set-Cookie", "a=1"},                 {"X-Multi", "one"},                {"Set-Cookie", "b=2"},
-    {"X-Multi", "two"},                    {"Content-Length", "12"}};
-
-// Writes the prelude and returns its JSON, after checking it ends in exactly the 8 NUL delimiter.
-rapidjson::Document prelude_of(event_source source, std::vector<header> headers, int status = 200) {
-  std::string out = "kept";  // appended to, never cleared
-  const backend_reply head{status, "", std::move(headers), ""};
-  const auto err = append_stream_prelude(response_shape{source, false, false, ""}, head, out);
-  REQUIRE_FALSE(err);
-  REQUIRE(out.starts_with("kept"));
-  REQUIRE(out.size() > 12);
-  CHECK(out.substr(out.size() - 8) == std::string(8, '\0'));
-  const std::string json = out.substr(4, out.size() - 12);
-  CHECK(json.find('\0') == std::string::npos);
-  rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
 
 std::uint32_t be32(std::string_view s, std::size_t at) {
   std::uint32_t v = 0;
@@ -58,7 +39,7 @@ TEST_CASE("only invokers that can stream get a streamed response") {
 }
 
 TEST_CASE("a Function URL prelude carries status, joined headers and every cookie, without framing headers") {
-  const auto d = prelude_of(event_source::function_url, app_headers, 201);
+  const auto d = prelude_of(event_source::function_url, stream_app_headers, 201);
   CHECK(d["statusCode"].GetInt() == 201);
   const auto& h = d["headers"];
   CHECK(std::string(h["Content-Type"].GetString()) == "text/event-stream");
@@ -74,7 +55,7 @@ TEST_CASE("a Function URL prelude carries status, joined headers and every cooki
 }
 
 TEST_CASE("a REST prelude puts each header in exactly one map, repeated ones and cookies in multiValueHeaders") {
-  const auto d = prelude_of(event_source::rest, app_headers);
+  const auto d = prelude_of(event_source::rest, stream_app_headers);
   CHECK(std::string(d["headers"]["Content-Type"].GetString()) == "text/event-stream");
   CHECK_FALSE(d["headers"].HasMember("X-Multi"));
   CHECK_FALSE(d["headers"].HasMember("Set-Cookie"));

@@ -4,28 +4,14 @@
 #include <rapidjson/document.h>
 
 #include "lambda_bridge/core/error_types.hpp"
-#include "support.hpp"
+#include "core_test_support.hpp"
 
 using namespace lambda_bridge;
 using test_support::header_value;
 using test_support::header_values;
+using test_support::must_fail;
+using test_support::must_translate;
 using test_support::translate;
-
-namespace {
-
-translation must_translate(std::string event, translate_options opts = {}) {
-  auto r = translate(std::move(event), opts);
-  if (!r) FAIL("translation failed: " << r.error().type << ": " << r.error().message);
-  return std::move(r.value());
-}
-
-failure must_fail(std::string event) {
-  auto r = translate(std::move(event));
-  if (r) FAIL("translation unexpectedly succeeded: " << r->request.method << " " << r->request.target);
-  return r.error();
-}
-
-}  // namespace
 
 TEST_CASE("the hand-written RIE test event is a valid REST event") {
   const auto t = must_translate(R"({"path":"/test1","httpMethod":"GET","requestContext":{},"multiValueQueryStringParameters":{}})");
