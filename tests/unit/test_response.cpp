@@ -48,25 +48,6 @@ TEST_CASE("HTTP API results join repeated headers and move every Set-Cookie into
   }
 }
 
-TEST_CASE("ALB single-value results keep several cookies under case variants of the name") {
-  const auto d = convert(event_source::alb, reply(200, app_headers, "hi"));
-  CHECK(str(d["statusDescription"]) == "200 OK");
-  const auto& h = d["headers"];
-  CHECK(str(h["set-cookie"]) == "a=1; Path=/");
-  CHECK(str(h["Set-cookie"]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-  CHECK(str(h["X-Multi"]) == "one,two");
-  CHECK_FALSE(d.HasMember("multiValueHeaders"));
-}
-
-TEST_CASE("ALB multi-value results use multiValueHeaders and an empty body is an empty string") {
-  const auto d = convert(event_source::alb, reply(404, {{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}}, ""), true);
-  CHECK(str(d["statusDescription"]) == "404 Not Found");
-  CHECK(d["multiValueHeaders"]["Set-Cookie"].Size() == 2);
-  CHECK_FALSE(d.HasMember("headers"));
-  REQUIRE(d["body"].IsString());
-  CHECK(str(d["body"]).empty());
-}
-
 TEST_CASE("a status without a standard reason still gets a statusDescription") {
   auto r = reply(477, {}, "");
   r.reason = "Custom Thing";

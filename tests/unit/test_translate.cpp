@@ -54,21 +54,6 @@ TEST_CASE("REST falls back to queryStringParameters when the multi-value map is 
   CHECK(t.request.target == "/q?k=v");
 }
 
-TEST_CASE("ALB query values are passed as the client encoded them, never encoded twice") {
-  const auto t = must_translate(
-      R"({"requestContext":{"elb":{"targetGroupArn":"arn"}},"httpMethod":"GET","path":"/",
-          "queryStringParameters":{"myKey":"%3FshowAll%3Dtrue","sp":"a b"}})");
-  CHECK(t.shape.source == event_source::alb);
-  CHECK_FALSE(t.shape.multi_value);
-  CHECK(t.request.target == "/?myKey=%3FshowAll%3Dtrue&sp=a%20b");
-}
-
-TEST_CASE("ALB multi-value mode is detected from multiValueHeaders") {
-  const auto t = must_translate(
-      R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/","multiValueHeaders":{"accept":["*/*"]}})");
-  CHECK(t.shape.multi_value);
-}
-
 TEST_CASE("a decoded HTTP API path with '?' and a space stays one path in the request line") {
   const auto t = must_translate(
       R"({"version":"2.0","rawPath":"/a b?c#d","rawQueryString":"x=1","requestContext":{"http":{"method":"GET"}}})");
