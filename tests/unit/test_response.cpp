@@ -55,13 +55,6 @@ TEST_CASE("a status without a standard reason still gets a statusDescription") {
   CHECK(str(convert(event_source::lattice_v1, reply(477, {}, ""))["statusDescription"]) == "477 Unknown");
 }
 
-TEST_CASE("VPC Lattice results have a status description and single-valued headers") {
-  const auto d = convert(event_source::lattice_v2, reply(503, app_headers, "down"));
-  CHECK(str(d["statusDescription"]) == "503 Service Unavailable");
-  CHECK(str(d["headers"]["X-Multi"]) == "one,two");
-  CHECK(str(d["headers"]["Set-Cookie"]) == "a=1; Path=/,b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-}
-
 TEST_CASE("a binary body goes out base64 and round-trips exactly") {
   static constexpr char png_bytes[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe";
   const std::string png(png_bytes, sizeof png_bytes - 1);

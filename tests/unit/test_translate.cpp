@@ -317,13 +317,6 @@ TEST_CASE("Lambda@Edge events are refused with a clear error") {
   CHECK(r.error().message.find("Lambda@Edge") != std::string::npos);
 }
 
-TEST_CASE("VPC Lattice v2 with the query inside the path uses it as the raw query") {
-  const auto t = must_translate(test_support::fixture("aws-powertools__powertools-lambda-typescript/base.json"));
-  CHECK(t.shape.source == event_source::lattice_v2);
-  CHECK(t.request.target == "/echo?QS1=value1&QS1=value2&single=one");
-  CHECK(header_values(t.request, "header1") == std::vector<std::string>{"value1", "value2"});
-}
-
 TEST_CASE("detection follows the spec's order, most specific first") {
   // An ALB event that also looks like REST is ALB.
   CHECK(must_translate(R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/"})").shape.source == event_source::alb);
