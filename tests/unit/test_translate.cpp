@@ -291,25 +291,6 @@ TEST_CASE("no input puts a space, CR, LF or NUL into the request line") {
   CHECK(alb.request.target == "/?a%20b=c%0D%0Ad%25zz");
 }
 
-TEST_CASE("non-HTTP events pass through byte for byte to the pass-through path") {
-  const std::string sqs = test_support::fixture("aws__aws-lambda-go/sqs-event.json");
-  const auto t = must_translate(sqs);
-  CHECK(t.shape.source == event_source::pass_through);
-  CHECK(t.request.method == "POST");
-  CHECK(t.request.target == "/events");
-  CHECK(t.request.body == sqs);
-  CHECK(header_value(t.request, "content-type") == "application/json");
-  CHECK(header_value(t.request, "x-amzn-request-context") == "null");
-  translate_options opts;
-  opts.pass_through_path = "/jobs";
-  CHECK(must_translate(R"([1,2,3])", opts).request.target == "/jobs");
-}
-
-TEST_CASE("WebSocket events are forwarded as non-HTTP events") {
-  const auto t = must_translate(test_support::fixture("aws__aws-lambda-rust-runtime/example-apigw-websocket-request-without-method.json"));
-  CHECK(t.shape.source == event_source::pass_through);
-}
-
 TEST_CASE("Lambda@Edge events are refused with a clear error") {
   auto r = translate(R"({"Records":[{"cf":{"config":{},"request":{"method":"GET","uri":"/"}}}]})");
   REQUIRE_FALSE(r);
@@ -380,10 +361,4 @@ TEST_CASE("a domainName that is not a plain host never becomes the Host header")
 TEST_CASE("only the first Host header is forwarded") {
   const auto t = must_translate(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"Host":["a.example","b.example"]}})");
   CHECK(header_values(t.request, "host") == std::vector<std::string>{"a.example"});
-}
-
-TEST_CASE("a custom event may hold anything under requestContext and still passes through") {
-  const auto t = must_translate(R"({"requestContext":"abc","domainName":7})");
-  CHECK(t.shape.source == event_source::pass_through);
-  CHECK(t.request.body == R"({"requestContext":"abc","domainName":7})");
 }
