@@ -34,20 +34,6 @@ TEST_CASE("REST results carry every header in multiValueHeaders and an empty hea
   CHECK(d["isBase64Encoded"].GetBool() == false);
 }
 
-TEST_CASE("HTTP API results join repeated headers and move every Set-Cookie into cookies") {
-  for (auto source : {event_source::http_api_v2, event_source::function_url}) {
-    const auto d = convert(source, reply(201, app_headers, "{}"));
-    CHECK(d["statusCode"].GetInt() == 201);
-    const auto& h = d["headers"];
-    CHECK(str(h["X-Multi"]) == "one,two");
-    CHECK_FALSE(h.HasMember("Set-Cookie"));
-    CHECK_FALSE(h.HasMember("Connection"));
-    REQUIRE(d["cookies"].Size() == 2);
-    CHECK(str(d["cookies"][0]) == "a=1; Path=/");
-    CHECK(str(d["cookies"][1]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-  }
-}
-
 TEST_CASE("a status without a standard reason still gets a statusDescription") {
   auto r = reply(477, {}, "");
   r.reason = "Custom Thing";

@@ -38,22 +38,6 @@ TEST_CASE("only invokers that can stream get a streamed response") {
   CHECK_FALSE(can_stream(response_shape{event_source::pass_through}));
 }
 
-TEST_CASE("a Function URL prelude carries status, joined headers and every cookie, without framing headers") {
-  const auto d = prelude_of(event_source::function_url, stream_app_headers, 201);
-  CHECK(d["statusCode"].GetInt() == 201);
-  const auto& h = d["headers"];
-  CHECK(std::string(h["Content-Type"].GetString()) == "text/event-stream");
-  CHECK(std::string(h["X-Multi"].GetString()) == "one,two");
-  CHECK_FALSE(h.HasMember("Set-Cookie"));
-  CHECK_FALSE(h.HasMember("Transfer-Encoding"));
-  CHECK_FALSE(h.HasMember("Connection"));
-  CHECK_FALSE(h.HasMember("Content-Length"));
-  REQUIRE(d["cookies"].Size() == 2);
-  CHECK(std::string(d["cookies"][0].GetString()) == "a=1");
-  CHECK(std::string(d["cookies"][1].GetString()) == "b=2");
-  CHECK_FALSE(d.HasMember("multiValueHeaders"));
-}
-
 TEST_CASE("a REST prelude puts each header in exactly one map, repeated ones and cookies in multiValueHeaders") {
   const auto d = prelude_of(event_source::rest, stream_app_headers);
   CHECK(std::string(d["headers"]["Content-Type"].GetString()) == "text/event-stream");

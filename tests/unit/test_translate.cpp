@@ -54,47 +54,6 @@ TEST_CASE("REST falls back to queryStringParameters when the multi-value map is 
   CHECK(t.request.target == "/q?k=v");
 }
 
-TEST_CASE("a decoded HTTP API path with '?' and a space stays one path in the request line") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/a b?c#d","rawQueryString":"x=1","requestContext":{"http":{"method":"GET"}}})");
-  CHECK(t.shape.source == event_source::http_api_v2);
-  CHECK(t.request.target == "/a%20b%3Fc%23d?x=1");
-}
-
-TEST_CASE("HTTP API rawQueryString is forwarded verbatim and an empty one adds no '?'") {
-  auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/p","rawQueryString":"b=2&a=%3A&b=1","queryStringParameters":{"a":":","b":"2,1"},
-          "requestContext":{"http":{"method":"GET"}}})");
-  CHECK(t.request.target == "/p?b=2&a=%3A&b=1");
-  t = must_translate(R"({"version":"2.0","rawPath":"/p","rawQueryString":"","requestContext":{"http":{"method":"GET"}}})");
-  CHECK(t.request.target == "/p");
-}
-
-TEST_CASE("a Function URL is told apart by its domain and keeps the client's encoding") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/a%2Fb","rawQueryString":"","requestContext":{"domainName":"abc.lambda-url.us-east-1.on.aws","http":{"method":"GET"}}})");
-  CHECK(t.shape.source == event_source::function_url);
-  CHECK(t.request.target == "/a%2Fb");
-  CHECK(header_value(t.request, "host") == "abc.lambda-url.us-east-1.on.aws");
-}
-
-TEST_CASE("HTTP API cookies become one Cookie header and headers are never split on commas") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/","cookies":["a=1","b=2"],"headers":{"cookie":"stale=1","accept":"a, b"},
-          "requestContext":{"http":{"method":"GET"}}})");
-  CHECK(header_values(t.request, "cookie") == std::vector<std::string>{"a=1; b=2"});
-  CHECK(header_values(t.request, "accept") == std::vector<std::string>{"a, b"});
-}
-
-TEST_CASE("an HTTP API cookie carrying CR or LF is dropped alone and the other cookies still reach the app") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/","cookies":["a=1","evil=1\r\nX-Injected: 1","b=2"],
-          "requestContext":{"http":{"method":"GET"}}})");
-  CHECK(header_values(t.request, "cookie") == std::vector<std::string>{"a=1; b=2"});
-  CHECK(header_values(t.request, "x-injected").empty());
-  CHECK(t.dropped_headers == std::vector<std::string>{"cookie"});
-}
-
 TEST_CASE("REST multiValueHeaders is the truth and headers only adds missing names") {
   const auto t = must_translate(
       R"({"httpMethod":"GET","path":"/","headers":{"X-A":"2","x-b":"only-single"},"multiValueHeaders":{"x-a":["1","2"]}})");
@@ -220,17 +179,6 @@ TEST_CASE("base path removal strips one leading segment-aligned prefix") {
   CHECK(must_translate(R"({"httpMethod":"GET","path":"/api"})", opts).request.target == "/");
   CHECK(must_translate(R"({"httpMethod":"GET","path":"/apix"})", opts).request.target == "/apix");
   CHECK(must_translate(R"({"httpMethod":"GET","path":"/api/api/x"})", opts).request.target == "/api/x");
-}
-
-TEST_CASE("the stage option strips an HTTP API named stage but not $default") {
-  translate_options opts;
-  opts.strip_stage = true;
-  CHECK(must_translate(R"({"version":"2.0","rawPath":"/dev/pets","requestContext":{"stage":"dev","http":{"method":"GET"}}})", opts)
-            .request.target == "/pets");
-  CHECK(must_translate(R"({"version":"2.0","rawPath":"/pets","requestContext":{"stage":"$default","http":{"method":"GET"}}})", opts)
-            .request.target == "/pets");
-  CHECK(must_translate(R"({"version":"2.0","rawPath":"/dev/pets","requestContext":{"stage":"dev","http":{"method":"GET"}}})")
-            .request.target == "/dev/pets");
 }
 
 TEST_CASE("a base64 body is decoded, binary bytes intact") {
