@@ -75,7 +75,7 @@ inline const std::vector<lambda_bridge::header> app_headers = {
     {"x-multi", "two"},                   {"Transfer-Encoding", "chunked"},
     {"Keep-Alive", "timeout=5"}};
 
-// An app's streamed reply headers: the same kinds, for the prelude (test_streaming.cpp called these app_headers).
+// An app's streamed reply headers, for the stream preludes: the same kinds, a streamed Content-Type.
 inline const std::vector<lambda_bridge::header> stream_app_headers = {
     {"Content-Type", "text/event-stream"}, {"Transfer-Encoding", "chunked"}, {"Connection", "keep-alive"},
     {"Set-Cookie", "a=1"},                 {"X-Multi", "one"},                {"Set-Cookie", "b=2"},

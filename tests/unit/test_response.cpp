@@ -14,26 +14,6 @@ using test_support::convert;
 using test_support::reply;
 using test_support::str;
 
-TEST_CASE("REST results carry every header in multiValueHeaders and an empty headers map") {
-  const auto d = convert(event_source::rest, reply(200, app_headers, R"({"ok":true})"));
-  CHECK(d["statusCode"].GetInt() == 200);
-  CHECK(d["headers"].IsObject());
-  CHECK(d["headers"].MemberCount() == 0);
-  const auto& mv = d["multiValueHeaders"];
-  CHECK(mv.MemberCount() == 3);
-  CHECK(str(mv["Content-Type"][0]) == "application/json");
-  REQUIRE(mv["Set-Cookie"].Size() == 2);
-  CHECK(str(mv["Set-Cookie"][1]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-  REQUIRE(mv["X-Multi"].Size() == 2);
-  CHECK(str(mv["X-Multi"][1]) == "two");
-  CHECK_FALSE(mv.HasMember("Connection"));
-  CHECK_FALSE(mv.HasMember("Content-Length"));
-  CHECK_FALSE(mv.HasMember("Transfer-Encoding"));
-  CHECK_FALSE(mv.HasMember("Keep-Alive"));
-  CHECK(str(d["body"]) == R"({"ok":true})");
-  CHECK(d["isBase64Encoded"].GetBool() == false);
-}
-
 TEST_CASE("a status without a standard reason still gets a statusDescription") {
   auto r = reply(477, {}, "");
   r.reason = "Custom Thing";

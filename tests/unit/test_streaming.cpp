@@ -1,5 +1,6 @@
 // Response streaming's pure parts: the prelude the bridge writes (runtime-api.md §2), which events may stream, the
-// prelude the emulator reads back, and the AWS event stream framing of InvokeWithResponseStream.
+// prelude the emulator reads back, and the AWS event stream framing of InvokeWithResponseStream. The prelude of
+// one source (REST, HTTP API and Function URL) is tested with that source, in events/test_*.cpp.
 #include <doctest/doctest.h>
 #include <zlib.h>
 
@@ -12,7 +13,6 @@
 
 using namespace lambda_bridge;
 using test_support::prelude_of;
-using test_support::stream_app_headers;
 
 namespace {
 
@@ -36,19 +36,6 @@ TEST_CASE("only invokers that can stream get a streamed response") {
   CHECK_FALSE(can_stream(response_shape{event_source::lattice_v1}));
   CHECK_FALSE(can_stream(response_shape{event_source::lattice_v2}));
   CHECK_FALSE(can_stream(response_shape{event_source::pass_through}));
-}
-
-TEST_CASE("a REST prelude puts each header in exactly one map, repeated ones and cookies in multiValueHeaders") {
-  const auto d = prelude_of(event_source::rest, stream_app_headers);
-  CHECK(std::string(d["headers"]["Content-Type"].GetString()) == "text/event-stream");
-  CHECK_FALSE(d["headers"].HasMember("X-Multi"));
-  CHECK_FALSE(d["headers"].HasMember("Set-Cookie"));
-  const auto& mv = d["multiValueHeaders"];
-  REQUIRE(mv["X-Multi"].Size() == 2);
-  CHECK(std::string(mv["X-Multi"][1].GetString()) == "two");
-  REQUIRE(mv["Set-Cookie"].Size() == 2);
-  CHECK_FALSE(mv.HasMember("Content-Type"));
-  CHECK_FALSE(d.HasMember("cookies"));
 }
 
 TEST_CASE("control characters in a header value are escaped, so the prelude cannot end early") {

@@ -13,54 +13,6 @@ using test_support::must_fail;
 using test_support::must_translate;
 using test_support::translate;
 
-TEST_CASE("the hand-written RIE test event is a valid REST event") {
-  const auto t = must_translate(R"({"path":"/test1","httpMethod":"GET","requestContext":{},"multiValueQueryStringParameters":{}})");
-  CHECK(t.shape.source == event_source::rest);
-  CHECK(t.request.method == "GET");
-  CHECK(t.request.target == "/test1");
-  CHECK(t.request.body.empty());
-  CHECK(header_value(t.request, "content-length") == "0");
-  CHECK(header_value(t.request, "host") == "127.0.0.1:8080");
-  CHECK(header_value(t.request, "x-amzn-request-context") == "{}");
-}
-
-TEST_CASE("a plain string where a multi-value array belongs counts as one value") {
-  const auto t = must_translate(
-      R"({"path":"/test3","httpMethod":"POST","requestContext":{},"multiValueQueryStringParameters":{"message":"hoge"},
-          "multiValueHeaders":{"X-One":"single"}})");
-  CHECK(t.request.target == "/test3?message=hoge");
-  CHECK(header_values(t.request, "x-one") == std::vector<std::string>{"single"});
-}
-
-TEST_CASE("null maps, null body and null requestContext are treated as empty") {
-  const auto t = must_translate(
-      R"({"httpMethod":"GET","path":"/x","headers":null,"multiValueHeaders":null,"queryStringParameters":null,
-          "multiValueQueryStringParameters":null,"pathParameters":null,"body":null,"requestContext":null,
-          "isBase64Encoded":null})");
-  CHECK(t.request.target == "/x");
-  CHECK(t.request.body.empty());
-  CHECK(header_value(t.request, "x-amzn-request-context") == "null");
-}
-
-TEST_CASE("REST query keeps event order and repeated keys, and encodes decoded values") {
-  const auto t = must_translate(
-      R"({"httpMethod":"GET","path":"/q","multiValueQueryStringParameters":{"b":["2","1"],"a":["x y","é&="]},
-          "queryStringParameters":{"b":"1","a":"é&="}})");
-  CHECK(t.request.target == "/q?b=2&b=1&a=x%20y&a=%C3%A9%26%3D");
-}
-
-TEST_CASE("REST falls back to queryStringParameters when the multi-value map is empty") {
-  const auto t = must_translate(R"({"httpMethod":"GET","path":"/q","multiValueQueryStringParameters":{},"queryStringParameters":{"k":"v"}})");
-  CHECK(t.request.target == "/q?k=v");
-}
-
-TEST_CASE("REST multiValueHeaders is the truth and headers only adds missing names") {
-  const auto t = must_translate(
-      R"({"httpMethod":"GET","path":"/","headers":{"X-A":"2","x-b":"only-single"},"multiValueHeaders":{"x-a":["1","2"]}})");
-  CHECK(header_values(t.request, "x-a") == std::vector<std::string>{"1", "2"});
-  CHECK(header_values(t.request, "x-b") == std::vector<std::string>{"only-single"});
-}
-
 TEST_CASE("header values with CR, LF or NUL and names that are not tokens never reach the wire") {
   const auto t = must_translate(
       R"({"httpMethod":"GET","path":"/","headers":{"x-ok":"fine","x-crlf":"a\r\nInjected: 1","x-nul":"a\u0000b",
