@@ -1,4 +1,5 @@
-// App reply → Lambda result: the response shape of every source, the text/base64 rule and the limits.
+// App reply → Lambda result, the rules every source shares: the text/base64 rule, UTF-8, error statuses, reason
+// phrases and the limits. The result shape of each source is in events/test_<source>.cpp.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
@@ -9,7 +10,6 @@
 #include "core_test_support.hpp"
 
 using namespace lambda_bridge;
-using test_support::app_headers;
 using test_support::convert;
 using test_support::reply;
 using test_support::str;

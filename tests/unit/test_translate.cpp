@@ -1,4 +1,5 @@
-// Event → HTTP request: one case per pitfall of docs/event-mapping.md (each a bug some adapter shipped).
+// Event → HTTP request: one case per pitfall of docs/event-mapping.md (each a bug some adapter shipped) that every
+// source shares, and detection across sources; the pitfalls of one source are in events/test_<source>.cpp.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
