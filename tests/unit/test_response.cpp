@@ -1,4 +1,5 @@
-// App reply → Lambda result: the response shape of every source, the text/base64 rule and the limits.
+// App reply → Lambda result, the rules every source shares: the text/base64 rule, UTF-8, error statuses, reason
+// phrases and the limits. The result shape of each source is in events/test_<source>.cpp.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
@@ -6,99 +7,18 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "core_test_support.hpp"
 
 using namespace lambda_bridge;
-
-namespace {
-
-backend_reply reply(int status, std::vector<header> headers, std::string body) {
-  return backend_reply{status, "", std::move(headers), std::move(body)};
-}
-
-rapidjson::Document convert(event_source source, backend_reply r, bool multi_value = false) {
-  std::string out;
-  const auto err = convert_reply(response_shape{source, multi_value, false}, r, out, {});
-  if (err) FAIL(err->type << ": " << err->message);
-  rapidjson::Document d;
-  d.Parse(out.c_str(), out.size());
-  if (d.HasParseError()) FAIL("result is not JSON: " << out);
-  return d;
-}
-
-std::string str(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
-
-const std::vector<header> app_headers = {
-    {"Content-Type", "application/json"}, {"Set-Cookie", "a=1; Path=/"}, {"X-Multi", "one"},
-    {"Connection", "keep-alive"},         {"Content-Length", "11"},     {"Set-Cookie", "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT"},
-    {"x-multi", "two"},                   {"Transfer-Encoding", "chunked"}, {"Keep-Alive", "timeout=5"}};
-
-}  // namespace
-
-TEST_CASE("REST results carry every header in multiValueHeaders and an empty headers map") {
-  const auto d = convert(event_source::rest, reply(200, app_headers, R"({"ok":true})"));
-  CHECK(d["statusCode"].GetInt() == 200);
-  CHECK(d["headers"].IsObject());
-  CHECK(d["headers"].MemberCount() == 0);
-  const auto& mv = d["multiValueHeaders"];
-  CHECK(mv.MemberCount() == 3);
-  CHECK(str(mv["Content-Type"][0]) == "application/json");
-  REQUIRE(mv["Set-Cookie"].Size() == 2);
-  CHECK(str(mv["Set-Cookie"][1]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-  REQUIRE(mv["X-Multi"].Size() == 2);
-  CHECK(str(mv["X-Multi"][1]) == "two");
-  CHECK_FALSE(mv.HasMember("Connection"));
-  CHECK_FALSE(mv.HasMember("Content-Length"));
-  CHECK_FALSE(mv.HasMember("Transfer-Encoding"));
-  CHECK_FALSE(mv.HasMember("Keep-Alive"));
-  CHECK(str(d["body"]) == R"({"ok":true})");
-  CHECK(d["isBase64Encoded"].GetBool() == false);
-}
-
-TEST_CASE("HTTP API results join repeated headers and move every Set-Cookie into cookies") {
-  for (auto source : {event_source::http_api_v2, event_source::function_url}) {
-    const auto d = convert(source, reply(201, app_headers, "{}"));
-    CHECK(d["statusCode"].GetInt() == 201);
-    const auto& h = d["headers"];
-    CHECK(str(h["X-Multi"]) == "one,two");
-    CHECK_FALSE(h.HasMember("Set-Cookie"));
-    CHECK_FALSE(h.HasMember("Connection"));
-    REQUIRE(d["cookies"].Size() == 2);
-    CHECK(str(d["cookies"][0]) == "a=1; Path=/");
-    CHECK(str(d["cookies"][1]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-  }
-}
-
-TEST_CASE("ALB single-value results keep several cookies under case variants of the name") {
-  const auto d = convert(event_source::alb, reply(200, app_headers, "hi"));
-  CHECK(str(d["statusDescription"]) == "200 OK");
-  const auto& h = d["headers"];
-  CHECK(str(h["set-cookie"]) == "a=1; Path=/");
-  CHECK(str(h["Set-cookie"]) == "b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
-  CHECK(str(h["X-Multi"]) == "one,two");
-  CHECK_FALSE(d.HasMember("multiValueHeaders"));
-}
-
-TEST_CASE("ALB multi-value results use multiValueHeaders and an empty body is an empty string") {
-  const auto d = convert(event_source::alb, reply(404, {{"Set-Cookie", "a=1"}, {"Set-Cookie", "b=2"}}, ""), true);
-  CHECK(str(d["statusDescription"]) == "404 Not Found");
-  CHECK(d["multiValueHeaders"]["Set-Cookie"].Size() == 2);
-  CHECK_FALSE(d.HasMember("headers"));
-  REQUIRE(d["body"].IsString());
-  CHECK(str(d["body"]).empty());
-}
+using test_support::convert;
+using test_support::reply;
+using test_support::str;
 
 TEST_CASE("a status without a standard reason still gets a statusDescription") {
   auto r = reply(477, {}, "");
   r.reason = "Custom Thing";
   CHECK(str(convert(event_source::alb, r)["statusDescription"]) == "477 Custom Thing");
   CHECK(str(convert(event_source::lattice_v1, reply(477, {}, ""))["statusDescription"]) == "477 Unknown");
-}
-
-TEST_CASE("VPC Lattice results have a status description and single-valued headers") {
-  const auto d = convert(event_source::lattice_v2, reply(503, app_headers, "down"));
-  CHECK(str(d["statusDescription"]) == "503 Service Unavailable");
-  CHECK(str(d["headers"]["X-Multi"]) == "one,two");
-  CHECK(str(d["headers"]["Set-Cookie"]) == "a=1; Path=/,b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
 }
 
 TEST_CASE("a binary body goes out base64 and round-trips exactly") {
@@ -139,23 +59,6 @@ TEST_CASE("text bodies with quotes, controls and newlines are escaped into valid
   const std::string body = "line1\n\"quoted\"\t\\ \x01 end";
   const auto d = convert(event_source::rest, reply(200, {{"Content-Type", "text/plain"}}, body));
   CHECK(str(d["body"]) == body);
-}
-
-TEST_CASE("a non-HTTP event's JSON reply is the result byte for byte") {
-  std::string out;
-  auto r = reply(200, {{"Content-Type", "application/json"}}, R"({"batchItemFailures":[{"itemIdentifier":"x"}]})");
-  REQUIRE_FALSE(convert_reply(response_shape{}, r, out, {}));
-  CHECK(out == R"({"batchItemFailures":[{"itemIdentifier":"x"}]})");
-  auto empty = reply(202, {}, "");
-  REQUIRE_FALSE(convert_reply(response_shape{}, empty, out, {}));
-  CHECK(out == "null");
-  auto text = reply(200, {}, "done \"ok\"");
-  REQUIRE_FALSE(convert_reply(response_shape{}, text, out, {}));
-  CHECK(out == R"("done \"ok\"")");
-  auto binary = reply(200, {}, "\xff\x00");
-  const auto err = convert_reply(response_shape{}, binary, out, {});
-  REQUIRE(err);
-  CHECK(err->type == error_types::backend_invalid_response);
 }
 
 TEST_CASE("a listed error status fails the invocation and keeps the body in the message") {
@@ -240,22 +143,6 @@ TEST_CASE("a Latin-1 reason phrase keeps the statusDescription valid UTF-8 inste
     REQUIRE_FALSE(d.HasParseError());
     CHECK(str(d["statusDescription"]) == "299 Wh\xc3\x81" "ccept-Encoding");
   }
-}
-
-TEST_CASE("a non-HTTP event's reply with a NUL after valid JSON is not passed on as JSON") {
-  // fuzz_response's find (tests/fuzz/regressions/fuzz_response/pass_through_nul_after_json): RapidJSON stops at a
-  // NUL byte, so this body validated as the JSON "5" and went to Lambda raw, NULs and all.
-  const std::string body = std::string("5\r\n\r\0\0\0hello\r\n7\r", 16) + std::string(62, '\0') +
-                           "\xed\xd3\xdf\x88<I\x8d\x93" "d\r7\r\r\xf6\xa7\xd2\xacraile-: t\r\n\r\n";
-  auto r = reply(202, {{"Content-Type", "text/plain; charset=utf-8"}}, body);
-  std::string out;
-  const auto err = convert_reply(response_shape{}, r, out, {});
-  REQUIRE(err);  // neither JSON nor UTF-8 text
-  CHECK(err->type == error_types::backend_invalid_response);
-
-  auto text = reply(200, {}, std::string("{}\0tail", 7));
-  REQUIRE_FALSE(convert_reply(response_shape{}, text, out, {}));
-  CHECK(out == R"("{}\u0000tail")");  // valid UTF-8 text: a JSON string with the NUL escaped
 }
 
 TEST_CASE("connection and framing headers of the app's reply never reach a result, in any source") {

@@ -1,5 +1,6 @@
 // Response streaming's pure parts: the prelude the bridge writes (runtime-api.md §2), which events may stream, the
-// prelude the emulator reads back, and the AWS event stream framing of InvokeWithResponseStream.
+// prelude the emulator reads back, and the AWS event stream framing of InvokeWithResponseStream. The prelude of
+// one source (REST, HTTP API and Function URL) is tested with that source, in events/test_*.cpp.
 #include <doctest/doctest.h>
 #include <zlib.h>
 
@@ -8,32 +9,12 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/local/stream_relay.hpp"
+#include "core_test_support.hpp"
 
 using namespace lambda_bridge;
+using test_support::prelude_of;
 
 namespace {
-
-const std::vector<header> app_headers = {
-    {"Content-Type", "text/event-stream"}, {"Transfer-Encoding", "chunked"}, {"Connection", "keep-alive"},
-    {"Set-Cookie", "a=1"},                 {"X-Multi", "one"},                {"Set-Cookie", "b=2"},
-    {"X-Multi", "two"},                    {"Content-Length", "12"}};
-
-// Writes the prelude and returns its JSON, after checking it ends in exactly the 8 NUL delimiter.
-rapidjson::Document prelude_of(event_source source, std::vector<header> headers, int status = 200) {
-  std::string out = "kept";  // appended to, never cleared
-  const backend_reply head{status, "", std::move(headers), ""};
-  const auto err = append_stream_prelude(response_shape{source, false, false, ""}, head, out);
-  REQUIRE_FALSE(err);
-  REQUIRE(out.starts_with("kept"));
-  REQUIRE(out.size() > 12);
-  CHECK(out.substr(out.size() - 8) == std::string(8, '\0'));
-  const std::string json = out.substr(4, out.size() - 12);
-  CHECK(json.find('\0') == std::string::npos);
-  rapidjson::Document d;
-  d.Parse(json.c_str(), json.size());
-  REQUIRE_FALSE(d.HasParseError());
-  return d;
-}
 
 std::uint32_t be32(std::string_view s, std::size_t at) {
   std::uint32_t v = 0;
@@ -55,35 +36,6 @@ TEST_CASE("only invokers that can stream get a streamed response") {
   CHECK_FALSE(can_stream(response_shape{event_source::lattice_v1}));
   CHECK_FALSE(can_stream(response_shape{event_source::lattice_v2}));
   CHECK_FALSE(can_stream(response_shape{event_source::pass_through}));
-}
-
-TEST_CASE("a Function URL prelude carries status, joined headers and every cookie, without framing headers") {
-  const auto d = prelude_of(event_source::function_url, app_headers, 201);
-  CHECK(d["statusCode"].GetInt() == 201);
-  const auto& h = d["headers"];
-  CHECK(std::string(h["Content-Type"].GetString()) == "text/event-stream");
-  CHECK(std::string(h["X-Multi"].GetString()) == "one,two");
-  CHECK_FALSE(h.HasMember("Set-Cookie"));
-  CHECK_FALSE(h.HasMember("Transfer-Encoding"));
-  CHECK_FALSE(h.HasMember("Connection"));
-  CHECK_FALSE(h.HasMember("Content-Length"));
-  REQUIRE(d["cookies"].Size() == 2);
-  CHECK(std::string(d["cookies"][0].GetString()) == "a=1");
-  CHECK(std::string(d["cookies"][1].GetString()) == "b=2");
-  CHECK_FALSE(d.HasMember("multiValueHeaders"));
-}
-
-TEST_CASE("a REST prelude puts each header in exactly one map, repeated ones and cookies in multiValueHeaders") {
-  const auto d = prelude_of(event_source::rest, app_headers);
-  CHECK(std::string(d["headers"]["Content-Type"].GetString()) == "text/event-stream");
-  CHECK_FALSE(d["headers"].HasMember("X-Multi"));
-  CHECK_FALSE(d["headers"].HasMember("Set-Cookie"));
-  const auto& mv = d["multiValueHeaders"];
-  REQUIRE(mv["X-Multi"].Size() == 2);
-  CHECK(std::string(mv["X-Multi"][1].GetString()) == "two");
-  REQUIRE(mv["Set-Cookie"].Size() == 2);
-  CHECK_FALSE(mv.HasMember("Content-Type"));
-  CHECK_FALSE(d.HasMember("cookies"));
 }
 
 TEST_CASE("control characters in a header value are escaped, so the prelude cannot end early") {

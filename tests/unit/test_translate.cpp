@@ -1,135 +1,18 @@
-// Event → HTTP request: one case per pitfall of docs/event-mapping.md (each a bug some adapter shipped).
+// Event → HTTP request: one case per pitfall of docs/event-mapping.md (each a bug some adapter shipped) that every
+// source shares, and detection across sources; the pitfalls of one source are in events/test_<source>.cpp.
 #include <doctest/doctest.h>
 
 #include <rapidjson/document.h>
 
 #include "lambda_bridge/core/error_types.hpp"
-#include "support.hpp"
+#include "core_test_support.hpp"
 
 using namespace lambda_bridge;
 using test_support::header_value;
 using test_support::header_values;
+using test_support::must_fail;
+using test_support::must_translate;
 using test_support::translate;
-
-namespace {
-
-translation must_translate(std::string event, translate_options opts = {}) {
-  auto r = translate(std::move(event), opts);
-  if (!r) FAIL("translation failed: " << r.error().type << ": " << r.error().message);
-  return std::move(r.value());
-}
-
-failure must_fail(std::string event) {
-  auto r = translate(std::move(event));
-  if (r) FAIL("translation unexpectedly succeeded: " << r->request.method << " " << r->request.target);
-  return r.error();
-}
-
-}  // namespace
-
-TEST_CASE("the hand-written RIE test event is a valid REST event") {
-  const auto t = must_translate(R"({"path":"/test1","httpMethod":"GET","requestContext":{},"multiValueQueryStringParameters":{}})");
-  CHECK(t.shape.source == event_source::rest);
-  CHECK(t.request.method == "GET");
-  CHECK(t.request.target == "/test1");
-  CHECK(t.request.body.empty());
-  CHECK(header_value(t.request, "content-length") == "0");
-  CHECK(header_value(t.request, "host") == "127.0.0.1:8080");
-  CHECK(header_value(t.request, "x-amzn-request-context") == "{}");
-}
-
-TEST_CASE("a plain string where a multi-value array belongs counts as one value") {
-  const auto t = must_translate(
-      R"({"path":"/test3","httpMethod":"POST","requestContext":{},"multiValueQueryStringParameters":{"message":"hoge"},
-          "multiValueHeaders":{"X-One":"single"}})");
-  CHECK(t.request.target == "/test3?message=hoge");
-  CHECK(header_values(t.request, "x-one") == std::vector<std::string>{"single"});
-}
-
-TEST_CASE("null maps, null body and null requestContext are treated as empty") {
-  const auto t = must_translate(
-      R"({"httpMethod":"GET","path":"/x","headers":null,"multiValueHeaders":null,"queryStringParameters":null,
-          "multiValueQueryStringParameters":null,"pathParameters":null,"body":null,"requestContext":null,
-          "isBase64Encoded":null})");
-  CHECK(t.request.target == "/x");
-  CHECK(t.request.body.empty());
-  CHECK(header_value(t.request, "x-amzn-request-context") == "null");
-}
-
-TEST_CASE("REST query keeps event order and repeated keys, and encodes decoded values") {
-  const auto t = must_translate(
-      R"({"httpMethod":"GET","path":"/q","multiValueQueryStringParameters":{"b":["2","1"],"a":["x y","é&="]},
-          "queryStringParameters":{"b":"1","a":"é&="}})");
-  CHECK(t.request.target == "/q?b=2&b=1&a=x%20y&a=%C3%A9%26%3D");
-}
-
-TEST_CASE("REST falls back to queryStringParameters when the multi-value map is empty") {
-  const auto t = must_translate(R"({"httpMethod":"GET","path":"/q","multiValueQueryStringParameters":{},"queryStringParameters":{"k":"v"}})");
-  CHECK(t.request.target == "/q?k=v");
-}
-
-TEST_CASE("ALB query values are passed as the client encoded them, never encoded twice") {
-  const auto t = must_translate(
-      R"({"requestContext":{"elb":{"targetGroupArn":"arn"}},"httpMethod":"GET","path":"/",
-          "queryStringParameters":{"myKey":"%3FshowAll%3Dtrue","sp":"a b"}})");
-  CHECK(t.shape.source == event_source::alb);
-  CHECK_FALSE(t.shape.multi_value);
-  CHECK(t.request.target == "/?myKey=%3FshowAll%3Dtrue&sp=a%20b");
-}
-
-TEST_CASE("ALB multi-value mode is detected from multiValueHeaders") {
-  const auto t = must_translate(
-      R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/","multiValueHeaders":{"accept":["*/*"]}})");
-  CHECK(t.shape.multi_value);
-}
-
-TEST_CASE("a decoded HTTP API path with '?' and a space stays one path in the request line") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/a b?c#d","rawQueryString":"x=1","requestContext":{"http":{"method":"GET"}}})");
-  CHECK(t.shape.source == event_source::http_api_v2);
-  CHECK(t.request.target == "/a%20b%3Fc%23d?x=1");
-}
-
-TEST_CASE("HTTP API rawQueryString is forwarded verbatim and an empty one adds no '?'") {
-  auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/p","rawQueryString":"b=2&a=%3A&b=1","queryStringParameters":{"a":":","b":"2,1"},
-          "requestContext":{"http":{"method":"GET"}}})");
-  CHECK(t.request.target == "/p?b=2&a=%3A&b=1");
-  t = must_translate(R"({"version":"2.0","rawPath":"/p","rawQueryString":"","requestContext":{"http":{"method":"GET"}}})");
-  CHECK(t.request.target == "/p");
-}
-
-TEST_CASE("a Function URL is told apart by its domain and keeps the client's encoding") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/a%2Fb","rawQueryString":"","requestContext":{"domainName":"abc.lambda-url.us-east-1.on.aws","http":{"method":"GET"}}})");
-  CHECK(t.shape.source == event_source::function_url);
-  CHECK(t.request.target == "/a%2Fb");
-  CHECK(header_value(t.request, "host") == "abc.lambda-url.us-east-1.on.aws");
-}
-
-TEST_CASE("HTTP API cookies become one Cookie header and headers are never split on commas") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/","cookies":["a=1","b=2"],"headers":{"cookie":"stale=1","accept":"a, b"},
-          "requestContext":{"http":{"method":"GET"}}})");
-  CHECK(header_values(t.request, "cookie") == std::vector<std::string>{"a=1; b=2"});
-  CHECK(header_values(t.request, "accept") == std::vector<std::string>{"a, b"});
-}
-
-TEST_CASE("an HTTP API cookie carrying CR or LF is dropped alone and the other cookies still reach the app") {
-  const auto t = must_translate(
-      R"({"version":"2.0","rawPath":"/","cookies":["a=1","evil=1\r\nX-Injected: 1","b=2"],
-          "requestContext":{"http":{"method":"GET"}}})");
-  CHECK(header_values(t.request, "cookie") == std::vector<std::string>{"a=1; b=2"});
-  CHECK(header_values(t.request, "x-injected").empty());
-  CHECK(t.dropped_headers == std::vector<std::string>{"cookie"});
-}
-
-TEST_CASE("REST multiValueHeaders is the truth and headers only adds missing names") {
-  const auto t = must_translate(
-      R"({"httpMethod":"GET","path":"/","headers":{"X-A":"2","x-b":"only-single"},"multiValueHeaders":{"x-a":["1","2"]}})");
-  CHECK(header_values(t.request, "x-a") == std::vector<std::string>{"1", "2"});
-  CHECK(header_values(t.request, "x-b") == std::vector<std::string>{"only-single"});
-}
 
 TEST_CASE("header values with CR, LF or NUL and names that are not tokens never reach the wire") {
   const auto t = must_translate(
@@ -251,17 +134,6 @@ TEST_CASE("base path removal strips one leading segment-aligned prefix") {
   CHECK(must_translate(R"({"httpMethod":"GET","path":"/api/api/x"})", opts).request.target == "/api/x");
 }
 
-TEST_CASE("the stage option strips an HTTP API named stage but not $default") {
-  translate_options opts;
-  opts.strip_stage = true;
-  CHECK(must_translate(R"({"version":"2.0","rawPath":"/dev/pets","requestContext":{"stage":"dev","http":{"method":"GET"}}})", opts)
-            .request.target == "/pets");
-  CHECK(must_translate(R"({"version":"2.0","rawPath":"/pets","requestContext":{"stage":"$default","http":{"method":"GET"}}})", opts)
-            .request.target == "/pets");
-  CHECK(must_translate(R"({"version":"2.0","rawPath":"/dev/pets","requestContext":{"stage":"dev","http":{"method":"GET"}}})")
-            .request.target == "/dev/pets");
-}
-
 TEST_CASE("a base64 body is decoded, binary bytes intact") {
   const auto t = must_translate(R"({"httpMethod":"POST","path":"/","body":"AAEC/w==","isBase64Encoded":true})");
   CHECK(t.request.body == std::string("\x00\x01\x02\xff", 4));
@@ -320,37 +192,11 @@ TEST_CASE("no input puts a space, CR, LF or NUL into the request line") {
   CHECK(alb.request.target == "/?a%20b=c%0D%0Ad%25zz");
 }
 
-TEST_CASE("non-HTTP events pass through byte for byte to the pass-through path") {
-  const std::string sqs = test_support::fixture("aws__aws-lambda-go/sqs-event.json");
-  const auto t = must_translate(sqs);
-  CHECK(t.shape.source == event_source::pass_through);
-  CHECK(t.request.method == "POST");
-  CHECK(t.request.target == "/events");
-  CHECK(t.request.body == sqs);
-  CHECK(header_value(t.request, "content-type") == "application/json");
-  CHECK(header_value(t.request, "x-amzn-request-context") == "null");
-  translate_options opts;
-  opts.pass_through_path = "/jobs";
-  CHECK(must_translate(R"([1,2,3])", opts).request.target == "/jobs");
-}
-
-TEST_CASE("WebSocket events are forwarded as non-HTTP events") {
-  const auto t = must_translate(test_support::fixture("aws__aws-lambda-rust-runtime/example-apigw-websocket-request-without-method.json"));
-  CHECK(t.shape.source == event_source::pass_through);
-}
-
 TEST_CASE("Lambda@Edge events are refused with a clear error") {
   auto r = translate(R"({"Records":[{"cf":{"config":{},"request":{"method":"GET","uri":"/"}}}]})");
   REQUIRE_FALSE(r);
   CHECK(r.error().type == error_types::unsupported_event);
   CHECK(r.error().message.find("Lambda@Edge") != std::string::npos);
-}
-
-TEST_CASE("VPC Lattice v2 with the query inside the path uses it as the raw query") {
-  const auto t = must_translate(test_support::fixture("aws-powertools__powertools-lambda-typescript/base.json"));
-  CHECK(t.shape.source == event_source::lattice_v2);
-  CHECK(t.request.target == "/echo?QS1=value1&QS1=value2&single=one");
-  CHECK(header_values(t.request, "header1") == std::vector<std::string>{"value1", "value2"});
 }
 
 TEST_CASE("detection follows the spec's order, most specific first") {
@@ -416,10 +262,4 @@ TEST_CASE("a domainName that is not a plain host never becomes the Host header")
 TEST_CASE("only the first Host header is forwarded") {
   const auto t = must_translate(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"Host":["a.example","b.example"]}})");
   CHECK(header_values(t.request, "host") == std::vector<std::string>{"a.example"});
-}
-
-TEST_CASE("a custom event may hold anything under requestContext and still passes through") {
-  const auto t = must_translate(R"({"requestContext":"abc","domainName":7})");
-  CHECK(t.shape.source == event_source::pass_through);
-  CHECK(t.request.body == R"({"requestContext":"abc","domainName":7})");
 }
