@@ -7,10 +7,14 @@ namespace lambda_bridge {
 
 std::string_view to_string(gateway_format f) {
   switch (f) {
-    case gateway_format::http_api: return "http-api";
-    case gateway_format::rest: return "rest";
-    case gateway_format::alb: return "alb";
-    case gateway_format::function_url: return "function-url";
+    case gateway_format::http_api:
+      return "http-api";
+    case gateway_format::rest:
+      return "rest";
+    case gateway_format::alb:
+      return "alb";
+    case gateway_format::function_url:
+      return "function-url";
   }
   return "http-api";
 }
@@ -40,10 +44,18 @@ std::string make_gateway_event(gateway_format format, const gateway_request& req
   json_writer w(out);
   w.begin_object();
   switch (format) {
-    case gateway_format::http_api: events::write_http_api_event(w, req, ids, false); break;
-    case gateway_format::function_url: events::write_http_api_event(w, req, ids, true); break;
-    case gateway_format::rest: events::write_rest_event(w, req, ids); break;
-    case gateway_format::alb: events::write_alb_event(w, req, ids); break;
+    case gateway_format::http_api:
+      events::write_http_api_event(w, req, ids, false);
+      break;
+    case gateway_format::function_url:
+      events::write_http_api_event(w, req, ids, true);
+      break;
+    case gateway_format::rest:
+      events::write_rest_event(w, req, ids);
+      break;
+    case gateway_format::alb:
+      events::write_alb_event(w, req, ids);
+      break;
   }
   w.end_object();
   return out;

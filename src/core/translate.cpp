@@ -1,5 +1,6 @@
 // The event side's dispatcher: checks the event as JSON, finds its source, lets the source's file (events/*.cpp)
-// read its fields into the request, then adds the headers every request gets. What each source reads is in its file.
+// read its fields into the request, then adds the headers every request gets. What each source reads is in its
+// file.
 #include "lambda_bridge/core/translate.hpp"
 
 #include <cstring>
@@ -13,13 +14,20 @@ namespace lambda_bridge {
 
 std::string_view to_string(event_source s) {
   switch (s) {
-    case event_source::alb: return "alb";
-    case event_source::lattice_v1: return "vpc-lattice-v1";
-    case event_source::lattice_v2: return "vpc-lattice-v2";
-    case event_source::http_api_v2: return "http-api-v2";
-    case event_source::function_url: return "function-url";
-    case event_source::rest: return "rest";
-    case event_source::pass_through: return "pass-through";
+    case event_source::alb:
+      return "alb";
+    case event_source::lattice_v1:
+      return "vpc-lattice-v1";
+    case event_source::lattice_v2:
+      return "vpc-lattice-v2";
+    case event_source::http_api_v2:
+      return "http-api-v2";
+    case event_source::function_url:
+      return "function-url";
+    case event_source::rest:
+      return "rest";
+    case event_source::pass_through:
+      return "pass-through";
   }
   return "unknown";
 }
@@ -28,13 +36,18 @@ namespace events {
 
 const source_rules& rules_for(event_source source) {
   switch (source) {
-    case event_source::rest: return rest_rules;
+    case event_source::rest:
+      return rest_rules;
     case event_source::http_api_v2:
-    case event_source::function_url: return http_api_rules;
-    case event_source::alb: return alb_rules;
+    case event_source::function_url:
+      return http_api_rules;
+    case event_source::alb:
+      return alb_rules;
     case event_source::lattice_v1:
-    case event_source::lattice_v2: return lattice_rules;
-    case event_source::pass_through: break;
+    case event_source::lattice_v2:
+      return lattice_rules;
+    case event_source::pass_through:
+      break;
   }
   return pass_through_rules;
 }
@@ -58,15 +71,16 @@ event_source detect(const json_value& e) {
 
 bool is_lambda_edge(const json_value& e) {
   const json_value* records = events::find(e, "Records");
-  return records != nullptr && records->IsArray() && !records->Empty() && events::find((*records)[0], "cf") != nullptr;
+  return records != nullptr && records->IsArray() && !records->Empty() &&
+         events::find((*records)[0], "cf") != nullptr;
 }
 
 // Refuses what is not an event before any parse or recursion: hostile nesting, invalid UTF-8, a raw NUL.
 maybe_failure check_event_text(const std::string& event) {
   if (const auto depth = events::json_nesting_depth(event); depth > events::max_json_depth) {
     return failure{error_types::invalid_event, "the event nests arrays or objects " + std::to_string(depth) +
-                                                   " levels deep; at most " + std::to_string(events::max_json_depth) +
-                                                   " are accepted"};
+                                                   " levels deep; at most " +
+                                                   std::to_string(events::max_json_depth) + " are accepted"};
   }
   // UTF-8 is checked in one fast pass of its own: RapidJSON's validating reader costs several times more per byte.
   if (!is_valid_utf8(event)) {

@@ -1,6 +1,6 @@
-// The inverse translation, for local runs: an ordinary HTTP request made into the event API Gateway (HTTP API v2 or
-// REST), an ALB or a Function URL would send for it. The local gateway emulation (local/gateway.hpp) feeds these to
-// the invocation path; each source's file in src/core/events writes its own kind.
+// The inverse translation, for local runs: an ordinary HTTP request made into the event API Gateway (HTTP API v2
+// or REST), an ALB or a Function URL would send for it. The local gateway emulation (local/gateway.hpp) feeds
+// these to the invocation path; each source's file in src/core/events writes its own kind.
 #pragma once
 
 #include <cstdint>

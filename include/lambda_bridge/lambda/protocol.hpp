@@ -1,6 +1,6 @@
 // The Lambda protocols' facts in one place (runtime-api.md): the API paths and header names that the Runtime and
-// Extensions API clients send and the local emulator answers, so the two sides cannot drift apart. Lambda's payload
-// limits are in core/lambda_limits.hpp, since the translation core enforces them too.
+// Extensions API clients send and the local emulator answers, so the two sides cannot drift apart. Lambda's
+// payload limits are in core/lambda_limits.hpp, since the translation core enforces them too.
 #pragma once
 
 #include <string_view>
@@ -14,7 +14,8 @@ inline constexpr std::string_view runtime = "/2018-06-01/runtime/";      // + in
 inline constexpr std::string_view extension = "/2020-01-01/extension/";  // + register, event/next ...
 // The Invoke API's, which only the local emulator serves.
 inline constexpr std::string_view invoke = "/2015-03-31/functions/function/invocations";
-inline constexpr std::string_view streaming_invoke = "/2021-11-15/functions/function/response-streaming-invocations";
+inline constexpr std::string_view streaming_invoke =
+    "/2021-11-15/functions/function/response-streaming-invocations";
 }  // namespace api_path
 
 // Runtime API header names.

@@ -12,11 +12,9 @@ namespace lambda_bridge::events {
 namespace {
 
 void build_request(request_builder& b) {
-  b.set_method(b.string_member("httpMethod"), "httpMethod");
-  b.set_path(b.string_member("path").value_or("/"));
-  const auto query = b.select_v1_query();
+  const auto query = b.read_v1_request_line();
   b.out().shape.multi_value = find(b.event(), "multiValueHeaders") != nullptr || query.multi_value_present;
-  b.add_raw_pairs(query.map, query.field);
+  b.add_pairs(query.map, query.field, request_builder::query_encoding::as_sent);
   b.add_v1_headers();
   b.set_body("body", "isBase64Encoded");
 }
@@ -63,10 +61,12 @@ bool is_alb(const json_value& event) {
 const source_rules alb_rules{build_request, write_result, nullptr};
 
 // ALB passes the path and the query as the client encoded them, and lower-cases header names.
-void write_alb_event(json_writer& w, const gateway_request& req, const gateway_event_ids& /*no id or time in ALB's*/) {
+void write_alb_event(json_writer& w, const gateway_request& req,
+                     const gateway_event_ids& /*no id or time in ALB's*/) {
   const auto [raw_path, raw_query] = split(req.target);
   w.key("requestContext").begin_object().key("elb").begin_object();
-  w.key("targetGroupArn").string("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/local/0123456789abcdef");
+  w.key("targetGroupArn")
+      .string("arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/local/0123456789abcdef");
   w.end_object().end_object();
   w.key("path").string(raw_path);
   w.key("httpMethod").string(req.method);

@@ -36,7 +36,8 @@ std::vector<query_pair> split_query(std::string_view q, bool decode) {
       const auto eq = item.find('=');
       const std::string_view k = item.substr(0, eq);
       const std::string_view v = eq == std::string_view::npos ? std::string_view{} : item.substr(eq + 1);
-      out.push_back(decode ? query_pair{percent_decode(k), percent_decode(v)} : query_pair{std::string(k), std::string(v)});
+      out.push_back(decode ? query_pair{percent_decode(k), percent_decode(v)}
+                           : query_pair{std::string(k), std::string(v)});
     }
     if (amp == std::string_view::npos) break;
     q.remove_prefix(amp + 1);
@@ -71,7 +72,8 @@ std::string host_of(const gateway_request& req) {
 }
 
 void write_request_body(json_writer& w, const gateway_request& req) {
-  const bool text = is_text_body(find_header(req.headers, "content-type"), find_header(req.headers, "content-encoding"), req.body);
+  const bool text = is_text_body(find_header(req.headers, "content-type"),
+                                 find_header(req.headers, "content-encoding"), req.body);
   w.key("body");
   if (req.body.empty()) {
     w.null();

@@ -1,17 +1,18 @@
 // API Gateway HTTP APIs with payload format 2.0, and Lambda Function URLs, which send the same payload
 // (docs/event-mapping.md, "HTTP API v2 and Function URLs").
-//   event:  version "2.0" and requestContext.http mark it; a domainName under .lambda-url. makes it a Function URL.
-//           requestContext.http.method, rawPath (the stage prefix stripped on request), rawQueryString as the client
-//           sent it, headers (repeated values already joined), cookies as an array that is the truth over any
-//           cookie header, body and isBase64Encoded.
+//   event:  version "2.0" and requestContext.http mark it; a domainName under .lambda-url. makes it a Function
+//   URL.
+//           requestContext.http.method, rawPath (the stage prefix stripped on request), rawQueryString as the
+//           client sent it, headers (repeated values already joined), cookies as an array that is the truth over
+//           any cookie header, body and isBase64Encoded.
 //   result: statusCode, headers joined with ',', every Set-Cookie in cookies, body and isBase64Encoded.
 //   stream: both take the prelude, with the same headers and cookies.
 #include <algorithm>
 
 #include "event_writer.hpp"
+#include "lambda_bridge/util/uri.hpp"
 #include "result_writer.hpp"
 #include "sources.hpp"
-#include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge::events {
 namespace {
@@ -147,7 +148,8 @@ std::optional<event_source> http_api_kind(const json_value& event) {
 
 const source_rules http_api_rules{build_request, write_result, write_headers_and_cookies};
 
-void write_http_api_event(json_writer& w, const gateway_request& req, const gateway_event_ids& ids, bool function_url) {
+void write_http_api_event(json_writer& w, const gateway_request& req, const gateway_event_ids& ids,
+                          bool function_url) {
   const auto [raw_path, raw_query] = split(req.target);
   // API Gateway hands over the decoded path; a Function URL keeps the client's encoding.
   const std::string path = function_url ? std::string(raw_path) : percent_decode(raw_path);

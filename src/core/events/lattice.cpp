@@ -20,7 +20,7 @@ void build_request(request_builder& b) {
     b.add_raw_query(path.substr(qmark + 1));  // as the client sent it
   } else {
     const std::string_view query = v1 ? "query_string_parameters" : "queryStringParameters";
-    b.add_encoded_pairs(b.object_member(query), query);
+    b.add_pairs(b.object_member(query), query, request_builder::query_encoding::decoded);
   }
   b.add_headers(b.object_member("headers"), "headers");
   b.set_body("body", v1 ? "is_base64_encoded" : "isBase64Encoded");
@@ -37,7 +37,8 @@ void write_result(json_writer& w, const response_shape&, const backend_reply& re
 
 std::optional<event_source> lattice_version(const json_value& event) {
   const json_value* rc = find(event, "requestContext");
-  const bool method_without_http = find(event, "method") != nullptr && (rc == nullptr || find(*rc, "http") == nullptr);
+  const bool method_without_http =
+      find(event, "method") != nullptr && (rc == nullptr || find(*rc, "http") == nullptr);
   if ((rc != nullptr && find(*rc, "serviceNetworkArn") != nullptr) ||
       (has_string(event, "version", "2.0") && method_without_http)) {
     return event_source::lattice_v2;

@@ -31,7 +31,8 @@ bool is_json(std::string_view body) {
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(body.data(), body.size());
   rapidjson::BaseReaderHandler<> accept_all;
-  return !reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(ms, accept_all).IsError();
+  return !reader.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(ms, accept_all)
+              .IsError();
 }
 
 }  // namespace

@@ -23,9 +23,9 @@ constexpr std::string_view tenant_id = "x-amz-tenant-id";
 }  // namespace context_header
 
 // The same header to an app behind CGI-style naming: WSGI, PHP and CGI servers turn both '-' and '_' into '_'
-// (RFC 3875 4.1.18), so `x_amzn_lambda_context` reaches such an app as HTTP_X_AMZN_LAMBDA_CONTEXT — the name of the
-// bridge's own header, sent after it; wsgiref then joins the two, others keep the first. Names the bridge sets or
-// frames are therefore matched with '_' counted as '-', or a client could still spoof them.
+// (RFC 3875 4.1.18), so `x_amzn_lambda_context` reaches such an app as HTTP_X_AMZN_LAMBDA_CONTEXT — the name of
+// the bridge's own header, sent after it; wsgiref then joins the two, others keep the first. Names the bridge sets
+// or frames are therefore matched with '_' counted as '-', or a client could still spoof them.
 bool same_name_as_cgi_sees_it(std::string_view name, std::string_view reserved) {
   if (name.size() != reserved.size()) return false;
   for (std::size_t i = 0; i < name.size(); ++i) {
@@ -52,16 +52,24 @@ bool is_context_header(std::string_view name) {
          same_name_as_cgi_sees_it(name, context_header::tenant_id);
 }
 
-// Appends `v` re-serialised compactly with non-ASCII escaped, so it is always a valid one-line header value. Written
-// directly rather than through RapidJSON's Writer with an ASCII target, which transcoded every character one by one
-// (6 % of a 1 KB invocation's instructions). Recursive, but only over events whose nesting was bounded first
-// (max_json_depth).
+// Appends `v` re-serialised compactly with non-ASCII escaped, so it is always a valid one-line header value.
+// Written directly rather than through RapidJSON's Writer with an ASCII target, which transcoded every character
+// one by one (6 % of a 1 KB invocation's instructions). Recursive, but only over events whose nesting was bounded
+// first (max_json_depth).
 void append_compact_json(std::string& out, const json_value& v) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: out.append("null"); break;
-    case rapidjson::kFalseType: out.append("false"); break;
-    case rapidjson::kTrueType: out.append("true"); break;
-    case rapidjson::kStringType: append_json_string_ascii(out, view(v)); break;
+    case rapidjson::kNullType:
+      out.append("null");
+      break;
+    case rapidjson::kFalseType:
+      out.append("false");
+      break;
+    case rapidjson::kTrueType:
+      out.append("true");
+      break;
+    case rapidjson::kStringType:
+      append_json_string_ascii(out, view(v));
+      break;
     case rapidjson::kNumberType: {
       char buf[32];
       // Doubles through RapidJSON's Grisu2 (shortest round trip), as its Writer did: std::to_chars for double
@@ -99,15 +107,16 @@ void append_compact_json(std::string& out, const json_value& v) {
   }
 }
 
-// Client context and Cognito identity arrive as JSON text in Runtime API headers; they are embedded as objects when
-// they parse, else as null (never raw, so they cannot break the header).
+// Client context and Cognito identity arrive as JSON text in Runtime API headers; they are embedded as objects
+// when they parse, else as null (never raw, so they cannot break the header).
 void embedded_json(json_writer& w, std::string_view text) {
   if (text.empty()) {
     w.null();
     return;
   }
   rapidjson::Document d;
-  if (json_nesting_depth(text) <= max_json_depth) d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (json_nesting_depth(text) <= max_json_depth)
+    d.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (d.HasParseError() || !d.IsObject()) {
     w.null();
     return;
@@ -178,7 +187,8 @@ std::optional<std::string_view> request_builder::string_member(const json_value&
   return view(*v);
 }
 
-const json_value* request_builder::object_member(const json_value& obj, std::string_view name, std::string_view field) {
+const json_value* request_builder::object_member(const json_value& obj, std::string_view name,
+                                                 std::string_view field) {
   const json_value* v = find(obj, name);
   if (v != nullptr && !v->IsObject()) {
     type_error(field, "an object");
@@ -224,21 +234,13 @@ void request_builder::begin_pair() {
   query_started_ = true;
 }
 
-void request_builder::add_encoded_pairs(const json_value* map, std::string_view field) {
+void request_builder::add_pairs(const json_value* map, std::string_view field, query_encoding encoding) {
+  const auto append = encoding == query_encoding::as_sent ? uri::append_raw_query : uri::append_query_component;
   for_each_value(map, field, [&](std::string_view k, std::string_view v) {
     begin_pair();
-    uri::append_query_component(req_.target, k);
+    append(req_.target, k);
     req_.target.push_back('=');
-    uri::append_query_component(req_.target, v);
-  });
-}
-
-void request_builder::add_raw_pairs(const json_value* map, std::string_view field) {
-  for_each_value(map, field, [&](std::string_view k, std::string_view v) {
-    begin_pair();
-    uri::append_raw_query(req_.target, k);
-    req_.target.push_back('=');
-    uri::append_raw_query(req_.target, v);
+    append(req_.target, v);
   });
 }
 
@@ -264,7 +266,9 @@ void request_builder::set_body(std::string_view body_field, std::string_view bas
   }
 }
 
-request_builder::v1_query request_builder::select_v1_query() {
+request_builder::v1_query request_builder::read_v1_request_line() {
+  set_method(string_member("httpMethod"), "httpMethod");
+  set_path(string_member("path").value_or("/"));
   const json_value* multi = object_member("multiValueQueryStringParameters");
   const json_value* single = object_member("queryStringParameters");
   if (multi != nullptr && multi->MemberCount() > 0) return {multi, "multiValueQueryStringParameters", true};
@@ -362,8 +366,8 @@ bool request_builder::has_header(std::string_view name) const {
   return false;
 }
 
-// The JSON aws-lambda-web-adapter sends as x-amzn-lambda-context (lambda_runtime's Context), so apps written for it
-// read the same fields. json_writer escapes controls but passes UTF-8 through: the value stays on one line.
+// The JSON aws-lambda-web-adapter sends as x-amzn-lambda-context (lambda_runtime's Context), so apps written for
+// it read the same fields. json_writer escapes controls but passes UTF-8 through: the value stays on one line.
 std::string request_builder::lambda_context_json(const invocation_context& ctx) const {
   std::string out;
   json_writer w(out);
@@ -372,7 +376,10 @@ std::string request_builder::lambda_context_json(const invocation_context& ctx) 
   w.key("deadline").integer(ctx.deadline_ms.value_or(0));
   w.key("invoked_function_arn").string(ctx.invoked_function_arn);
   w.key("xray_trace_id");
-  if (ctx.trace_id.empty()) w.null(); else w.string(ctx.trace_id);
+  if (ctx.trace_id.empty())
+    w.null();
+  else
+    w.string(ctx.trace_id);
   w.key("client_context");
   embedded_json(w, ctx.client_context);
   w.key("identity");
@@ -387,7 +394,10 @@ std::string request_builder::lambda_context_json(const invocation_context& ctx) 
   w.key("log_group").string(fn.log_group);
   w.end_object();
   w.key("tenant_id");
-  if (ctx.tenant_id.empty()) w.null(); else w.string(ctx.tenant_id);
+  if (ctx.tenant_id.empty())
+    w.null();
+  else
+    w.string(ctx.tenant_id);
   w.end_object();
   return out;
 }

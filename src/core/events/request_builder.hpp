@@ -15,8 +15,8 @@
 namespace lambda_bridge::events {
 
 using json_allocator = rapidjson::MemoryPoolAllocator<>;
-// The parse stack holds each string whole before it is stored: on the C allocator it grows by realloc (mremap for a
-// large body) instead of the pool's allocate-and-copy, which copied a 1 MB body about twice over.
+// The parse stack holds each string whole before it is stored: on the C allocator it grows by realloc (mremap for
+// a large body) instead of the pool's allocate-and-copy, which copied a 1 MB body about twice over.
 using json_document = rapidjson::GenericDocument<rapidjson::UTF8<>, json_allocator, rapidjson::CrtAllocator>;
 using json_value = json_document::ValueType;
 
@@ -48,8 +48,8 @@ class request_builder {
   // The event's text, for the source that forwards it whole; the parsed event no longer refers to it.
   std::string&& take_raw_event() { return std::move(raw_event_); }
 
-  // The event's requestContext (forwarded as x-amzn-request-context) and its domainName (the Host when the event has
-  // none), read for every HTTP source by read_request_context.
+  // The event's requestContext (forwarded as x-amzn-request-context) and its domainName (the Host when the event
+  // has none), read for every HTTP source by read_request_context.
   const json_value* request_context = nullptr;
   std::string_view domain_name;
   void read_request_context();
@@ -60,8 +60,11 @@ class request_builder {
   void invalid(std::string message);
 
   // Optional members: absent or null gives nullopt (nullptr, false); another type is an error naming the field.
-  std::optional<std::string_view> string_member(const json_value& obj, std::string_view name, std::string_view field);
-  std::optional<std::string_view> string_member(std::string_view name) { return string_member(event_, name, name); }
+  std::optional<std::string_view> string_member(const json_value& obj, std::string_view name,
+                                                std::string_view field);
+  std::optional<std::string_view> string_member(std::string_view name) {
+    return string_member(event_, name, name);
+  }
   const json_value* object_member(const json_value& obj, std::string_view name, std::string_view field);
   const json_value* object_member(std::string_view name) { return object_member(event_, name, name); }
   bool bool_member(const json_value& obj, std::string_view name, std::string_view field);
@@ -74,12 +77,16 @@ class request_builder {
   // The request line.
   void set_method(std::optional<std::string_view> method, std::string_view field);
   void set_path(std::string_view path);
-  void add_encoded_pairs(const json_value* map, std::string_view field);  // decoded key=value, encoded here
-  void add_raw_pairs(const json_value* map, std::string_view field);      // as the client encoded them
+  // A query map's key=value pairs: `decoded` ones are encoded here, `as_sent` ones kept as the client encoded them
+  // (re-encoding would turn %3A into %253A).
+  enum class query_encoding { decoded, as_sent };
+  void add_pairs(const json_value* map, std::string_view field, query_encoding encoding);
   void add_raw_query(std::string_view query);
 
   // Headers and body.
-  void add_header(std::string_view name, std::string_view v) { req_.headers.push_back({std::string(name), std::string(v)}); }
+  void add_header(std::string_view name, std::string_view v) {
+    req_.headers.push_back({std::string(name), std::string(v)});
+  }
   void add_headers(const json_value* map, std::string_view field);
   void set_body(std::string_view body_field, std::string_view base64_field);
 
@@ -90,7 +97,8 @@ class request_builder {
     std::string_view field;
     bool multi_value_present = false;  // multiValueQueryStringParameters is in the event, even empty
   };
-  v1_query select_v1_query();
+  // Sets the method (httpMethod) and path, and returns the query map to read.
+  v1_query read_v1_request_line();
   void add_v1_headers();
 
   // The final header pass: drops what may not reach the app, applies the authorization source, then adds Host,

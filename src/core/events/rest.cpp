@@ -15,10 +15,8 @@ namespace lambda_bridge::events {
 namespace {
 
 void build_request(request_builder& b) {
-  b.set_method(b.string_member("httpMethod"), "httpMethod");
-  b.set_path(b.string_member("path").value_or("/"));
-  const auto query = b.select_v1_query();
-  b.add_encoded_pairs(query.map, query.field);
+  const auto query = b.read_v1_request_line();
+  b.add_pairs(query.map, query.field, request_builder::query_encoding::decoded);
   b.add_v1_headers();
   b.set_body("body", "isBase64Encoded");
 }
@@ -30,7 +28,8 @@ void write_result(json_writer& w, const response_shape&, const backend_reply& re
   write_body(w, reply, text_body);
 }
 
-// Each name goes into exactly one map: repeated ones (cookies among them) into multiValueHeaders, so no value is lost.
+// Each name goes into exactly one map: repeated ones (cookies among them) into multiValueHeaders, so no value is
+// lost.
 void write_prelude(json_writer& w, const backend_reply& head) {
   auto repeated = [&](std::string_view name) {
     std::size_t count = 0;

@@ -27,11 +27,11 @@ struct source_rules {
 };
 
 // Detection, in the order translate.cpp asks (an earlier source's marks may also appear in a later one's events).
-bool is_alb(const json_value& event);                          // alb.cpp
-std::optional<event_source> lattice_version(const json_value& event);   // lattice.cpp
-std::optional<event_source> http_api_kind(const json_value& event);     // http_api.cpp: HTTP API v2 or Function URL
-bool is_websocket(const json_value& event);                    // pass_through.cpp
-bool is_rest(const json_value& event);                         // rest.cpp
+bool is_alb(const json_value& event);                                  // alb.cpp
+std::optional<event_source> lattice_version(const json_value& event);  // lattice.cpp
+std::optional<event_source> http_api_kind(const json_value& event);    // http_api.cpp: HTTP API v2 or Function URL
+bool is_websocket(const json_value& event);                            // pass_through.cpp
+bool is_rest(const json_value& event);                                 // rest.cpp
 
 extern const source_rules rest_rules;          // rest.cpp: API Gateway REST, and HTTP API payload 1.0
 extern const source_rules http_api_rules;      // http_api.cpp: HTTP API payload 2.0 and Function URLs
@@ -45,7 +45,8 @@ const source_rules& rules_for(event_source source);
 maybe_failure write_pass_through_result(backend_reply& reply, std::string& out);
 
 // The events the local gateway emulation sends for an HTTP request, in each source's file.
-void write_http_api_event(json_writer& w, const gateway_request& req, const gateway_event_ids& ids, bool function_url);
+void write_http_api_event(json_writer& w, const gateway_request& req, const gateway_event_ids& ids,
+                          bool function_url);
 void write_rest_event(json_writer& w, const gateway_request& req, const gateway_event_ids& ids);
 void write_alb_event(json_writer& w, const gateway_request& req, const gateway_event_ids& ids);
 
