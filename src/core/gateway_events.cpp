@@ -6,17 +6,10 @@
 namespace lambda_bridge {
 
 std::string_view to_string(gateway_format f) {
-  switch (f) {
-    case gateway_format::http_api:
-      return "http-api";
-    case gateway_format::rest:
-      return "rest";
-    case gateway_format::alb:
-      return "alb";
-    case gateway_format::function_url:
-      return "function-url";
-  }
-  return "http-api";
+  static constexpr std::string_view names[] = {"http-api", "rest", "alb", "function-url"};  // enum order
+  static_assert(std::size(names) == static_cast<std::size_t>(gateway_format::function_url) + 1);
+  const auto i = static_cast<std::size_t>(f);
+  return i < std::size(names) ? names[i] : "http-api";
 }
 
 std::string percent_decode(std::string_view s) {

@@ -13,23 +13,11 @@
 namespace lambda_bridge {
 
 std::string_view to_string(event_source s) {
-  switch (s) {
-    case event_source::alb:
-      return "alb";
-    case event_source::lattice_v1:
-      return "vpc-lattice-v1";
-    case event_source::lattice_v2:
-      return "vpc-lattice-v2";
-    case event_source::http_api_v2:
-      return "http-api-v2";
-    case event_source::function_url:
-      return "function-url";
-    case event_source::rest:
-      return "rest";
-    case event_source::pass_through:
-      return "pass-through";
-  }
-  return "unknown";
+  static constexpr std::string_view names[] = {"alb",          "vpc-lattice-v1", "vpc-lattice-v2", "http-api-v2",
+                                               "function-url", "rest",           "pass-through"};  // enum order
+  static_assert(std::size(names) == static_cast<std::size_t>(event_source::pass_through) + 1);
+  const auto i = static_cast<std::size_t>(s);
+  return i < std::size(names) ? names[i] : "unknown";
 }
 
 namespace events {

@@ -174,6 +174,22 @@ class FaultTestCase(BridgeTestCase):
             return seen[0]
         return None
 
+    def assert_each_path_fails_invalid(self, paths, handler, check):
+        """Serves every path with `handler` and invokes each in turn: each must fail at once with
+        Runtime.BackendInvalidResponse, `check(path, error_doc, app)` holds, and the next event is served."""
+        fake = self.start_fake()
+        app = self.start_app({path: handler for path in paths})
+        bridge = self.start_bridge(fake, app.port)
+        for n, path in enumerate(paths):
+            with self.subTest(path=path):
+                posted, elapsed = self.invoke_timed(fake, rest_event(path), deadline_in=5)
+
+                doc = self.assert_error(posted, 'Runtime.BackendInvalidResponse')
+                self.assertLess(elapsed, 2, f'the error took {elapsed:.2f}s: the fault was not noticed at once')
+                check(path, doc, app)
+                self.assert_only_post(fake, posted)
+                self.assert_next_event_is_served(fake, bridge, app, path=f'/after-{n}')
+
 
 # ----------------------------------------------------------------------------------------------------------------
 
@@ -222,20 +238,11 @@ class AppResets(FaultTestCase):
             reset(conn)
             return None
 
-        fake = self.start_fake()
-        app = self.start_app({path: send_part_then_reset for path in partial})
-        bridge = self.start_bridge(fake, app.port)
+        def check(path, doc, app):
+            self.assertRegex(doc['errorMessage'], r'(?i)reset|closed the connection', doc)
+            self.assertRegex(doc['errorMessage'], r"reading the reply's (header|body)", doc)
 
-        for n, path in enumerate(partial):
-            with self.subTest(path=path):
-                posted, elapsed = self.invoke_timed(fake, rest_event(path), deadline_in=5)
-
-                doc = self.assert_error(posted, 'Runtime.BackendInvalidResponse')
-                self.assertLess(elapsed, 2, f'the error took {elapsed:.2f}s: the reset was not noticed at once')
-                self.assertRegex(doc['errorMessage'], r'(?i)reset|closed the connection', doc)
-                self.assertRegex(doc['errorMessage'], r"reading the reply's (header|body)", doc)
-                self.assert_only_post(fake, posted)
-                self.assert_next_event_is_served(fake, bridge, app, path=f'/after-{n}')
+        self.assert_each_path_fails_invalid(partial, send_part_then_reset, check)
 
 
 class OversizedReplyHeader(FaultTestCase):
@@ -259,21 +266,12 @@ class OversizedReplyHeader(FaultTestCase):
             app.wait_peer_close(conn, path)
             return None
 
-        fake = self.start_fake()
-        app = self.start_app({path: huge_header for path in replies})
-        bridge = self.start_bridge(fake, app.port)
+        def check(path, doc, app):
+            self.assertRegex(doc['errorMessage'], r'(?i)header', doc)
+            self.assertRegex(doc['errorMessage'], r'(?i)limit|too large|too long', doc)
+            wait_until(lambda: path in app.closed_by_peer, 5, 'the bridge to close the oversized reply')
 
-        for n, path in enumerate(replies):
-            with self.subTest(path=path):
-                posted, elapsed = self.invoke_timed(fake, rest_event(path), deadline_in=5)
-
-                doc = self.assert_error(posted, 'Runtime.BackendInvalidResponse')
-                self.assertLess(elapsed, 2, f'the error took {elapsed:.2f}s')
-                self.assertRegex(doc['errorMessage'], r'(?i)header', doc)
-                self.assertRegex(doc['errorMessage'], r'(?i)limit|too large|too long', doc)
-                self.assert_only_post(fake, posted)
-                wait_until(lambda: path in app.closed_by_peer, 5, 'the bridge to close the oversized reply')
-                self.assert_next_event_is_served(fake, bridge, app, path=f'/after-{n}')
+        self.assert_each_path_fails_invalid(replies, huge_header, check)
 
 
 class SilentApps(FaultTestCase):
