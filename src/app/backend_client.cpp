@@ -31,17 +31,6 @@ void close_quietly(beast::tcp_stream& stream) {
 
 }  // namespace
 
-tcp::endpoint resolve_endpoint(const std::string& host, std::uint16_t port) {
-  if (host == "localhost") return {asio::ip::address_v4::loopback(), port};
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(host, ec);
-  if (!ec) return {addr, port};
-  asio::io_context io;
-  tcp::resolver resolver(io);
-  const auto results = resolver.resolve(host, std::to_string(port));  // throws with the resolver's reason
-  return *results.begin();
-}
-
 backend_pool::backend_pool(asio::any_io_executor ex, tcp::endpoint endpoint, std::chrono::milliseconds idle_timeout)
     : ex_(std::move(ex)), endpoint_(endpoint), idle_timeout_(idle_timeout) {}
 

@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "lambda_bridge/core/gateway_events.hpp"
+#include "lambda_bridge/core/invocation_context.hpp"
 #include "lambda_bridge/core/lambda_limits.hpp"
 #include "lambda_bridge/core/result.hpp"
+#include "lambda_bridge/util/log_options.hpp"
 #include "lambda_bridge/util/status_set.hpp"
 
 namespace lambda_bridge {
@@ -66,8 +68,6 @@ inline constexpr std::string_view function_timeout = "AWS_LAMBDA_FUNCTION_TIMEOU
 }  // namespace env
 
 enum class readiness_protocol { http, tcp };
-enum class log_format { text, json };
-enum class log_level { trace, debug, info, warn, error, fatal };
 
 // A host:port pair as given; `host` is a name or a numeric address.
 struct host_port {
@@ -76,14 +76,6 @@ struct host_port {
   std::string to_string() const { return host + ":" + std::to_string(port); }
 };
 
-// What the x-amzn-lambda-context header reports as env_config.
-struct function_environment {
-  std::string function_name;
-  std::string version;
-  std::int64_t memory_mb = 0;
-  std::string log_group;
-  std::string log_stream;
-};
 
 struct config {
   std::optional<host_port> runtime_api;  // absent outside Lambda

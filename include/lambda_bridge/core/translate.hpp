@@ -11,7 +11,6 @@
 #include <string_view>
 #include <vector>
 
-#include "lambda_bridge/config/config.hpp"
 #include "lambda_bridge/core/http_message.hpp"
 #include "lambda_bridge/core/invocation_context.hpp"
 #include "lambda_bridge/core/result.hpp"

@@ -8,7 +8,7 @@
 
 #include <string_view>
 
-#include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/util/log_options.hpp"
 
 namespace lambda_bridge::log {
 

@@ -1,0 +1,16 @@
+#include "lambda_bridge/util/asio.hpp"
+
+namespace lambda_bridge {
+
+tcp::endpoint resolve_endpoint(const std::string& host, std::uint16_t port) {
+  if (host == "localhost") return {asio::ip::address_v4::loopback(), port};
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(host, ec);
+  if (!ec) return {addr, port};
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(host, std::to_string(port));  // throws with the resolver's reason
+  return *results.begin();
+}
+
+}  // namespace lambda_bridge
