@@ -15,6 +15,7 @@
 
 #include "lambda_bridge/config/config.hpp"
 #include "lambda_bridge/config/help.hpp"
+#include "lambda_bridge/config/launch.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/lambda/extensions_api.hpp"
 #include "lambda_bridge/runtime/bridge.hpp"

@@ -5,8 +5,8 @@
 #include <map>
 
 #include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/config/launch.hpp"
 #include "lambda_bridge/lambda/extensions_api.hpp"
-#include "lambda_bridge/runtime/bridge.hpp"
 
 using namespace lambda_bridge;
 

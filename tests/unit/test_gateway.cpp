@@ -4,9 +4,9 @@
 
 #include <rapidjson/document.h>
 
+#include "lambda_bridge/config/launch.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/local/gateway.hpp"
-#include "lambda_bridge/runtime/bridge.hpp"
 #include "support.hpp"
 
 using namespace lambda_bridge;

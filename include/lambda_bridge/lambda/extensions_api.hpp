@@ -19,9 +19,6 @@ namespace lambda_bridge {
 // Extension error types have the shape Extension.<Reason>; the emulator answers with the same shape.
 inline constexpr std::string_view extension_invalid_request = "Extension.InvalidRequest";
 
-// Where Lambda looks for external extensions; it runs each executable there by this path.
-inline constexpr std::string_view extensions_dir = "/opt/extensions";
-
 // The name to register under when this process is a Lambda external extension, else nullopt. `argv0` is taken
 // as given (Lambda runs extensions by their full path); `setting` is LAMBDA_BRIDGE_EXTENSION_MODE: true forces
 // extension mode, false forbids it, unset decides by whether argv0's directory is /opt/extensions. The name is

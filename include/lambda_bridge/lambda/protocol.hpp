@@ -18,6 +18,9 @@ inline constexpr std::string_view streaming_invoke =
     "/2021-11-15/functions/function/response-streaming-invocations";
 }  // namespace api_path
 
+// Where Lambda looks for external extensions; it runs each executable there by this path.
+inline constexpr std::string_view extensions_dir = "/opt/extensions";
+
 // Runtime API header names.
 namespace runtime_header {
 inline constexpr std::string_view request_id = "Lambda-Runtime-Aws-Request-Id";

@@ -29,11 +29,4 @@ int run_emulator_only(const config& cfg);
 void report_init_error(const std::optional<host_port>& runtime_api, std::string_view type, std::string_view message,
                        const std::optional<std::string>& extension_name = std::nullopt);
 
-// What is wrong with the way the bridge was started (the mode, the app command, the Runtime API), or "".
-std::string launch_problem(const config& cfg, const std::optional<std::string>& extension_name, bool app_given);
-
-// The problem with the ports of a local run, or "" when there is none: the app and the emulator's listeners
-// cannot share a port (the app's does not count in emulator-only mode, which has none).
-std::string local_port_conflict(const config& cfg);
-
 }  // namespace lambda_bridge

@@ -101,8 +101,8 @@ class request_builder {
   v1_query read_v1_request_line();
   void add_v1_headers();
 
-  // The final header pass: drops what may not reach the app, applies the authorization source, then adds Host,
-  // Content-Length and the context headers.
+  // The final header pass (request_headers.cpp): drops what may not reach the app, applies the authorization
+  // source, then adds Host, Content-Length and the context headers.
   void finish_headers(const invocation_context& ctx);
 
  private:
