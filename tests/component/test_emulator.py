@@ -3,9 +3,8 @@
 in its four formats, and the static binary in an empty chroot — through the real binary, with the app it starts
 itself (apps/web_app.py, or the seed's FastAPI app under uvicorn).
 
-Contract: the entrypoint issue ("Local emulation mode") and runtime-api.md §5. Listeners bind 127.0.0.1 port 0; the
-actual ports are read from the bridge's log lines `emulator: invoke API listening on <host>:<port>` and
-`emulator: gateway (<format>) listening on <host>:<port>`.
+Contract: the entrypoint issue ("Local emulation mode") and runtime-api.md §5. Listeners bind 127.0.0.1 port 0 and
+their ports are read from the bridge's log (harness/emulator.py).
 
 Run: /usr/bin/python3 tests/component/test_emulator.py [-v] [TestClass.test_name]
 Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge. The chroot test needs root (skipped otherwise).
@@ -17,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,61 +24,22 @@ import threading
 import time
 import unittest
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    REPO_ROOT, SYSTEM_PYTHON, Bridge, SupervisedAppTestCase, bridge_binary, free_port, proc_stat, process_alive,
-    scrubbed_env, wait_until,
+    GATEWAY_LINE, INVOKE_LINE, INVOKE_PATH, REPO_ROOT, SYSTEM_PYTHON, Bridge, EmulatorTestCase, HttpReply,
+    bridge_binary, free_port, header_values, http_request, invoke, rest_get, scrubbed_env,
 )
 from apps.web_app import PNG_BYTES  # noqa: E402
 
-INVOKE_PATH = '/2015-03-31/functions/function/invocations'
 MAX_EVENT_BYTES = 6_291_456
 MAX_RESULT_BYTES = 6_291_556
 FASTAPI_DIR = REPO_ROOT / 'examples' / 'fastapi'  # the seed app, shared with the example
-INVOKE_LINE = re.compile(r'emulator: invoke API listening on (\S+):(\d+)')
-GATEWAY_LINE = re.compile(r'emulator: gateway \(([a-z-]+)\) listening on (\S+):(\d+)')
 UUID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 TRACE_PATTERN = re.compile(r'^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$')
 STARTUP_TIMEOUT = 20  # uvicorn importing FastAPI on a slow machine
-
-
-@dataclass
-class HttpReply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-    def header(self, name: str) -> Optional[str]:
-        return self.headers.get(name)
-
-    def __str__(self):
-        return f'HTTP {self.status} {dict(self.headers.items())} {self.body[:600]!r}'
-
-
-def http_request(port: int, method: str, target: str, body: Optional[bytes] = None, headers=None,
-                 timeout: float = 20) -> HttpReply:
-    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
-    try:
-        conn.request(method, target, body=body, headers=dict(headers or {}))
-        r = conn.getresponse()
-        return HttpReply(r.status, r.msg, r.read())
-    finally:
-        conn.close()
-
-
-def invoke(port: int, event, headers=None, timeout: float = 20) -> HttpReply:
-    """POST an event to the emulator's Lambda invoke API."""
-    body = event if isinstance(event, (bytes, bytearray)) else json.dumps(event).encode()
-    return http_request(port, 'POST', INVOKE_PATH, bytes(body), {'Content-Type': 'application/json', **(headers or {})},
-                        timeout)
 
 
 def post_large(port: int, body: bytes, timeout: float = 20) -> HttpReply:
@@ -100,88 +59,6 @@ def post_large(port: int, body: bytes, timeout: float = 20) -> HttpReply:
     finally:
         sock.close()
 
-
-def rest_get(path, query=None):
-    event = {"httpMethod": "GET", "path": path, "requestContext": {}}
-    if query:
-        event["queryStringParameters"] = query
-    return event
-
-
-def header_values(echoed: dict, name: str) -> list:
-    """All values of header `name` the app saw (from web_app.py's /echo JSON)."""
-    return [v for k, v in echoed['headers'] if k.lower() == name.lower()]
-
-
-def child_pids(ppid: int) -> list:
-    pids = []
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            st = proc_stat(int(entry))
-            if st and st[1] == ppid:
-                pids.append(int(entry))
-    return pids
-
-
-@dataclass
-class Emulated:
-    bridge: Bridge
-    invoke_port: int
-    gateway_port: Optional[int]
-    app_port: int
-
-
-class EmulatorTestCase(SupervisedAppTestCase):
-
-    def start_emulator(self, *flags, gateway: str = 'off', app_args=None, app_port: Optional[int] = None,
-                       startup_timeout: float = 10, **env) -> Emulated:
-        """Start the bridge in emulation mode (invoke API on 127.0.0.1 port 0; gateway on `gateway`: 'off' or a
-        port) with web_app.py `flags` as its app (or app_args), and read the listeners' ports from its log."""
-        app_port = app_port or free_port()
-        args = self.web_app_args(app_port, *flags) if app_args is None else app_args
-        env = {'LAMBDA_BRIDGE_EMULATOR_HOST': '127.0.0.1', 'LAMBDA_BRIDGE_EMULATOR_PORT': '0',
-               'LAMBDA_BRIDGE_GATEWAY_PORT': gateway, **env}
-        # Any app the bridge leaves behind (it should leave none) is killed after the bridge's own cleanup.
-        leftovers = []
-        self.addCleanup(lambda: [os.kill(p, signal.SIGKILL) for p in leftovers if process_alive(p)])
-        bridge = self.start_bridge(None, app_port, args=args, **env)
-        self.addCleanup(lambda: leftovers.extend(child_pids(bridge.pid)))
-        m = self.logged(bridge, INVOKE_LINE, startup_timeout)
-        self.assertEqual(m.group(1), '127.0.0.1', m.group(0))
-        gateway_port = None
-        if gateway != 'off':
-            g = self.logged(bridge, GATEWAY_LINE, startup_timeout)
-            self.assertEqual(g.group(2), '127.0.0.1', g.group(0))
-            gateway_port = int(g.group(3))
-        return Emulated(bridge, int(m.group(2)), gateway_port, app_port)
-
-    def logged(self, process, pattern: re.Pattern, timeout: float) -> re.Match:
-        """Wait for `pattern` in the process's output; fail at once if the process exits first."""
-        found = wait_until(lambda: pattern.search(process.output()) or (not process.running() and 'exited'),
-                           timeout, f'/{pattern.pattern}/ in the output of {process.name}\n{process.tail()}')
-        if found == 'exited':
-            found = pattern.search(process.output())
-            if not found:
-                self.fail(f'{process.name} exited ({process.proc.returncode}) before logging '
-                          f'/{pattern.pattern}/\n{process.tail()}')
-        return found
-
-    def assert_function_error(self, reply: HttpReply, *error_types: str) -> dict:
-        """reply is a function error as the Invoke API gives it (200 + X-Amz-Function-Error: Unhandled + the error
-        JSON) of one of error_types; returns the JSON."""
-        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
-        self.assertEqual(reply.header('X-Amz-Function-Error'), 'Unhandled', f'{reply}{self.context()}')
-        doc = reply.json()
-        self.assertIn(doc.get('errorType'), error_types, f'{reply}{self.context()}')
-        self.assertIsInstance(doc.get('errorMessage'), str, doc)
-        self.assertTrue(doc['errorMessage'], doc)
-        return doc
-
-    def assert_result(self, reply: HttpReply) -> dict:
-        """reply is a successful invocation; returns the result JSON."""
-        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
-        self.assertIsNone(reply.header('X-Amz-Function-Error'), f'{reply}{self.context()}')
-        return reply.json()
 
 
 class InvokeApiWithTheSeedApp(EmulatorTestCase):
