@@ -1,4 +1,4 @@
-/* The null forwarder: the floor of the socket work a Lambda web adapter must do, for bench/bench.cpp.
+/* The null forwarder: the floor of the socket work a Lambda web adapter must do, for the bench (bench/main.cpp).
 
    It speaks the same protocol shape as lambda-bridge (keep-alive connections to the Runtime API and to the app;
    GET /next -> request to the app -> app reply -> POST /response -> 202) but parses nothing and converts nothing:

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""lambda-bridge's local emulation mode (no AWS_LAMBDA_RUNTIME_API): the Lambda invoke API, the gateway emulation
-in its four formats, and the static binary in an empty chroot — through the real binary, with the app it starts
-itself (apps/web_app.py, or the seed's FastAPI app under uvicorn).
+"""lambda-bridge's local emulation mode (no AWS_LAMBDA_RUNTIME_API), its Lambda invoke API: the seed's events against
+its FastAPI app under uvicorn, invalid and oversized events, timeouts, oversized results, init errors and crashes,
+concurrent invokes, the context each invocation carries, port conflicts, and the static binary in an empty chroot —
+through the real binary, with the app it starts itself (apps/web_app.py, or the seed's FastAPI app under uvicorn).
+The gateway emulation and hostile clients: test_emulator_gateway.py.
 
-Contract: the entrypoint issue ("Local emulation mode") and runtime-api.md §5. Listeners bind 127.0.0.1 port 0; the
-actual ports are read from the bridge's log lines `emulator: invoke API listening on <host>:<port>` and
-`emulator: gateway (<format>) listening on <host>:<port>`.
+Contract: the entrypoint issue ("Local emulation mode") and runtime-api.md §5. Listeners bind 127.0.0.1 port 0 and
+their ports are read from the bridge's log (harness/emulator.py).
 
 Run: /usr/bin/python3 tests/component/test_emulator.py [-v] [TestClass.test_name]
 Binary: $LAMBDA_BRIDGE_BIN, else build/release/lambda-bridge. The chroot test needs root (skipped otherwise).
@@ -17,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -26,61 +26,21 @@ import threading
 import time
 import unittest
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    REPO_ROOT, SYSTEM_PYTHON, Bridge, SupervisedAppTestCase, bridge_binary, free_port, proc_stat, process_alive,
-    scrubbed_env, wait_until,
+    INVOKE_LINE, INVOKE_PATH, REPO_ROOT, SYSTEM_PYTHON, Bridge, EmulatorTestCase, HttpReply, bridge_binary,
+    free_port, header_values, invoke, rest_get, scrubbed_env,
 )
-from apps.web_app import PNG_BYTES  # noqa: E402
 
-INVOKE_PATH = '/2015-03-31/functions/function/invocations'
 MAX_EVENT_BYTES = 6_291_456
 MAX_RESULT_BYTES = 6_291_556
 FASTAPI_DIR = REPO_ROOT / 'examples' / 'fastapi'  # the seed app, shared with the example
-INVOKE_LINE = re.compile(r'emulator: invoke API listening on (\S+):(\d+)')
-GATEWAY_LINE = re.compile(r'emulator: gateway \(([a-z-]+)\) listening on (\S+):(\d+)')
 UUID_PATTERN = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
 TRACE_PATTERN = re.compile(r'^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0$')
 STARTUP_TIMEOUT = 20  # uvicorn importing FastAPI on a slow machine
-
-
-@dataclass
-class HttpReply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-    def header(self, name: str) -> Optional[str]:
-        return self.headers.get(name)
-
-    def __str__(self):
-        return f'HTTP {self.status} {dict(self.headers.items())} {self.body[:600]!r}'
-
-
-def http_request(port: int, method: str, target: str, body: Optional[bytes] = None, headers=None,
-                 timeout: float = 20) -> HttpReply:
-    conn = http.client.HTTPConnection('127.0.0.1', port, timeout=timeout)
-    try:
-        conn.request(method, target, body=body, headers=dict(headers or {}))
-        r = conn.getresponse()
-        return HttpReply(r.status, r.msg, r.read())
-    finally:
-        conn.close()
-
-
-def invoke(port: int, event, headers=None, timeout: float = 20) -> HttpReply:
-    """POST an event to the emulator's Lambda invoke API."""
-    body = event if isinstance(event, (bytes, bytearray)) else json.dumps(event).encode()
-    return http_request(port, 'POST', INVOKE_PATH, bytes(body), {'Content-Type': 'application/json', **(headers or {})},
-                        timeout)
 
 
 def post_large(port: int, body: bytes, timeout: float = 20) -> HttpReply:
@@ -99,89 +59,6 @@ def post_large(port: int, body: bytes, timeout: float = 20) -> HttpReply:
         return HttpReply(r.status, r.msg, r.read())
     finally:
         sock.close()
-
-
-def rest_get(path, query=None):
-    event = {"httpMethod": "GET", "path": path, "requestContext": {}}
-    if query:
-        event["queryStringParameters"] = query
-    return event
-
-
-def header_values(echoed: dict, name: str) -> list:
-    """All values of header `name` the app saw (from web_app.py's /echo JSON)."""
-    return [v for k, v in echoed['headers'] if k.lower() == name.lower()]
-
-
-def child_pids(ppid: int) -> list:
-    pids = []
-    for entry in os.listdir('/proc'):
-        if entry.isdigit():
-            st = proc_stat(int(entry))
-            if st and st[1] == ppid:
-                pids.append(int(entry))
-    return pids
-
-
-@dataclass
-class Emulated:
-    bridge: Bridge
-    invoke_port: int
-    gateway_port: Optional[int]
-    app_port: int
-
-
-class EmulatorTestCase(SupervisedAppTestCase):
-
-    def start_emulator(self, *flags, gateway: str = 'off', app_args=None, app_port: Optional[int] = None,
-                       startup_timeout: float = 10, **env) -> Emulated:
-        """Start the bridge in emulation mode (invoke API on 127.0.0.1 port 0; gateway on `gateway`: 'off' or a
-        port) with web_app.py `flags` as its app (or app_args), and read the listeners' ports from its log."""
-        app_port = app_port or free_port()
-        args = self.web_app_args(app_port, *flags) if app_args is None else app_args
-        env = {'LAMBDA_BRIDGE_EMULATOR_HOST': '127.0.0.1', 'LAMBDA_BRIDGE_EMULATOR_PORT': '0',
-               'LAMBDA_BRIDGE_GATEWAY_PORT': gateway, **env}
-        # Any app the bridge leaves behind (it should leave none) is killed after the bridge's own cleanup.
-        leftovers = []
-        self.addCleanup(lambda: [os.kill(p, signal.SIGKILL) for p in leftovers if process_alive(p)])
-        bridge = self.start_bridge(None, app_port, args=args, **env)
-        self.addCleanup(lambda: leftovers.extend(child_pids(bridge.pid)))
-        m = self.logged(bridge, INVOKE_LINE, startup_timeout)
-        self.assertEqual(m.group(1), '127.0.0.1', m.group(0))
-        gateway_port = None
-        if gateway != 'off':
-            g = self.logged(bridge, GATEWAY_LINE, startup_timeout)
-            self.assertEqual(g.group(2), '127.0.0.1', g.group(0))
-            gateway_port = int(g.group(3))
-        return Emulated(bridge, int(m.group(2)), gateway_port, app_port)
-
-    def logged(self, process, pattern: re.Pattern, timeout: float) -> re.Match:
-        """Wait for `pattern` in the process's output; fail at once if the process exits first."""
-        found = wait_until(lambda: pattern.search(process.output()) or (not process.running() and 'exited'),
-                           timeout, f'/{pattern.pattern}/ in the output of {process.name}\n{process.tail()}')
-        if found == 'exited':
-            found = pattern.search(process.output())
-            if not found:
-                self.fail(f'{process.name} exited ({process.proc.returncode}) before logging '
-                          f'/{pattern.pattern}/\n{process.tail()}')
-        return found
-
-    def assert_function_error(self, reply: HttpReply, *error_types: str) -> dict:
-        """reply is a function error as the Invoke API gives it (200 + X-Amz-Function-Error: Unhandled + the error
-        JSON) of one of error_types; returns the JSON."""
-        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
-        self.assertEqual(reply.header('X-Amz-Function-Error'), 'Unhandled', f'{reply}{self.context()}')
-        doc = reply.json()
-        self.assertIn(doc.get('errorType'), error_types, f'{reply}{self.context()}')
-        self.assertIsInstance(doc.get('errorMessage'), str, doc)
-        self.assertTrue(doc['errorMessage'], doc)
-        return doc
-
-    def assert_result(self, reply: HttpReply) -> dict:
-        """reply is a successful invocation; returns the result JSON."""
-        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
-        self.assertIsNone(reply.header('X-Amz-Function-Error'), f'{reply}{self.context()}')
-        return reply.json()
 
 
 class InvokeApiWithTheSeedApp(EmulatorTestCase):
@@ -364,137 +241,6 @@ class PortConflicts(EmulatorTestCase):
         bridge = self.start_bridge(None, None, args=self.web_app_args(free_port()),
                                    LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_GATEWAY_PORT='off')
         self.assert_refuses_to_start(bridge)
-
-
-class _GatewayCases:
-    """The same HTTP round trips through the gateway emulation in each format (FORMAT)."""
-
-    FORMAT = ''
-    QUERY_TARGETS = ('/echo?a=1&a=2',)
-    REQUEST_BODY = b'{"k":"v"}\x00\x01\xfe\xff\r\n end'
-
-    def setUp(self):
-        super().setUp()
-        self.emu = self.start_emulator(gateway='0', LAMBDA_BRIDGE_GATEWAY_FORMAT=self.FORMAT)
-        fmt = GATEWAY_LINE.search(self.emu.bridge.output()).group(1)
-        self.assertEqual(fmt, self.FORMAT)
-
-    def gateway(self, method, target, body=None, headers=None) -> HttpReply:
-        return http_request(self.emu.gateway_port, method, target, body, headers)
-
-    def test_get_reaches_the_app_intact_and_status_headers_two_cookies_and_body_come_back(self):
-        reply = self.gateway('GET', '/echo?a=1&a=2', headers={'Cookie': 'c=1; d=2', 'X-Custom-Header': 'hello world'})
-
-        self.assertEqual(reply.status, 201, f'{reply}{self.context()}')
-        self.assertEqual(reply.header('X-App'), 'yes', reply)
-        self.assertEqual((reply.header('Content-Type') or '').split(';')[0], 'application/json', reply)
-        self.assertEqual(reply.headers.get_all('Set-Cookie'), ['c1=v1; Path=/', 'c2=v2; HttpOnly'], reply)
-        echoed = reply.json()
-        self.assertEqual(echoed['method'], 'GET')
-        self.assertEqual(echoed['path'], '/echo')
-        self.assertIn(echoed['target'], self.QUERY_TARGETS, echoed)
-        self.assertEqual(header_values(echoed, 'X-Custom-Header'), ['hello world'], echoed['headers'])
-        cookies = [c.strip() for v in header_values(echoed, 'Cookie') for c in v.split(';')]
-        self.assertEqual(cookies, ['c=1', 'd=2'], echoed['headers'])
-
-    def test_binary_reply_comes_back_byte_exact(self):
-        reply = self.gateway('GET', '/png')
-
-        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
-        self.assertEqual(reply.header('Content-Type'), 'image/png', reply)
-        self.assertEqual(reply.body, PNG_BYTES, 'the PNG must come back byte for byte')
-
-    def test_post_body_arrives_intact(self):
-        reply = self.gateway('POST', '/echo', self.REQUEST_BODY, {'Content-Type': 'application/octet-stream'})
-
-        self.assertEqual(reply.status, 201, f'{reply}{self.context()}')
-        echoed = reply.json()
-        self.assertEqual(echoed['method'], 'POST')
-        self.assertEqual(base64.b64decode(echoed['body_b64']), self.REQUEST_BODY)
-
-
-class HttpApiGateway(_GatewayCases, EmulatorTestCase):
-    FORMAT = 'http-api'
-
-
-class RestApiGateway(_GatewayCases, EmulatorTestCase):
-    FORMAT = 'rest'
-
-
-class AlbGateway(_GatewayCases, EmulatorTestCase):
-    FORMAT = 'alb'
-    # An ALB target group without multi-value headers passes only the last value of a repeated query key; with
-    # them, all of them. Either is what "an ALB" does.
-    QUERY_TARGETS = ('/echo?a=1&a=2', '/echo?a=2')
-
-
-class FunctionUrlGateway(_GatewayCases, EmulatorTestCase):
-    FORMAT = 'function-url'
-
-
-class GatewayErrors(EmulatorTestCase):
-
-    def test_function_error_becomes_502_internal_server_error(self):
-        emu = self.start_emulator(gateway='0', AWS_LWA_ERROR_STATUS_CODES='500')
-
-        reply = http_request(emu.gateway_port, 'GET', '/status/500')
-
-        self.assertEqual(reply.status, 502, f'{reply}{self.context()}')
-        self.assertEqual(reply.json(), {'message': 'Internal Server Error'})
-
-    def test_function_timeout_becomes_504(self):
-        emu = self.start_emulator(gateway='0', AWS_LAMBDA_FUNCTION_TIMEOUT='1')
-        self.assertEqual(http_request(emu.gateway_port, 'GET', '/').status, 200)  # the app is up
-
-        started = time.monotonic()
-        reply = http_request(emu.gateway_port, 'GET', '/slow?s=3', timeout=10)
-
-        self.assertEqual(reply.status, 504, f'{reply}{self.context()}')
-        self.assertLess(time.monotonic() - started, 2.0)
-
-
-class HostileClients(EmulatorTestCase):
-    """The listeners face any client (LAMBDA_BRIDGE_EMULATOR_HOST may be 0.0.0.0): a request they cannot take is
-    answered 400 and ends that connection only (issue 11: one 64 KB trailer field aborted the process)."""
-
-    @staticmethod
-    def raw_request(port: int, data: bytes) -> bytes:
-        with socket.create_connection(('127.0.0.1', port), timeout=10) as s:
-            try:
-                s.sendall(data)
-                s.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass  # the server may refuse before it has read it all; its answer is still there to read
-            out = b''
-            while chunk := s.recv(65536):
-                out += chunk
-            return out
-
-    @staticmethod
-    def chunked_post(target: str, trailer: bytes) -> bytes:
-        body = b'{"httpMethod":"GET","path":"/echo","requestContext":{}}'
-        return (f'POST {target} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n'.encode() +
-                f'{len(body):x}\r\n'.encode() + body + b'\r\n0\r\n' + trailer + b'\r\n')
-
-    def test_oversized_trailers_and_heads_get_400_and_both_listeners_keep_serving(self):
-        emu = self.start_emulator(gateway='0')
-        hostile = {
-            'a 65,535-byte trailer field': b'X-Big: ' + b'a' * 65535 + b'\r\n',
-            'a megabyte of small trailer fields': b''.join(b'X-T%d: v\r\n' % i for i in range(100_000)),
-        }
-        for port, target in ((emu.invoke_port, INVOKE_PATH), (emu.gateway_port, '/echo')):
-            for what, trailer in hostile.items():
-                with self.subTest(port=port, trailer=what):
-                    answer = self.raw_request(port, self.chunked_post(target, trailer))
-                    self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), f'{answer[:300]!r}{self.context()}')
-                    self.assertIn(b'65536', answer)
-            with self.subTest(port=port, head='a 70 KB header field'):
-                answer = self.raw_request(port, f'GET {target} HTTP/1.1\r\nX-Big: {"a" * 70_000}\r\n\r\n'.encode())
-                self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), f'{answer[:300]!r}{self.context()}')
-        self.assertTrue(emu.bridge.running(), emu.bridge.tail())
-        result = self.assert_result(invoke(emu.invoke_port, rest_get('/echo')))
-        self.assertEqual(result.get('statusCode'), 201, result)
-        self.assertEqual(http_request(emu.gateway_port, 'GET', '/echo').status, 201)
 
 
 class StaticBinary(EmulatorTestCase):

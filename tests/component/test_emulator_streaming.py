@@ -18,8 +18,9 @@ import unittest
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_emulator as emulated  # noqa: E402
-from harness import open_invocation, read_until  # noqa: E402
+from harness import (  # noqa: E402
+    INVOKE_PATH, EmulatorTestCase, http_request, open_invocation, read_until, rest_get,
+)
 
 STREAM_PATH = '/2021-11-15/functions/function/response-streaming-invocations'
 NULS = b'\0' * 8
@@ -54,7 +55,7 @@ def decode_event_stream(data: bytes) -> list:
     return messages
 
 
-class EmulatorStreaming(emulated.EmulatorTestCase):
+class EmulatorStreaming(EmulatorTestCase):
 
     def start(self, gateway='off', **env):
         return self.start_emulator(gateway=gateway, AWS_LWA_INVOKE_MODE='response_stream', **env)
@@ -67,7 +68,7 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
     def test_the_invoke_api_relays_an_sse_reply_live_with_the_apps_status_and_headers(self):
         emu = self.start()
         gate = self.tmp / 'release-last-event'
-        r = self.open_invoke(emu.invoke_port, emulated.INVOKE_PATH, url_event('/stream/sse', f'events=3&gate={gate}'))
+        r = self.open_invoke(emu.invoke_port, INVOKE_PATH, url_event('/stream/sse', f'events=3&gate={gate}'))
         self.assertEqual(200, r.status)
         self.assertEqual('text/event-stream', r.getheader('Content-Type'))
         self.assertEqual('no-cache', r.getheader('Cache-Control'))
@@ -97,7 +98,7 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
 
     def test_a_failure_mid_stream_cuts_the_plain_reply_and_ends_the_event_stream_with_an_error_code(self):
         emu = self.start()
-        r = self.open_invoke(emu.invoke_port, emulated.INVOKE_PATH, url_event('/stream/cut', 'n=100'))
+        r = self.open_invoke(emu.invoke_port, INVOKE_PATH, url_event('/stream/cut', 'n=100'))
         self.assertEqual(200, r.status)
         with self.assertRaises(http.client.IncompleteRead) as cut:
             r.read()
@@ -109,23 +110,23 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
         self.assertEqual('Runtime.StreamError', complete['ErrorCode'])
         self.assertEqual('Runtime.BackendInvalidResponse', json.loads(complete['ErrorDetails'])['errorType'])
         # Still serving.
-        r = self.open_invoke(emu.invoke_port, emulated.INVOKE_PATH, url_event('/stream/bytes', 'n=5'))
+        r = self.open_invoke(emu.invoke_port, INVOKE_PATH, url_event('/stream/bytes', 'n=5'))
         self.assertEqual(bytes(range(5)), r.read())
 
     def test_the_function_url_gateway_streams_with_the_apps_status_and_cookies(self):
         emu = self.start(gateway='0', LAMBDA_BRIDGE_GATEWAY_FORMAT='function-url')
-        reply = emulated.http_request(emu.gateway_port, 'GET', '/stream/redirect')
+        reply = http_request(emu.gateway_port, 'GET', '/stream/redirect')
         self.assertEqual(302, reply.status, str(reply))
         self.assertEqual('/elsewhere', reply.header('Location'))
         self.assertEqual(['a=1', 'b=2'], reply.headers.get_all('Set-Cookie'))
         self.assertIsNone(reply.header('X-Amz-Executed-Version'), 'a gateway does not say which version ran')
-        reply = emulated.http_request(emu.gateway_port, 'GET', '/stream/bytes?n=70000')
+        reply = http_request(emu.gateway_port, 'GET', '/stream/bytes?n=70000')
         self.assertEqual(200, reply.status)
         self.assertEqual(70000, len(reply.body))
 
     def test_a_buffered_result_on_the_streaming_path_is_one_payload_chunk(self):
         emu = self.start_emulator()
-        r = self.open_invoke(emu.invoke_port, STREAM_PATH, emulated.rest_get('/status/201'))
+        r = self.open_invoke(emu.invoke_port, STREAM_PATH, rest_get('/status/201'))
         messages = decode_event_stream(r.read())
         self.assertEqual(['PayloadChunk', 'InvokeComplete'], [h[':event-type'] for h, _ in messages])
         self.assertEqual(201, json.loads(messages[0][1])['statusCode'])
@@ -133,7 +134,7 @@ class EmulatorStreaming(emulated.EmulatorTestCase):
     def test_a_100_mb_stream_through_the_emulator_keeps_memory_flat(self):
         emu = self.start()
         n = 100 * 1024 * 1024
-        r = self.open_invoke(emu.invoke_port, emulated.INVOKE_PATH, url_event('/stream/bytes', f'n={n}'))
+        r = self.open_invoke(emu.invoke_port, INVOKE_PATH, url_event('/stream/bytes', f'n={n}'))
         got = 0
         while True:
             piece = r.read1(1 << 20)

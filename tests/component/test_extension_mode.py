@@ -33,10 +33,10 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    EXTENSION_PREFIX, REPO_ROOT, SYSTEM_PYTHON, WEB_APP, Bridge, BridgeTestCase, ManagedProcess, bridge_binary,
-    bridge_env, free_port, proc_stat, scrubbed_env, wait_until,
+    EXTENSION_PREFIX, INVOKE_LINE, REPO_ROOT, SYSTEM_PYTHON, WEB_APP, Bridge, BridgeTestCase, ManagedProcess,
+    bridge_binary, bridge_env, child_pids, free_port, http_request, invoke, proc_stat, rest_get, scrubbed_env,
+    wait_until,
 )
-from test_emulator import INVOKE_LINE, child_pids, http_request, invoke, rest_get  # noqa: E402
 
 LAYER_DIR = REPO_ROOT / 'examples' / 'layer'
 RUNTIME_API_LINE = re.compile(r'AWS_LAMBDA_RUNTIME_API=(127\.0\.0\.1):(\d+)')

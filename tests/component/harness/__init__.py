@@ -21,8 +21,8 @@ Every wait here is bounded: conditions are awaited with threading.Condition or p
 sleeps in the hope that something has happened.
 
 The package: util (small utilities), runtime_api (FakeRuntimeApi), backends (Backend, RawServer, RawBackend),
-processes (ManagedProcess, Bridge), cases (BridgeTestCase, SupervisedAppTestCase). Tests import everything from
-`harness` itself.
+processes (ManagedProcess, Bridge), cases (BridgeTestCase, SupervisedAppTestCase), emulator (the local emulation
+mode's invoke API and gateway clients, EmulatorTestCase). Tests import everything from `harness` itself.
 """
 
 from .util import *  # noqa: F401,F403
@@ -30,3 +30,4 @@ from .runtime_api import *  # noqa: F401,F403
 from .backends import *  # noqa: F401,F403
 from .processes import *  # noqa: F401,F403
 from .cases import *  # noqa: F401,F403
+from .emulator import *  # noqa: F401,F403

@@ -1,0 +1,155 @@
+// The benchmark of issue 5: what lambda-bridge adds to an invocation, against the floor of the same socket work.
+//
+// One process plays both peers of the bridge, on loopback, with one monotonic clock:
+//
+//     runtime_api (world.cpp)  <-- GET /next, POST /response --  child under test  -- HTTP/1.1 -->  app (world.cpp)
+//
+//   t0  the event is handed out on /next (just before its bytes are written)
+//   t1  the whole request has arrived at the app
+//   t2  the app starts writing its reply (after its sleep, when the scenario has one)
+//   t3  the last byte of the result has arrived on /response
+//
+// bridge-added latency = (t1 - t0) + (t3 - t2). The child is either lambda-bridge or bench/null_forwarder.c (the
+// same loop with precomputed bytes and no parsing, fed with the request and result the bridge produced for the
+// same scenario a moment before), so every figure comes with its floor, measured in the same run.
+//
+// Plain blocking sockets and one thread per connection: the bench must be obviously correct, not clever; its own
+// cost sits outside the measured intervals except for the kernel's copies, which both children pay alike. Every
+// wait is bounded, children run in their own process group and are killed on every exit path, and a watchdog ends
+// the whole run past --time-limit.
+//
+// The files: process (children, /proc readings), wire (sockets, HTTP framing, the loopback server), scenarios (the
+// events and replies of every scenario, the soak's mix), world (the two peers: the Runtime API and the app),
+// runner (one scenario, the soak, start-up), report (the figures, the targets, the table and --json), main (this:
+// the command line).
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "options.hpp"
+#include "process.hpp"
+#include "report.hpp"
+#include "runner.hpp"
+#include "scenarios.hpp"
+#include "world.hpp"
+
+namespace bench {
+
+namespace {
+
+void usage() {
+  std::fputs("usage: lambda-bridge-bench --bridge PATH --null PATH [--json] [--quick] [--only PREFIX] "
+             "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR]\n"
+             "       lambda-bridge-bench --bridge PATH --soak N [--time-limit SECONDS]\n",
+             stderr);
+}
+
+[[noreturn]] void usage_and_exit() {
+  usage();
+  std::exit(2);
+}
+
+options parse_options(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_and_exit();
+      return argv[++i];
+    };
+    if (a == "--bridge") o.bridge = value();
+    else if (a == "--null") o.null_forwarder = value();
+    else if (a == "--json") o.json = true;
+    else if (a == "--quick") o.quick = true;
+    else if (a == "--only") o.only = value();
+    else if (a == "--time-limit") o.time_limit_s = std::atoi(value().c_str());
+    else if (a == "--work-dir") o.work_dir = value();
+    else if (a == "--no-startup") o.startup = false;
+    else if (a == "--count") o.count = std::atoi(value().c_str());
+    else if (a == "--soak") o.soak = std::atol(value().c_str());
+    else usage_and_exit();
+  }
+  if (o.bridge.empty() || (o.null_forwarder.empty() && o.soak == 0)) usage_and_exit();
+  if (o.work_dir.empty()) {
+    char tmpl[] = "/tmp/lambda-bridge-bench-XXXXXX";
+    if (!mkdtemp(tmpl)) fatal("mkdtemp");
+    o.work_dir = tmpl;
+  }
+  return o;
+}
+
+// Ctrl-C, a timeout(1) or the bench's own watchdog past --time-limit still take the children down.
+void guard_children(int time_limit_s) {
+  ::signal(SIGPIPE, SIG_IGN);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP})
+    ::signal(sig, [](int) {
+      kill_all_children();
+      std::_Exit(130);
+    });
+  std::thread([limit = time_limit_s] {
+    std::this_thread::sleep_for(std::chrono::seconds(limit));
+    kill_all_children();
+    std::fprintf(stderr, "bench: over the time limit of %d s, stopped\n", limit);
+    std::_Exit(3);
+  }).detach();
+}
+
+// Every scenario (or those --only names), each against the bridge and then, where it has one, its floor.
+std::vector<figures> run_scenarios(bench_world& w, const options& o) {
+  std::vector<figures> rows;
+  auto scenarios = make_scenarios(o.quick);
+  if (o.count > 0)
+    for (auto& s : scenarios) {
+      s.warmup = std::min(s.warmup, s.concurrency);
+      s.measured = o.count;
+    }
+  for (const auto& s : scenarios) {
+    if (!o.only.empty() && !s.name.starts_with(o.only)) continue;
+    rows.push_back(run_one(w, o, s, false));
+    if (!o.json) std::fprintf(stderr, "  %-16s bridge p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
+    if (s.with_null && rows.back().ok()) {
+      rows.push_back(run_one(w, o, s, true));
+      if (!o.json) std::fprintf(stderr, "  %-16s null   p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  const options o = parse_options(argc, argv);
+  guard_children(o.time_limit_s);
+
+  struct stat sb {};
+  if (::stat(o.bridge.c_str(), &sb) != 0) fatal("no bridge binary at " + o.bridge);
+  const uint64_t binary_size = uint64_t(sb.st_size);
+
+  const int64_t t_start = now_ns();
+  bench_world w;
+  if (o.soak > 0) {
+    const int rc = run_soak(w, o, o.soak);
+    w.stop();
+    kill_all_children();
+    return rc;
+  }
+  const std::vector<figures> rows = run_scenarios(w, o);
+  startup_figures st;
+  if (o.startup) st = run_startup(w, o, o.quick ? 6 : 20);
+  w.stop();
+  const int rc = report(o, rows, st, binary_size, double(now_ns() - t_start) / 1e9);
+  kill_all_children();
+  return rc;
+}

@@ -1,0 +1,18 @@
+// The command line of lambda-bridge-bench (main.cpp parses it; usage() there lists it).
+#pragma once
+
+#include <string>
+
+namespace bench {
+
+struct options {
+  std::string bridge, null_forwarder, work_dir;
+  bool json = false, quick = false;
+  std::string only;
+  int time_limit_s = 115;
+  bool startup = true;
+  int count = 0;  // > 0: this many measured invocations per scenario, one warm-up (for profiling runs)
+  long soak = 0;  // > 0: the soak instead of the benchmark, with this many invocations
+};
+
+}  // namespace bench

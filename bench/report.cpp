@@ -1,0 +1,202 @@
+#include "report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+#include <string_view>
+
+namespace bench {
+
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+struct target {
+  std::string what;
+  bool met;
+  std::string measured;
+};
+
+void json_string(std::ostringstream& o, std::string_view s) {
+  o << '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') o << '\\' << c;
+    else if (static_cast<unsigned char>(c) < 0x20) o << ' ';
+    else o << c;
+  }
+  o << '"';
+}
+
+const figures* find_row(const std::vector<figures>& rows, const std::string& sc, const std::string& child) {
+  for (const auto& r : rows)
+    if (r.scenario == sc && r.child == child) return &r;
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The targets of issue 5, each with what was measured
+
+void latency_targets(const std::vector<figures>& rows, std::vector<target>& targets) {
+  const figures* b1 = find_row(rows, "get-1k", "bridge");
+  const figures* n1 = find_row(rows, "get-1k", "null");
+  if (b1 && n1) {
+    const double r50 = b1->p50_us / n1->p50_us, r99 = b1->p99_us / n1->p99_us;
+    targets.push_back({"1 KB event: bridge-added p50 <= 1.5x null forwarder", r50 <= 1.5,
+                       fmt("%.2fx", r50) + " (" + fmt("%.0f", b1->p50_us) + " vs " + fmt("%.0f", n1->p50_us) + " us)"});
+    targets.push_back({"1 KB event: bridge-added p99 <= 3x null forwarder", r99 <= 3.0,
+                       fmt("%.2fx", r99) + " (" + fmt("%.0f", b1->p99_us) + " vs " + fmt("%.0f", n1->p99_us) + " us)"});
+  }
+  if (const figures* b5 = find_row(rows, "reply-5m", "bridge")) {
+    const double gbs = double(b5->payload) / (b5->p50_us * 1e3);  // bytes per ns = GB/s
+    targets.push_back({"5 MB reply converted at >= 1 GB/s (payload / added p50)", gbs >= 1.0, fmt("%.3f GB/s", gbs)});
+  }
+}
+
+void memory_targets(const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
+                    std::vector<target>& targets) {
+  for (const auto& r : rows) {
+    if (r.child != "bridge") continue;
+    if (r.scenario != "get-1k" && r.scenario != "post-64k" && r.scenario != "binary-1m" && r.scenario != "reply-5m")
+      continue;
+    const double limit_kb = 2048 + 2.5 * double(r.payload) / 1024;
+    targets.push_back({"peak RSS <= 2 MB + 2.5x payload (" + r.scenario + ", limit " + fmt("%.1f MB", limit_kb / 1024) + ")",
+                       double(r.peak_rss_kb) <= limit_kb, fmt("%.1f MB", double(r.peak_rss_kb) / 1024)});
+  }
+  const figures* b1 = find_row(rows, "get-1k", "bridge");
+  long idle = st.idle_rss_kb;
+  if (b1) idle = std::max(idle, b1->idle_rss_kb);
+  targets.push_back({"idle RSS <= 4 MB (fresh, and after the 1 KB run)", idle <= 4096,
+                     fmt("%.1f MB", double(st.idle_rss_kb) / 1024) + " fresh, " +
+                         fmt("%.1f MB", b1 ? double(b1->idle_rss_kb) / 1024 : 0) + " after load"});
+  targets.push_back({"static binary <= 5 MB", binary_size <= 5u * 1024 * 1024,
+                     fmt("%.2f MB", double(binary_size) / (1024 * 1024))});
+}
+
+void startup_and_concurrency_targets(const std::vector<figures>& rows, const startup_figures& st,
+                                     std::vector<target>& targets) {
+  const double e50 = percentile(st.exec_to_next_ms, 50), r50 = percentile(st.readiness_lag_ms, 50);
+  if (!st.exec_to_next_ms.empty()) {  // absent with --no-startup
+    targets.push_back({"exec -> first /next <= 5 ms (p50)", e50 <= 5, fmt("%.2f ms", e50)});
+    targets.push_back({"readiness detected <= 5 ms after the app listens (p50)", r50 <= 5, fmt("%.2f ms", r50)});
+  }
+  const figures* c1 = find_row(rows, "sleep20ms-c1", "bridge");
+  const figures* c8 = find_row(rows, "sleep20ms-c8", "bridge");
+  if (c1 && c8) {
+    const double ratio = c8->per_s / c1->per_s;
+    targets.push_back({"concurrency 8, app sleeping 20 ms: >= 6x the throughput of concurrency 1", ratio >= 6,
+                       fmt("%.2fx", ratio) + " (" + fmt("%.0f", c8->per_s) + " vs " + fmt("%.1f", c1->per_s) + " inv/s)"});
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// --json
+
+void json_row(std::ostringstream& j, const figures& r) {
+  j << "{\"scenario\":";
+  json_string(j, r.scenario);
+  j << ",\"child\":";
+  json_string(j, r.child);
+  j << ",\"count\":" << r.count << ",\"added_p50_us\":" << r.p50_us << ",\"added_p99_us\":" << r.p99_us
+    << ",\"added_mean_us\":" << r.mean_us << ",\"invocations_per_s\":" << r.per_s
+    << ",\"cpu_us_per_invocation\":" << r.cpu_us << ",\"cpu_us_per_invocation_stat\":" << r.cpu_us_stat
+    << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"idle_rss_kb\":" << r.idle_rss_kb << ",\"payload_bytes\":" << r.payload
+    << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"failures\":[";
+  for (size_t k = 0; k < r.failures.size(); ++k) {
+    j << (k ? "," : "");
+    json_string(j, r.failures[k]);
+  }
+  j << "]}";
+}
+
+void print_json(const std::vector<figures>& rows, const startup_figures& st, const std::vector<target>& targets,
+                uint64_t binary_size, double wall_s) {
+  std::ostringstream j;
+  j << "{\"wall_seconds\":" << wall_s << ",\"binary_bytes\":" << binary_size << ",\"rows\":[";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    j << (i ? "," : "");
+    json_row(j, rows[i]);
+  }
+  j << "],\"startup\":{\"exec_to_first_next_ms\":[";
+  for (size_t i = 0; i < st.exec_to_next_ms.size(); ++i) j << (i ? "," : "") << st.exec_to_next_ms[i];
+  j << "],\"readiness_lag_ms\":[";
+  for (size_t i = 0; i < st.readiness_lag_ms.size(); ++i) j << (i ? "," : "") << st.readiness_lag_ms[i];
+  j << "],\"idle_rss_kb\":" << st.idle_rss_kb << "},\"targets\":[";
+  for (size_t i = 0; i < targets.size(); ++i) {
+    j << (i ? "," : "") << "{\"target\":";
+    json_string(j, targets[i].what);
+    j << ",\"met\":" << (targets[i].met ? "true" : "false") << ",\"measured\":";
+    json_string(j, targets[i].measured);
+    j << "}";
+  }
+  j << "]}\n";
+  std::fputs(j.str().c_str(), stdout);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The human table
+
+void print_rows(const std::vector<figures>& rows) {
+  std::printf("| scenario | child | n | added p50 µs | added p99 µs | ratio p50/p99 vs null | inv/s | CPU µs/inv | "
+              "peak RSS MB | idle RSS MB | payload MB/s |\n");
+  std::printf("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+  for (const auto& r : rows) {
+    std::string ratio = "";
+    if (r.child == "bridge")
+      if (const figures* n = find_row(rows, r.scenario, "null"))
+        ratio = fmt("%.2f", r.p50_us / n->p50_us) + " / " + fmt("%.2f", r.p99_us / n->p99_us);
+    std::printf("| %s | %s | %d | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %s |%s\n", r.scenario.c_str(),
+                r.child.c_str(), r.count, r.p50_us, r.p99_us, ratio.c_str(), r.per_s, r.cpu_us,
+                double(r.peak_rss_kb) / 1024, double(r.idle_rss_kb) / 1024,
+                r.payload >= 1024 ? fmt("%.0f", r.mbytes_per_s).c_str() : "", r.ok() ? "" : " FAILED");
+  }
+}
+
+void print_table(const std::vector<figures>& rows, const startup_figures& st, const std::vector<target>& targets,
+                 uint64_t binary_size, double wall_s) {
+  print_rows(rows);
+  const double e50 = percentile(st.exec_to_next_ms, 50), r50 = percentile(st.readiness_lag_ms, 50);
+  std::printf("\nstart-up (bridge): exec -> first /next p50 %.2f ms, max %.2f ms (%zu runs); readiness lag after a "
+              "late listen() p50 %.2f ms, max %.2f ms (%zu runs); idle RSS fresh %.1f MB; binary %.2f MB\n",
+              e50, percentile(st.exec_to_next_ms, 100), st.exec_to_next_ms.size(), r50,
+              percentile(st.readiness_lag_ms, 100), st.readiness_lag_ms.size(), double(st.idle_rss_kb) / 1024,
+              double(binary_size) / (1024 * 1024));
+  std::printf("\n| target | result | measured |\n|---|---|---|\n");
+  for (const auto& t : targets)
+    std::printf("| %s | %s | %s |\n", t.what.c_str(), t.met ? "met" : "MISSED", t.measured.c_str());
+  for (const auto& r : rows)
+    for (const auto& fl : r.failures) std::printf("\nFAILURE %s (%s): %s\n", r.scenario.c_str(), r.child.c_str(), fl.c_str());
+  std::printf("\n(%.0f s; added = (t1 - t0) + (t3 - t2) on the bench's monotonic clock; CPU from /proc/PID/task/*/schedstat, "
+              "utime+stime in --json)\n",
+              wall_s);
+}
+
+}  // namespace
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t rank = size_t(std::max(1.0, std::ceil(p / 100.0 * double(v.size()))));
+  return v[std::min(rank, v.size()) - 1];
+}
+
+int report(const options& o, const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
+           double wall_s) {
+  std::vector<target> targets;
+  latency_targets(rows, targets);
+  memory_targets(rows, st, binary_size, targets);
+  startup_and_concurrency_targets(rows, st, targets);
+  bool any_failure = false;
+  for (const auto& r : rows) any_failure |= !r.ok();
+  if (o.json)
+    print_json(rows, st, targets, binary_size, wall_s);
+  else
+    print_table(rows, st, targets, binary_size, wall_s);
+  return any_failure ? 1 : 0;
+}
+
+}  // namespace bench

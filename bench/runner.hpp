@@ -1,0 +1,22 @@
+// Running the child under test against the two peers: one scenario, the soak, and the start-up measurements.
+#pragma once
+
+#include "options.hpp"
+#include "report.hpp"
+#include "scenarios.hpp"
+#include "world.hpp"
+
+namespace bench {
+
+// One scenario against a fresh child: lambda-bridge, or (null_child) the null forwarder fed with the request and
+// result the bridge produced for the same scenario in the run just before.
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child);
+
+// The soak (issue 6): one bridge serves `count` invocations drawn from soak_mix(), and its resident memory and open
+// descriptors are sampled 40 times. After the warm-up (the first quarter) both must stay flat: descriptors exactly,
+// memory within `rss_slack_kb` (allocator noise). Exit status 1 when they grow, or when any invocation misbehaves.
+int run_soak(bench_world& w, const options& o, long count);
+
+startup_figures run_startup(bench_world& w, const options& o, int runs);
+
+}  // namespace bench
