@@ -13,7 +13,6 @@ namespace {
 
 constexpr std::string_view body_step = "reading the reply's body";
 
-std::string describe(const tcp::endpoint& ep) { return ep.address().to_string() + ":" + std::to_string(ep.port()); }
 
 // True when the app has sent something on an idle connection: a byte, its end, or an error. Any of them means the
 // connection is not where the next request expects it, since HTTP/1.1 gives a reply nothing to name its request by:
@@ -63,11 +62,11 @@ awaitable<result<std::unique_ptr<backend_connection>>> backend_pool::connect(ste
   co_await c->stream.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
   if (ec == beast::error::timeout) {
     co_return failure{error_types::backend_timeout,
-                      "connecting to the app at " + describe(endpoint_) + " did not finish before the deadline"};
+                      "connecting to the app at " + to_string(endpoint_) + " did not finish before the deadline"};
   }
   if (ec) {
     co_return failure{error_types::backend_unreachable,
-                      "cannot connect to the app at " + describe(endpoint_) + ": " + ec.message()};
+                      "cannot connect to the app at " + to_string(endpoint_) + ": " + ec.message()};
   }
   c->stream.socket().set_option(tcp::no_delay(true));
   ++opened_;
@@ -99,13 +98,13 @@ backend_exchange::~backend_exchange() {
 failure backend_exchange::body_too_large(std::size_t limit, std::string_view step) const {
   return failure{error_types::response_too_large, "the app's reply body is over " + std::to_string(limit) +
                                                       " bytes, more than a buffered Lambda result can carry (" +
-                                                      std::string(step) + ", app at " + describe(pool_.endpoint()) +
+                                                      std::string(step) + ", app at " + to_string(pool_.endpoint()) +
                                                       ")"};
 }
 
 failure backend_exchange::transport_failure(const boost::system::error_code& ec, std::string_view step) const {
   if (pool_.aborted_) return *pool_.aborted_;
-  const std::string where = " (" + std::string(step) + ", app at " + describe(pool_.endpoint()) + ")";
+  const std::string where = " (" + std::string(step) + ", app at " + to_string(pool_.endpoint()) + ")";
   if (ec == beast::error::timeout) {
     return failure{error_types::backend_timeout, "the app did not answer before the invocation deadline" + where};
   }
@@ -188,7 +187,7 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     if (auto refused = refuse_framing(msg)) {
       close_quietly(conn_->stream);
       conn_.reset();
-      co_return failure{error_types::backend_invalid_response, *refused + " (app at " + describe(pool_.endpoint()) + ")"};
+      co_return failure{error_types::backend_invalid_response, *refused + " (app at " + to_string(pool_.endpoint()) + ")"};
     }
     if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
     head.status = msg.result_int();

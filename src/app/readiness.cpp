@@ -43,7 +43,7 @@ awaitable<maybe_failure> readiness_check::run() {
   auto next_report = start + std::chrono::seconds(2);
   auto delay = std::chrono::milliseconds(1);
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  const std::string where = endpoint_.address().to_string() + ":" + std::to_string(endpoint_.port());
+  const std::string where = to_string(endpoint_);
   probe_result probe{false, "no probe yet"};
   for (;;) {
     if (auto why = abandon_()) {

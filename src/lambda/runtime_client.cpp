@@ -36,7 +36,7 @@ runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint,
     : stream_(std::move(ex)),
       endpoint_(endpoint),
       max_event_bytes_(max_event_bytes),
-      common_fields_("Host: " + endpoint.address().to_string() +
+      common_fields_("Host: " + host_literal(endpoint.address()) +
                      "\r\nUser-Agent: lambda-bridge/" LAMBDA_BRIDGE_VERSION "\r\n"),
       // The same bytes every time. Beast's generic request serializer cost more instructions than the rest of the
       // poll (docs/performance.md), so every request here is written from a head built by hand.
@@ -59,8 +59,7 @@ awaitable<void> runtime_client::ensure_connected() {
   boost::system::error_code ec;
   co_await stream_.async_connect(endpoint_, asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
-    throw runtime_api_fatal("cannot connect to the Runtime API at " + endpoint_.address().to_string() + ":" +
-                            std::to_string(endpoint_.port()) + ": " + ec.message());
+    throw runtime_api_fatal("cannot connect to the Runtime API at " + to_string(endpoint_) + ": " + ec.message());
   }
   stream_.socket().set_option(tcp::no_delay(true));
   connected_ = true;
@@ -263,7 +262,7 @@ awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
 
 awaitable<http::response<http::string_body>> runtime_client::extension_call(http::request<http::string_body>& req,
                                                                             boost::system::error_code& ec) {
-  req.set(http::field::host, endpoint_.address().to_string());
+  req.set(http::field::host, host_literal(endpoint_.address()));
   req.set(http::field::content_type, "application/json");
   req.prepare_payload();
   http::response<http::string_body> res;
@@ -282,18 +281,17 @@ awaitable<http::response<http::string_body>> runtime_client::extension_call(http
 
 awaitable<std::string> runtime_client::register_extension(std::string_view name, std::string_view events_json) {
   http::request<http::string_body> req{http::verb::post, std::string(api_path::extension) + "register", 11};
-  req.set("Lambda-Extension-Name", name);
+  req.set(extension_header::name, name);
   req.body() = std::string(events_json);
   boost::system::error_code ec;
   const auto res = co_await extension_call(req, ec);
-  if (ec || res.result_int() != 200 || res["Lambda-Extension-Identifier"].empty()) {
-    log::warn("", "the Extensions API at {}:{} refused the registration of {} ({}): {}",
-              endpoint_.address().to_string(), endpoint_.port(), name,
+  if (ec || res.result_int() != 200 || res[extension_header::identifier].empty()) {
+    log::warn("", "the Extensions API at {} refused the registration of {} ({}): {}", to_string(endpoint_), name,
               ec ? ec.message() : "HTTP " + std::to_string(res.result_int()), res.body().substr(0, 512));
     disconnect();
     co_return std::string();
   }
-  co_return std::string(res["Lambda-Extension-Identifier"]);
+  co_return std::string(res[extension_header::identifier]);
 }
 
 awaitable<void> runtime_client::post_extension_error(const std::string& identifier, std::string_view phase,
@@ -301,8 +299,8 @@ awaitable<void> runtime_client::post_extension_error(const std::string& identifi
   // Named first: g++ 12 mishandles temporaries in a coroutine's braced initialisers.
   std::string target = std::string(api_path::extension) + std::string(phase) + "/error";
   http::request<http::string_body> req{http::verb::post, std::move(target), 11};
-  req.set("Lambda-Extension-Identifier", identifier);
-  req.set("Lambda-Extension-Function-Error-Type", type);
+  req.set(extension_header::identifier, identifier);
+  req.set(extension_header::error_type, type);
   append_error_json(req.body(), type, message);
   boost::system::error_code ec;
   const auto res = co_await extension_call(req, ec);
@@ -314,8 +312,8 @@ awaitable<void> runtime_client::post_extension_error(const std::string& identifi
 
 awaitable<std::string> runtime_client::next_extension_event(const std::string& identifier) {
   http::request<http::empty_body> req{http::verb::get, std::string(api_path::extension) + "event/next", 11};
-  req.set(http::field::host, endpoint_.address().to_string());
-  req.set("Lambda-Extension-Identifier", identifier);
+  req.set(http::field::host, host_literal(endpoint_.address()));
+  req.set(extension_header::identifier, identifier);
   boost::system::error_code ec;
   if (cancelled_) co_return std::string();
   co_await ensure_connected();

@@ -73,7 +73,12 @@ awaitable<http_response> emulated_extensions::handle(http_request& req, std::str
     for (const auto& e : *events) (e == "INVOKE" ? ext->invoke : ext->shutdown) = true;
     const std::string id = new_id_();
     by_id_.emplace(id, ext);
-    log::info("", "emulator: extension {} registered for {} ({})", name, joined(*events), id);
+    // The bridge's own internal extension registers for no events on every local run: not news.
+    if (events->empty()) {
+      log::debug("", "emulator: extension {} registered for no events ({})", name, id);
+    } else {
+      log::info("", "emulator: extension {} registered for {} ({})", name, joined(*events), id);
+    }
     std::string body;
     json_writer w(body);
     w.begin_object().key("functionName").string(function_name_).key("functionVersion").string("$LATEST");

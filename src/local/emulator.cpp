@@ -94,11 +94,13 @@ void emulator::start() {
   const tcp::endpoint invoke_ep(asio::ip::make_address(cfg_.emulator.host), cfg_.emulator.port);
   invoke_server_ = std::make_unique<http_server>(
       io_, invoke_ep, max_invoke_request_bytes,
-      [this](http_request& r, http_connection& c) { return handle_invoke(r, c); }, "emulator invoke API");
+      [this](http_request& r, http_connection& c) { return handle_invoke(r, c); }, "emulator's invoke API",
+      env::emulator_port);
   // Results may exceed Lambda's limit: they must arrive whole to be refused with the right error.
   runtime_server_ = std::make_unique<http_server>(
       io_, tcp::endpoint(asio::ip::address_v4::loopback(), cfg_.runtime_api_port), 64 * 1024 * 1024,
       [this](http_request& r, http_connection& c) { return handle_runtime(r, c); }, "emulated Runtime API",
+      env::runtime_api_port,
       [](const http::request_header<>& h) {
         // A streamed response is taken piece by piece, to be relayed live and never held whole.
         const auto mode = h.find(runtime_header::response_mode);
@@ -107,7 +109,7 @@ void emulator::start() {
   invoke_server_->start();
   runtime_server_->start();
   const auto ep = invoke_server_->local_endpoint();
-  log::info("", "emulator: invoke API listening on {}:{}", ep.address().to_string(), ep.port());
+  log::info("", "emulator: invoke API listening on {}", to_string(ep));
 }
 
 tcp::endpoint emulator::runtime_endpoint() const { return runtime_server_->local_endpoint(); }
@@ -125,7 +127,7 @@ awaitable<invoke_result> emulator::invoke(invoke_request req) {
   }
   if (shutting_down_) {
     co_return invoke_result{502, true, "application/json",
-                            invoke_error_json("Runtime.ExitError", "the function is shutting down")};
+                            invoke_error_json(error_types::exit_error, "the function is shutting down")};
   }
   auto p = std::make_shared<pending>(io_);
   p->request = std::move(req);
@@ -249,7 +251,9 @@ awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& r
   const std::string_view what = path.substr(api_path::runtime.size());
   if (what == "invocation/next" && req.method() == http::verb::get) co_return co_await next_invocation();
   if (what == "init/error") {
-    log::error("", "emulator: init failed: {}", parse_error_json(req.body()).value_or(error_document{}).message);
+    // The bridge logs its own init failure; a runtime of another process (emulator-only mode) has only this line.
+    const auto doc = parse_error_json(req.body()).value_or(error_document{});
+    if (cfg_.emulator_only) log::error("", "emulator: init failed: {}: {}", doc.type, doc.message);
     init_failure_ = invoke_result{502, true, "application/json", req.body()};
     fail_all(*init_failure_);
     co_return json_response(http::status::accepted, R"({"status":"OK"})");
@@ -292,9 +296,9 @@ awaitable<std::optional<http_response>> emulator::handle_runtime(http_request& r
   } else if (kind == "error") {
     const error_document doc = parse_error_json(req.body()).value_or(error_document{});
     if (doc.type == error_types::app_exited) {
-      // As the real Invoke API reports a runtime that exited mid-invocation.
-      log::error(p->request_id, "emulator: the runtime exited during the invocation: {}", doc.message);
-      complete(*p, invoke_result{502, true, "application/json", invoke_error_json("Runtime.ExitError", doc.message)});
+      // A 502, as the real Invoke API answers when the runtime exits mid-invocation; the type is the bridge's, the
+      // one its log and docs name.
+      complete(*p, invoke_result{502, true, "application/json", invoke_error_json(doc.type, doc.message)});
     } else {
       complete(*p, invoke_result{200, true, "application/json", std::move(req.body())});
     }

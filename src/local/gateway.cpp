@@ -87,12 +87,14 @@ backend_reply make_gateway_reply(gateway_format format, const invoke_result& res
 gateway::gateway(asio::io_context& io, tcp::endpoint endpoint, gateway_format format, emulator& emu)
     : format_(format),
       emulator_(emu),
-      server_(io, endpoint, max_invoke_request_bytes, [this](http_request& r, http_connection& c) { return handle(r, c); }, "gateway emulation") {}
+      server_(
+          io, endpoint, max_invoke_request_bytes,
+          [this](http_request& r, http_connection& c) { return handle(r, c); }, "gateway emulation", env::gateway_port) {}
 
 void gateway::start() {
   server_.start();
   const auto ep = server_.local_endpoint();
-  log::info("", "emulator: gateway ({}) listening on {}:{}", to_string(format_), ep.address().to_string(), ep.port());
+  log::info("", "emulator: gateway ({}) listening on {}", to_string(format_), to_string(ep));
 }
 
 void gateway::close() { server_.close(); }

@@ -47,7 +47,7 @@ http_response make_response(http::status status, std::string_view content_type, 
 }
 
 http_server::http_server(asio::io_context& io, tcp::endpoint endpoint, std::size_t body_limit, http_handler handler,
-                         std::string name, body_stream_predicate streams_body)
+                         std::string name, std::string_view port_variable, body_stream_predicate streams_body)
     : acceptor_(io),
       body_limit_(body_limit),
       handler_(std::move(handler)),
@@ -58,8 +58,8 @@ http_server::http_server(asio::io_context& io, tcp::endpoint endpoint, std::size
   boost::system::error_code ec;
   acceptor_.bind(endpoint, ec);
   if (ec) {
-    throw boost::system::system_error(ec, name_ + ": cannot listen on " + endpoint.address().to_string() + ":" +
-                                              std::to_string(endpoint.port()));
+    throw listen_error("the " + name_ + " cannot listen on " + to_string(endpoint) + ": " + ec.message() + "; set " +
+                       std::string(port_variable) + " to a free port");
   }
   acceptor_.listen();
 }

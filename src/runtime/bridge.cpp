@@ -55,6 +55,8 @@ class bridge {
           std::rethrow_exception(e);
         } catch (const runtime_api_fatal& f) {
           log::error("", "exiting: {}", f.what());
+        } catch (const listen_error& f) {
+          log::error("", "exiting: {}", f.what());
         } catch (const std::exception& f) {
           log::error("", "exiting on an unexpected error: {}", f.what());
         }
@@ -264,7 +266,10 @@ class bridge {
     if (shutting_down_ || (stop_.stopping() && stop_signal_ != 0)) return;  // the exit we asked for
     app_exit_failure_ = failure{error_types::app_exited, "the app " + s.description +
                                                              (any_in_flight() ? " during the invocation" : "")};
-    log::error("", "{}; lambda-bridge exits so that Lambda replaces the environment", app_exit_failure_->message);
+    // During init the init failure says it (once); after it, this line is the only one.
+    if (workers_) {
+      log::error("", "{}; lambda-bridge exits so that Lambda replaces the environment", app_exit_failure_->message);
+    }
     if (pool_) pool_->abort_all(*app_exit_failure_);
     stop_.stop(app_exit_failure_);
   }
@@ -286,8 +291,10 @@ class bridge {
     stop_.stop();
     if (emulator_) {
       // Named first: g++ 12 mishandles temporaries in a co_await expression.
-      const std::string why = app_exit_failure_ ? app_exit_failure_->message : "the function is shutting down";
-      co_await emulator_->shut_down("Runtime.ExitError", why);
+      // Invocations still queued: the app's exit when that is why, as the one in flight got it.
+      const failure why = app_exit_failure_ ? *app_exit_failure_
+                                            : failure{error_types::exit_error, "the function is shutting down"};
+      co_await emulator_->shut_down(why.type, why.message);
     }
     if (gateway_) gateway_->close();
     if (extension_) extension_->cancel();
@@ -295,16 +302,22 @@ class bridge {
     if (supervisor_.has_app()) {
       co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
     }
-    // The exit status: the app's own after a requested stop; non-zero whenever the environment must be replaced.
+    // The exit status: the app's own after a requested stop or when the app failed; 1 when the bridge stopped for a
+    // failure of its own (the status the app got when the bridge stopped it would blame the app).
     const auto& app = supervisor_.app_exit();
-    if (stop_.reason()) {
-      exit_status_ = app && app->code != 0 ? app->code : 1;
+    std::string why;
+    if (const auto& reason = stop_.reason()) {
+      const bool app_failed = reason->type == error_types::app_exited;
+      exit_status_ = app_failed && app && app->code != 0 ? app->code : 1;
+      why = std::string(reason->type) + ": " + reason->message;
     } else if (app) {
       exit_status_ = app->code;
+      why = "the app's status after the stop";
     } else {
       exit_status_ = 0;
+      why = "stopped as asked";
     }
-    log::info("", "lambda-bridge exits with status {}", exit_status_);
+    log::info("", "lambda-bridge exits with status {} ({})", exit_status_, why);
   }
 
   const config& cfg_;
@@ -381,13 +394,13 @@ int run_emulator_only(const config& cfg) {
       gw->start();
     }
     const auto rt = emu.runtime_endpoint();
-    log::info("", "emulator only: no app, no worker; start the runtime and extensions with {}={}:{}",
-              env::runtime_api, rt.address().to_string(), rt.port());
+    log::info("", "emulator only: no app, no worker; start the runtime and extensions with {}={}", env::runtime_api,
+              to_string(rt));
     asio::signal_set signals(io, SIGTERM, SIGINT);
     asio::co_spawn(io, [&]() -> awaitable<void> {
       const int sig = co_await signals.async_wait(asio::use_awaitable);
       log::info("", "received signal {} ({}); shutting down", sig, strsignal(sig));
-      co_await emu.shut_down("Runtime.ExitError", "the function is shutting down");
+      co_await emu.shut_down(error_types::exit_error, "the function is shutting down");
       if (gw) gw->close();
     }, [&io](std::exception_ptr e) {
       if (e) {

@@ -13,4 +13,15 @@ tcp::endpoint resolve_endpoint(const std::string& host, std::uint16_t port) {
   return *results.begin();
 }
 
+std::string host_literal(const asio::ip::address& address) {
+  if (!address.is_v6()) return address.to_string();
+  std::string out = "[";  // by append: "[" + std::string trips GCC 12's false -Wrestrict (PR 105329)
+  out.append(address.to_string()).push_back(']');
+  return out;
+}
+
+std::string to_string(const tcp::endpoint& endpoint) {
+  return host_literal(endpoint.address()) + ":" + std::to_string(endpoint.port());
+}
+
 }  // namespace lambda_bridge

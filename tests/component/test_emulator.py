@@ -207,14 +207,16 @@ class InvokeApi(EmulatorTestCase):
 
         self.assertNotEqual(ids[0], ids[1])
 
-    def test_app_crashing_mid_invoke_gives_502_runtime_exit_error_and_the_bridge_exits_non_zero(self):
+    def test_app_crashing_mid_invoke_gives_502_with_the_same_error_type_as_the_log_and_the_bridge_exits_non_zero(self):
         emu = self.start_emulator()
 
         reply = invoke(emu.invoke_port, rest_get('/crash'))
 
         self.assertEqual(reply.status, 502, f'{reply}{self.context()}')
-        self.assertEqual(reply.json().get('errorType'), 'Runtime.ExitError', reply)
+        self.assertEqual(reply.json().get('errorType'), 'Runtime.AppExited', reply)
         self.assertNotEqual(emu.bridge.wait_exit(5), 0, self.context())
+        self.assertIn('Runtime.AppExited', emu.bridge.output(), 'the log must name the type the caller got')
+        self.assertNotIn('Runtime.ExitError', emu.bridge.output())
 
 
 class PortConflicts(EmulatorTestCase):
@@ -241,6 +243,52 @@ class PortConflicts(EmulatorTestCase):
         bridge = self.start_bridge(None, None, args=self.web_app_args(free_port()),
                                    LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_GATEWAY_PORT='off')
         self.assert_refuses_to_start(bridge)
+
+
+class StartupMessages(EmulatorTestCase):
+    """What a person reads when a local run cannot start or its app fails: each cause said once, by name."""
+
+    def test_a_port_already_in_use_is_named_with_the_variable_that_changes_it(self):
+        with socket.socket() as taken:
+            taken.bind(('127.0.0.1', 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            app_port = free_port()
+            bridge = self.start_bridge(None, app_port, args=self.web_app_args(app_port),
+                                       LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_EMULATOR_PORT=str(port),
+                                       LAMBDA_BRIDGE_GATEWAY_PORT='off')
+            self.assertNotEqual(bridge.wait_exit(5), 0, self.context())
+        out = bridge.output()
+        self.assertIn(f'127.0.0.1:{port}', out, 'the message must name the port')
+        self.assertIn('LAMBDA_BRIDGE_EMULATOR_PORT', out, 'the message must name the variable that changes it')
+        self.assertNotIn('unexpected error', out)
+
+    def test_an_app_exiting_during_init_is_logged_once_and_the_internal_extension_is_not_news(self):
+        bridge = self.start_bridge(None, free_port(), args=['--', '/bin/sh', '-c', 'exit 3'],
+                                   LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_EMULATOR_PORT='0',
+                                   LAMBDA_BRIDGE_GATEWAY_PORT='off')
+        self.assertEqual(bridge.wait_exit(5), 3, self.context())
+        out = bridge.output()
+        self.assertEqual(len(re.findall(r'init failed', out)), 1, out)
+        self.assertEqual(len(re.findall(r'ERROR', out)), 1, out)
+        self.assertNotRegex(out, r'(INFO|WARN).*registered for no events')
+        self.assertIn('exits with status 3 (Runtime.AppExited', out, 'the exit line names the cause')
+
+    def test_a_readiness_timeout_exits_1_with_the_bridges_reason_not_the_status_of_the_app_it_stopped(self):
+        bridge = self.start_bridge(None, free_port(), args=['--', '/bin/sleep', '30'],
+                                   LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_EMULATOR_PORT='0',
+                                   LAMBDA_BRIDGE_GATEWAY_PORT='off', AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='1')
+        self.assertEqual(bridge.wait_exit(10), 1, self.context())
+        out = bridge.output()
+        self.assertIn('exits with status 1 (Runtime.BackendNotReady', out)
+        self.assertNotIn('status 143', out)
+
+    def test_an_ipv6_app_address_is_written_in_brackets(self):
+        bridge = self.start_bridge(None, free_port(), args=['--', '/bin/sleep', '30'], AWS_LWA_HOST='::1',
+                                   LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_EMULATOR_PORT='0',
+                                   LAMBDA_BRIDGE_GATEWAY_PORT='off', AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='1')
+        self.assertEqual(bridge.wait_exit(10), 1, self.context())
+        self.assertRegex(bridge.output(), r'the app at \[::1\]:\d+ was not ready')
 
 
 class StaticBinary(EmulatorTestCase):

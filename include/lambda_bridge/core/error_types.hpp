@@ -24,5 +24,7 @@ inline constexpr std::string_view bridge_stopped = "Runtime.BridgeStopped";
 inline constexpr std::string_view stream_error = "Runtime.StreamError";
 // The local emulator's: a streamed response whose prelude it cannot read.
 inline constexpr std::string_view invalid_stream_prelude = "Runtime.InvalidStreamPrelude";
+// The local emulator's, as Lambda's Invoke API names it: the function was shutting down when the invocation came.
+inline constexpr std::string_view exit_error = "Runtime.ExitError";
 
 }  // namespace lambda_bridge::error_types

@@ -18,6 +18,11 @@
 
 namespace lambda_bridge {
 
+// A listener that could not bind its port (in use, or not allowed): what failed and how to change it.
+struct listen_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 using http_request = http::request<http::string_body>;
 using http_response = http::response<http::string_body>;
 
@@ -64,8 +69,10 @@ class http_server {
  public:
   // Binds at once, so a port conflict is reported at start-up; throws boost::system::system_error naming the
   // address on failure.
+  // Binds at once: a port that cannot be had throws listen_error, naming `name` and `port_variable`, the setting that
+  // changes it.
   http_server(asio::io_context& io, tcp::endpoint endpoint, std::size_t body_limit, http_handler handler,
-              std::string name, body_stream_predicate streams_body = {});
+              std::string name, std::string_view port_variable, body_stream_predicate streams_body = {});
 
   void start();
   void close();

@@ -26,4 +26,9 @@ using steady_time = std::chrono::steady_clock::time_point;
 // binary needs no NSS configuration in an empty image.
 tcp::endpoint resolve_endpoint(const std::string& host, std::uint16_t port);
 
+// An address as it stands in a Host header or before ":port": IPv6 in brackets ([::1]), IPv4 as it is.
+std::string host_literal(const asio::ip::address& address);
+// "127.0.0.1:8080", "[::1]:8080".
+std::string to_string(const tcp::endpoint& endpoint);
+
 }  // namespace lambda_bridge
