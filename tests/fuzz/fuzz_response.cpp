@@ -58,7 +58,7 @@ bool parse_reply(std::string_view bytes, bool head_request, backend_reply& out) 
   return false;
 }
 
-void check_result(const response_shape& shape, const backend_reply& reply, const status& err, const std::string& out) {
+void check_result(const response_shape& shape, const backend_reply& reply, const maybe_failure& err, const std::string& out) {
   if (err) {
     fuzz::check_failure(*err);
     return;

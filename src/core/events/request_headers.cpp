@@ -1,6 +1,9 @@
 // The headers every request gets, whatever its source: the final pass over the event's headers (what may not reach
 // the app, the authorization source, one Host), then Content-Length and the context headers the bridge sets from the
 // invocation (x-amzn-request-context, x-amzn-lambda-context, x-amzn-trace-id, x-amz-tenant-id).
+#include "request_builder.hpp"  // first: RapidJSON's own headers reach internal/stack.h by the path the UBSan
+                                // ignorelist names (through dtoa.h it would be internal/../internal/stack.h)
+
 #include <rapidjson/internal/dtoa.h>
 
 #include <charconv>
@@ -8,7 +11,6 @@
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
-#include "request_builder.hpp"
 
 namespace lambda_bridge::events {
 namespace {
