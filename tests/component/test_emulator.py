@@ -340,6 +340,48 @@ class InvokeApi(EmulatorTestCase):
         self.assertNotEqual(emu.bridge.wait_exit(5), 0, self.context())
 
 
+class InvokeApiFunctionName(EmulatorTestCase):
+    """The function name in the invoke path: 'function' and AWS_LAMBDA_FUNCTION_NAME are served, in any form the
+    Invoke API takes (name, ARN, partial ARN, qualifier, percent-encoded); any other name gets Lambda's 404."""
+
+    def invoke_as(self, port, function, event=None) -> HttpReply:
+        return http_request(port, 'POST', f'/2015-03-31/functions/{function}/invocations',
+                            json.dumps(event or rest_get('/echo')).encode(), {'Content-Type': 'application/json'})
+
+    def test_the_configured_name_and_function_are_both_served_in_every_form(self):
+        emu = self.start_emulator(AWS_LAMBDA_FUNCTION_NAME='myfn')
+
+        for function in ('myfn', 'function', 'myfn:$LATEST', 'arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3A'
+                         'function%3Amyfn', '123456789012:function:myfn:live'):
+            with self.subTest(function):
+                result = self.assert_result(self.invoke_as(emu.invoke_port, function))
+                self.assertEqual(result.get('statusCode'), 201, result)
+
+    def test_another_name_gets_404_resource_not_found_naming_the_function_that_exists(self):
+        emu = self.start_emulator(AWS_LAMBDA_FUNCTION_NAME='myfn')
+
+        reply = self.invoke_as(emu.invoke_port, 'other')
+
+        self.assertEqual(reply.status, 404, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('X-Amzn-ErrorType'), 'ResourceNotFoundException', reply)
+        doc = reply.json()
+        self.assertEqual(doc.get('errorType'), 'ResourceNotFoundException', doc)
+        self.assertEqual(doc.get('errorMessage'),
+                         'Function not found: arn:aws:lambda:us-east-1:012345678912:function:other (this emulator '
+                         "runs one function, 'myfn': POST /2015-03-31/functions/myfn/invocations)", doc)
+        self.assertNotIn('GET /echo', emu.bridge.output(), 'the refused invocation reached the app')
+        self.assert_result(self.invoke_as(emu.invoke_port, 'myfn'))
+
+    def test_without_a_configured_name_only_function_is_served(self):
+        emu = self.start_emulator()
+
+        self.assert_result(self.invoke_as(emu.invoke_port, 'function'))
+        reply = self.invoke_as(emu.invoke_port, 'myfn')
+
+        self.assertEqual(reply.status, 404, f'{reply}{self.context()}')
+        self.assertIn("this emulator runs one function, 'function'", reply.json().get('errorMessage'), reply)
+
+
 class PortConflicts(EmulatorTestCase):
 
     def assert_refuses_to_start(self, bridge: Bridge):
