@@ -330,6 +330,22 @@ class InvokeApi(EmulatorTestCase):
 
         self.assertNotEqual(ids[0], ids[1])
 
+    def test_hand_written_gateway_and_function_url_events_tell_the_app_https_and_alb_events_do_not(self):
+        emu = self.start_emulator()
+        v2_context = {'http': {'method': 'GET'}, 'domainName': 'abc.execute-api.us-east-1.amazonaws.com'}
+        url_context = {'http': {'method': 'GET'}, 'domainName': 'abc.lambda-url.us-east-1.on.aws'}
+        cases = [
+            ('rest', rest_get('/echo'), ['https']),
+            ('http api', {'version': '2.0', 'rawPath': '/echo', 'requestContext': v2_context}, ['https']),
+            ('function url', {'version': '2.0', 'rawPath': '/echo', 'requestContext': url_context}, ['https']),
+            ('alb', {'requestContext': {'elb': {}}, 'httpMethod': 'GET', 'path': '/echo'}, []),
+            ('rest saying http', {**rest_get('/echo'), 'headers': {'X-Forwarded-Proto': 'http'}}, ['http']),
+        ]
+        for name, event, proto in cases:
+            with self.subTest(name):
+                echoed = json.loads(self.assert_result(invoke(emu.invoke_port, event))['body'])
+                self.assertEqual(header_values(echoed, 'X-Forwarded-Proto'), proto, echoed['headers'])
+
     def test_app_crashing_mid_invoke_gives_502_runtime_exit_error_and_the_bridge_exits_non_zero(self):
         emu = self.start_emulator()
 
@@ -445,6 +461,13 @@ class _GatewayCases:
         self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
         self.assertEqual(reply.header('Content-Type'), 'image/png', reply)
         self.assertEqual(reply.body, PNG_BYTES, 'the PNG must come back byte for byte')
+
+    def test_the_app_is_told_the_scheme_was_plain_http_unless_a_proxy_in_front_said_otherwise(self):
+        plain = self.gateway('GET', '/echo').json()
+        proxied = self.gateway('GET', '/echo', headers={'X-Forwarded-Proto': 'https'}).json()
+
+        self.assertEqual(header_values(plain, 'X-Forwarded-Proto'), ['http'], plain['headers'])
+        self.assertEqual(header_values(proxied, 'X-Forwarded-Proto'), ['https'], proxied['headers'])
 
     def test_post_body_arrives_intact(self):
         reply = self.gateway('POST', '/echo', self.REQUEST_BODY, {'Content-Type': 'application/octet-stream'})

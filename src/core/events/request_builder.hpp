@@ -110,6 +110,10 @@ class request_builder {
     req_.headers.push_back({std::string(name), std::string(v)});
   }
   void add_headers(const json_value* map, std::string_view field);
+  // A header the gateway always sends, for the events written without it (by hand, or by a test tool).
+  void add_header_if_absent(std::string_view name, std::string_view v) {
+    if (!has_header(name)) add_header(name, v);
+  }
   void set_body(std::string_view body_field, std::string_view base64_field);
 
   // Payload 1.0 (REST and ALB): the query map to read (multiValueQueryStringParameters when it has entries, else
