@@ -4,9 +4,10 @@
 // Input: NAME=VALUE lines (the last one of a name wins, as in a shell), looked up through read_config's lookup
 // function as the real environment would be. Invariants: exactly one of a configuration and a non-empty error
 // list; every error starts with the name of a variable that was set (NAME="value" is not valid: ...); a
-// configuration's ports are non-zero and its paths start with '/'; every warning starts with the name of a
-// variable that was set (a deprecated name in use, or an AWS_LWA_* or LAMBDA_BRIDGE_* name the bridge does not
-// read).
+// configuration's ports are non-zero and its paths start with '/'; every warning is one line and starts with the
+// name of a variable that was set (a deprecated name in use, or an AWS_LWA_* or LAMBDA_BRIDGE_* name the bridge
+// does not read), quoted when it holds other bytes than letters, digits and '_'.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -48,6 +49,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(it != vars.end() && !it->second.empty(), e);
   }
   for (const auto& w : r.warnings) {
+    // One log line each: an odd name is quoted with its control bytes escaped.
+    FUZZ_CHECK(std::none_of(w.begin(), w.end(), [](char c) { return c == '\n' || c == '\r' || c == '\0'; }), w);
+    if (w.starts_with('"')) continue;
     const auto it = vars.find(std::string_view(w).substr(0, w.find(' ')));
     FUZZ_CHECK(it != vars.end() && !it->second.empty(), w);
   }

@@ -266,6 +266,15 @@ TEST_CASE("an AWS_LWA_ or LAMBDA_BRIDGE_ name the bridge does not read is report
         "LAMBDA_BRIDGE_STRIP_STAGE?\n");
 }
 
+TEST_CASE("an unknown name with other bytes than letters, digits and '_' is quoted and escaped, on one line") {
+  const auto r = read({{"AWS_LWA_PORT ", "1"}, {"AWS_LWA_X\nWARN forged", "1"}});
+  REQUIRE(r.warnings.size() == 2);
+  CHECK(r.warnings[0] ==
+        "\"AWS_LWA_PORT \" is not a variable lambda-bridge reads and is ignored; did you mean "
+        "AWS_LWA_PORT?");
+  CHECK(r.warnings[1].starts_with(R"("AWS_LWA_X\nWARN forged" is not a variable lambda-bridge reads)"));
+}
+
 TEST_CASE("known names, other prefixes and empty values raise no unknown-name warning") {
   std::map<std::string, std::string> vars{
       {"AWS_LWA_PORT", "3000"},         {"LAMBDA_BRIDGE_STRIP_STAGE", "true"},
