@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  auto read = read_config(process_environment());
+  auto read = read_config(process_environment(), process_environment_names());
   log::init(read.value ? read.value->log_fmt : log_format::text, read.value ? read.value->log_lvl : log_level::info);
   for (const auto& w : read.warnings) log::warn("", "{}", w);
   // Lambda runs an external extension by its path in /opt/extensions: that, or the variable, decides the mode.

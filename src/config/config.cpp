@@ -2,11 +2,17 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
+#include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
+
+extern char** environ;
 
 namespace lambda_bridge {
 namespace {
@@ -21,37 +27,139 @@ std::optional<Int> parse_int(std::string_view s, Int min, Int max) {
   return v;
 }
 
+// Levenshtein distance from `name` to the known name `known`: the fewest one-character insertions, deletions and
+// substitutions between them; any value over `limit` once the distance is sure to exceed it (the search for the
+// nearest name needs no more). One row of the table, over the known name, on the stack: known names are short.
+// Left out of the fuzzers' coverage tracing: a trace call on each comparison of each cell made the configuration
+// fuzzer many times slower, and the cells' branches say nothing about which inputs are worth keeping.
+#if defined(__clang__)
+#define LAMBDA_BRIDGE_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define LAMBDA_BRIDGE_NO_COVERAGE
+#endif
+LAMBDA_BRIDGE_NO_COVERAGE std::size_t edit_distance(std::string_view name, std::string_view known,
+                                                    std::size_t limit) {
+  // A shared prefix and suffix change nothing, and most names share AWS_LWA_ or LAMBDA_BRIDGE_.
+  while (!name.empty() && !known.empty() && name.front() == known.front()) {
+    name.remove_prefix(1);
+    known.remove_prefix(1);
+  }
+  while (!name.empty() && !known.empty() && name.back() == known.back()) {
+    name.remove_suffix(1);
+    known.remove_suffix(1);
+  }
+  std::array<std::size_t, 64> row;
+  if (known.size() >= row.size()) return limit + 1;  // no known name is this long (static_assert below)
+  const std::size_t length_gap =
+      name.size() > known.size() ? name.size() - known.size() : known.size() - name.size();
+  if (length_gap > limit) return limit + 1;  // a lower bound of the distance
+  for (std::size_t j = 0; j <= known.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= name.size(); ++i) {
+    std::size_t diagonal = row[0];
+    std::size_t row_min = row[0] = i;
+    for (std::size_t j = 1; j <= known.size(); ++j) {
+      const std::size_t above = row[j];
+      std::size_t d = diagonal + (name[i - 1] == known[j - 1] ? 0 : 1);
+      if (above + 1 < d) d = above + 1;
+      if (row[j - 1] + 1 < d) d = row[j - 1] + 1;
+      row[j] = d;
+      diagonal = above;
+      if (d < row_min) row_min = d;
+    }
+    if (row_min > limit) return limit + 1;  // every later row is at least as far
+  }
+  return row[known.size()];
+}
+static_assert(std::all_of(std::begin(env::known_names), std::end(env::known_names),
+                          [](std::string_view k) { return k.size() < 64; }));
+
+// A variable name for a one-line message: as it is when it is made of letters, digits and '_', else as a quoted
+// JSON string in ASCII (a name may hold any byte but '=' and NUL, a line break among them).
+std::string printable_name(std::string_view name) {
+  const auto plain = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  if (!name.empty() && std::all_of(name.begin(), name.end(), plain)) return std::string(name);
+  std::string out;
+  append_json_string_ascii(out, name);
+  return out;
+}
+
 // Collects the errors of one read so that every bad variable is reported at once, not one per restart.
 class reader {
  public:
   reader(const env_lookup& lookup, config_result& out) : lookup_(lookup), out_(out) {}
 
-  // The value of `name`; an empty value counts as unset (shells and templates often export empty variables).
-  std::optional<std::string> get(std::string_view name) const {
+  // The value of `name`, else of the older name it falls back to (env::fallbacks).
+  std::optional<std::string> get(std::string_view name) const { return value_of(source(name)); }
+
+  // The variable `name` takes its value from: itself, or the older name when only that one is set.
+  std::string_view source(std::string_view name) const {
+    if (value_of(name)) return name;
+    for (const auto& f : env::fallbacks) {
+      if (f.name == name && value_of(f.older)) return f.older;
+    }
+    return name;
+  }
+
+  // Exactly `name`'s value; an empty value counts as unset (shells and templates often export empty variables).
+  std::optional<std::string> value_of(std::string_view name) const {
     auto v = lookup_(name);
     if (v && v->empty()) return std::nullopt;
     return v;
   }
 
-  // The first set name of a preferred/deprecated pair, warning when only the deprecated one is used.
-  std::optional<std::string> get_either(std::string_view name, std::string_view fallback, bool fallback_deprecated,
-                                        std::string_view* used) {
-    if (auto v = get(name)) {
-      *used = name;
-      return v;
-    }
-    if (auto v = get(fallback)) {
-      *used = fallback;
-      if (fallback_deprecated) {
-        out_.warnings.push_back(std::string(fallback) + " is deprecated; use " + std::string(name));
-      }
-      return v;
-    }
-    return std::nullopt;
+  // A deprecated name in use: ignored when its replacement `name` is set, else read in its place.
+  void deprecated(std::string_view older, std::string_view name, std::string_view use) {
+    out_.warnings.push_back(value_of(name) ? std::string(older) +
+                                                 " is deprecated and ignored: " + std::string(name) + " is set"
+                                           : std::string(older) + " is deprecated; use " + std::string(use));
   }
 
+  void deprecated_names() {
+    for (const auto& f : env::fallbacks) {
+      if (f.deprecated && value_of(f.older)) deprecated(f.older, f.name, f.name);
+    }
+  }
+
+  // Set AWS_LWA_* and LAMBDA_BRIDGE_* names the bridge does not read, each with the nearest one it does.
+  void unknown_names(std::span<const std::string> names) {
+    std::vector<std::string_view> unknown;
+    for (const std::string& n : names) {
+      if ((n.starts_with("AWS_LWA_") || n.starts_with("LAMBDA_BRIDGE_")) && value_of(n) &&
+          std::find(std::begin(env::known_names), std::end(env::known_names), n) == std::end(env::known_names)) {
+        unknown.push_back(n);
+      }
+    }
+    std::sort(unknown.begin(), unknown.end());
+    unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+    for (const std::string_view n : unknown) {
+      // The name sharing the longest prefix first: a typo's distance to it is small, which bounds (and so cuts
+      // short) the distance to every other name; on a tie it stays the nearest.
+      const auto shared = [&](std::string_view k) {
+        return static_cast<std::size_t>(std::mismatch(n.begin(), n.end(), k.begin(), k.end()).first - n.begin());
+      };
+      std::string_view nearest = *std::max_element(std::begin(env::known_names), std::end(env::known_names),
+                                                   [&](auto a, auto b) { return shared(a) < shared(b); });
+      std::size_t best = edit_distance(n, nearest, std::max(n.size(), nearest.size()));
+      for (const std::string_view k : env::known_names) {
+        if (const auto d = edit_distance(n, k, best); d < best) {
+          best = d;
+          nearest = k;
+        }
+      }
+      // A near name is a typo; a far one is a setting the bridge does not have (the nearest may still help).
+      std::string w = printable_name(n) + " is not a variable lambda-bridge reads and is ignored";
+      if (best <= n.size() / 3) {
+        w += "; did you mean " + std::string(nearest) + "?";
+      } else {
+        w += " (the nearest it reads is " + std::string(nearest) + "; lambda-bridge --help lists them all)";
+      }
+      out_.warnings.push_back(std::move(w));
+    }
+  }
+
+  // The error names the variable that was set: `name`, or the older name it fell back to.
   void fail(std::string_view name, std::string_view value, std::string_view accepted) {
-    out_.errors.push_back(std::string(name) + "=\"" + std::string(value) + "\" is not valid: expected " +
+    out_.errors.push_back(std::string(source(name)) + "=\"" + std::string(value) + "\" is not valid: expected " +
                           std::string(accepted));
   }
 
@@ -134,10 +242,12 @@ std::optional<host_port> parse_host_port(std::string_view text) {
   return host_port{std::string(host), *port};
 }
 
-config_result read_config(const env_lookup& lookup) {
+config_result read_config(const env_lookup& lookup, std::span<const std::string> set_names) {
   config_result out;
   config c;
   reader r(lookup, out);
+  r.deprecated_names();
+  r.unknown_names(set_names);
 
   if (auto v = r.get(env::runtime_api)) {
     if (!(c.runtime_api = parse_host_port(*v))) r.fail(env::runtime_api, *v, "host:port");
@@ -146,13 +256,12 @@ config_result read_config(const env_lookup& lookup) {
     if (!(c.runtime_api_proxy = parse_host_port(*v))) r.fail(env::runtime_api_proxy, *v, "host:port");
   }
 
-  std::string_view used;
-  if (auto v = r.get_either(env::port, env::port_fallback, false, &used)) {
-    if (auto p = r.port(used, *v)) c.backend.port = *p;
+  if (auto v = r.get(env::port)) {
+    if (auto p = r.port(env::port, *v)) c.backend.port = *p;
   }
-  if (auto v = r.get_either(env::host, env::host_deprecated, true, &used)) {
+  if (auto v = r.get(env::host)) {
     if (v->find_first_of(" /?#") != std::string::npos || !uri::is_field_value(*v)) {
-      r.fail(used, *v, "a host name or IP address");
+      r.fail(env::host, *v, "a host name or IP address");
     } else {
       c.backend.host = *v;
     }
@@ -177,6 +286,18 @@ config_result read_config(const env_lookup& lookup) {
     std::optional<status_set> healthy;
     r.statuses(env::readiness_healthy_status, healthy);
     if (healthy) c.readiness_healthy = std::move(*healthy);
+    // aws-lambda-web-adapter's older form: the lowest status that means not ready.
+    if (auto v = r.value_of(env::readiness_min_unhealthy_deprecated)) {
+      const auto n = parse_int<int>(*v, 101, 600);
+      const std::string range = n ? "100-" + std::to_string(*n - 1) : std::string();
+      if (!n) {
+        r.fail(env::readiness_min_unhealthy_deprecated, *v, "a status code from 101 to 600");
+      } else if (!r.value_of(env::readiness_healthy_status)) {
+        c.readiness_healthy = *status_set::parse(range);
+      }
+      r.deprecated(env::readiness_min_unhealthy_deprecated, env::readiness_healthy_status,
+                   std::string(env::readiness_healthy_status) + (n ? "=" + range : std::string()));
+    }
   }
   r.integer<std::int64_t>(env::readiness_timeout, 1, 86'400, "a whole number of seconds from 1 to 86400",
                           [&](std::int64_t n) { c.readiness_timeout = std::chrono::seconds(n); });
@@ -294,6 +415,15 @@ std::optional<gateway_format> parse_gateway_format(std::string_view text) {
   if (t == "alb") return gateway_format::alb;
   if (t == "function-url" || t == "url") return gateway_format::function_url;
   return std::nullopt;
+}
+
+std::vector<std::string> process_environment_names() {
+  std::vector<std::string> names;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    names.emplace_back(entry.substr(0, entry.find('=')));
+  }
+  return names;
 }
 
 env_lookup process_environment() {

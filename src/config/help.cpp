@@ -8,7 +8,8 @@ std::string_view help_text() {
 Runs an unmodified web app on AWS Lambda: starts the app (the image's CMD) and supervises it, polls the Lambda
 Runtime API, turns each event into an HTTP/1.1 request to the app on loopback, and posts the app's reply back as
 the result Lambda expects. Without AWS_LAMBDA_RUNTIME_API it emulates Lambda locally: the invoke API
-(POST /2015-03-31/functions/function/invocations) and gateway emulation for plain HTTP requests. Installed as
+(POST /2015-03-31/functions/function/invocations, or the AWS_LAMBDA_FUNCTION_NAME in place of "function") and
+gateway emulation for plain HTTP requests. Installed as
 /opt/extensions/lambda-bridge (a layer) it runs as a Lambda extension beside the app (docs/extension-mode.md).
 
 Options:
@@ -50,6 +51,14 @@ Environment (aws-lambda-web-adapter's names are honoured unchanged; see docs/con
   LAMBDA_BRIDGE_DEADLINE_RESERVE_MS       time kept back from the deadline to report a slow app [50]
   AWS_LAMBDA_LOG_FORMAT                   Text or JSON [Text]
   AWS_LAMBDA_LOG_LEVEL                    TRACE, DEBUG, INFO, WARN, ERROR or FATAL [INFO]
+  AWS_LAMBDA_FUNCTION_NAME                the function's name, in its ARN and the emulator's invoke path [function]
+  AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME
+                                          reported to the app in x-amzn-lambda-context (set by Lambda)
+
+aws-lambda-web-adapter's older names still work, each with a warning naming its new variable (which wins when both
+are set): READINESS_CHECK_PORT, READINESS_CHECK_PATH, READINESS_CHECK_PROTOCOL, REMOVE_BASE_PATH, ASYNC_INIT, and
+AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS=N (read as AWS_LWA_READINESS_CHECK_HEALTHY_STATUS=100-(N-1)). Any
+other AWS_LWA_* or LAMBDA_BRIDGE_* variable is ignored with a warning naming the nearest one above.
 )";
 }
 

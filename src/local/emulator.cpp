@@ -8,6 +8,7 @@
 #include "emulated_extensions.hpp"
 #include "lambda_bridge/core/error_document.hpp"
 #include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/core/gateway_events.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/lambda/protocol.hpp"
 #include "lambda_bridge/lambda/runtime_client.hpp"
@@ -55,6 +56,12 @@ std::string_view target_path(const http_request& req) {
   return t.substr(0, t.find('?'));
 }
 
+std::string invoke_path_of(bool streaming, std::string_view function) {
+  std::string path(streaming ? api_path::streaming_invoke_prefix : api_path::invoke_prefix);
+  path.append(function).append(streaming ? api_path::streaming_invoke_suffix : api_path::invoke_suffix);
+  return path;
+}
+
 http_response json_response(http::status status, std::string body) {
   return make_response(status, "application/json", std::move(body));
 }
@@ -65,6 +72,45 @@ std::string invoke_error_json(std::string_view type, std::string_view message) {
   std::string out;
   append_error_json(out, type, message, stack_trace::omitted);
   return out;
+}
+
+std::string emulated_function_name(const config& cfg) {
+  return cfg.function.function_name.empty() ? "function" : cfg.function.function_name;
+}
+
+std::string emulated_function_arn(std::string_view name) {
+  return "arn:aws:lambda:us-east-1:012345678912:function:" + std::string(name);
+}
+
+std::optional<invoke_path> parse_invoke_path(std::string_view path) {
+  for (const bool streaming : {false, true}) {
+    const std::string_view prefix = streaming ? api_path::streaming_invoke_prefix : api_path::invoke_prefix;
+    const std::string_view suffix = streaming ? api_path::streaming_invoke_suffix : api_path::invoke_suffix;
+    if (path.size() > prefix.size() + suffix.size() && path.starts_with(prefix) && path.ends_with(suffix)) {
+      const std::string_view function = path.substr(prefix.size(), path.size() - prefix.size() - suffix.size());
+      if (function.find('/') == std::string_view::npos) return invoke_path{streaming, function};
+    }
+  }
+  return std::nullopt;
+}
+
+std::string function_name_of(std::string_view requested) {
+  const std::string decoded = percent_decode(requested);
+  std::vector<std::string_view> parts;
+  for (std::string_view rest = decoded;;) {
+    const auto colon = rest.find(':');
+    parts.push_back(rest.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  std::size_t name = 0;  // name or name:qualifier
+  if (parts.size() >= 7 && parts[0] == "arn" && parts[5] == "function") {
+    name = 6;  // arn:partition:lambda:region:account:function:name[:qualifier]
+  } else if (parts.size() >= 3 && parts[1] == "function") {
+    name = 2;  // account:function:name[:qualifier]
+  }
+  if (parts.size() > name + 2 || parts[name].empty()) return {};
+  return std::string(parts[name]);
 }
 
 struct emulator::pending {
@@ -84,7 +130,7 @@ emulator::emulator(asio::io_context& io, const config& cfg)
       cfg_(cfg),
       work_available_(io),
       extensions_(std::make_unique<emulated_extensions>(
-          io, [] { return uuid4(); }, cfg.function.function_name.empty() ? "function" : cfg.function.function_name)) {
+          io, [] { return uuid4(); }, emulated_function_name(cfg))) {
   work_available_.expires_at(steady_time::max());
 }
 
@@ -169,13 +215,27 @@ void emulator::fail_all(const invoke_result& r) {
 }
 
 awaitable<std::optional<http_response>> emulator::handle_invoke(http_request& req, http_connection& conn) {
-  const bool event_stream = target_path(req) == api_path::streaming_invoke;
-  if (req.method() != http::verb::post || (target_path(req) != api_path::invoke && !event_stream)) {
-    co_return json_response(http::status::not_found,
-                            invoke_error_json("ResourceNotFoundException", "the emulator serves POST " +
-                                                                               std::string(api_path::invoke) + " and " +
-                                                                               std::string(api_path::streaming_invoke)));
+  const std::string name = emulated_function_name(cfg_);
+  const auto path = parse_invoke_path(target_path(req));
+  if (req.method() != http::verb::post || !path) {
+    co_return json_response(
+        http::status::not_found,
+        invoke_error_json("ResourceNotFoundException", "the emulator serves POST " + invoke_path_of(false, name) +
+                                                           " and " + invoke_path_of(true, name)));
   }
+  // "function" always works (AWS's emulator and every local guide use it), and so does the configured name, which
+  // the AWS CLI and SDKs put in the path.
+  const std::string requested = function_name_of(path->function);
+  if (requested != "function" && requested != name) {
+    const std::string arn = emulated_function_arn(requested.empty() ? percent_decode(path->function) : requested);
+    const std::string message = "Function not found: " + arn + " (this emulator runs one function, '" + name +
+                                "': POST " + invoke_path_of(path->streaming, name) + ")";
+    http_response res =
+        json_response(http::status::not_found, invoke_error_json("ResourceNotFoundException", message));
+    res.set("X-Amzn-ErrorType", "ResourceNotFoundException");  // where the AWS CLI and SDKs read the error's type
+    co_return res;
+  }
+  const bool event_stream = path->streaming;
   invoke_request ir;
   ir.event = std::move(req.body());
   if (ir.event.empty()) ir.event = "{}";  // the Invoke API's default payload
@@ -231,8 +291,7 @@ awaitable<http_response> emulator::next_invocation() {
   http_response res = make_response(http::status::ok, "application/json", p->request.event);
   res.set(runtime_header::request_id, p->request_id);
   res.set(runtime_header::deadline_ms, std::to_string(deadline_ms));
-  const std::string name = cfg_.function.function_name.empty() ? "function" : cfg_.function.function_name;
-  const std::string arn = "arn:aws:lambda:us-east-1:012345678912:function:" + name;
+  const std::string arn = emulated_function_arn(emulated_function_name(cfg_));
   const std::string trace = trace_id();
   res.set(runtime_header::function_arn, arn);
   res.set(runtime_header::trace_id, trace);

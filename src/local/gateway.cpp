@@ -105,6 +105,9 @@ awaitable<std::optional<http_response>> gateway::handle(http_request& req, http_
   g.method = std::string(req.method_string());
   g.target = std::string(req.target());
   for (const auto& f : req) g.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+  // The real gateways tell the app the client's scheme; this one serves plain HTTP, and without the header the
+  // bridge would take an API Gateway or Function URL event for HTTPS, so the app's redirects would break locally.
+  if (find_header(g.headers, "x-forwarded-proto").empty()) g.headers.push_back({"X-Forwarded-Proto", "http"});
   g.body = std::move(req.body());
   g.source_ip = "127.0.0.1";
   gateway_event_ids ids;

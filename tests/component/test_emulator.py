@@ -207,6 +207,22 @@ class InvokeApi(EmulatorTestCase):
 
         self.assertNotEqual(ids[0], ids[1])
 
+    def test_hand_written_gateway_and_function_url_events_tell_the_app_https_and_alb_events_do_not(self):
+        emu = self.start_emulator()
+        v2_context = {'http': {'method': 'GET'}, 'domainName': 'abc.execute-api.us-east-1.amazonaws.com'}
+        url_context = {'http': {'method': 'GET'}, 'domainName': 'abc.lambda-url.us-east-1.on.aws'}
+        cases = [
+            ('rest', rest_get('/echo'), ['https']),
+            ('http api', {'version': '2.0', 'rawPath': '/echo', 'requestContext': v2_context}, ['https']),
+            ('function url', {'version': '2.0', 'rawPath': '/echo', 'requestContext': url_context}, ['https']),
+            ('alb', {'requestContext': {'elb': {}}, 'httpMethod': 'GET', 'path': '/echo'}, []),
+            ('rest saying http', {**rest_get('/echo'), 'headers': {'X-Forwarded-Proto': 'http'}}, ['http']),
+        ]
+        for name, event, proto in cases:
+            with self.subTest(name):
+                echoed = json.loads(self.assert_result(invoke(emu.invoke_port, event))['body'])
+                self.assertEqual(header_values(echoed, 'X-Forwarded-Proto'), proto, echoed['headers'])
+
     def test_app_crashing_mid_invoke_gives_502_with_the_same_error_type_as_the_log_and_the_bridge_exits_non_zero(self):
         emu = self.start_emulator()
 
@@ -217,6 +233,48 @@ class InvokeApi(EmulatorTestCase):
         self.assertNotEqual(emu.bridge.wait_exit(5), 0, self.context())
         self.assertIn('Runtime.AppExited', emu.bridge.output(), 'the log must name the type the caller got')
         self.assertNotIn('Runtime.ExitError', emu.bridge.output())
+
+
+class InvokeApiFunctionName(EmulatorTestCase):
+    """The function name in the invoke path: 'function' and AWS_LAMBDA_FUNCTION_NAME are served, in any form the
+    Invoke API takes (name, ARN, partial ARN, qualifier, percent-encoded); any other name gets Lambda's 404."""
+
+    def invoke_as(self, port, function, event=None) -> HttpReply:
+        return http_request(port, 'POST', f'/2015-03-31/functions/{function}/invocations',
+                            json.dumps(event or rest_get('/echo')).encode(), {'Content-Type': 'application/json'})
+
+    def test_the_configured_name_and_function_are_both_served_in_every_form(self):
+        emu = self.start_emulator(AWS_LAMBDA_FUNCTION_NAME='myfn')
+
+        for function in ('myfn', 'function', 'myfn:$LATEST', 'arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3A'
+                         'function%3Amyfn', '123456789012:function:myfn:live'):
+            with self.subTest(function):
+                result = self.assert_result(self.invoke_as(emu.invoke_port, function))
+                self.assertEqual(result.get('statusCode'), 201, result)
+
+    def test_another_name_gets_404_resource_not_found_naming_the_function_that_exists(self):
+        emu = self.start_emulator(AWS_LAMBDA_FUNCTION_NAME='myfn')
+
+        reply = self.invoke_as(emu.invoke_port, 'other')
+
+        self.assertEqual(reply.status, 404, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('X-Amzn-ErrorType'), 'ResourceNotFoundException', reply)
+        doc = reply.json()
+        self.assertEqual(doc.get('errorType'), 'ResourceNotFoundException', doc)
+        self.assertEqual(doc.get('errorMessage'),
+                         'Function not found: arn:aws:lambda:us-east-1:012345678912:function:other (this emulator '
+                         "runs one function, 'myfn': POST /2015-03-31/functions/myfn/invocations)", doc)
+        self.assertNotIn('GET /echo', emu.bridge.output(), 'the refused invocation reached the app')
+        self.assert_result(self.invoke_as(emu.invoke_port, 'myfn'))
+
+    def test_without_a_configured_name_only_function_is_served(self):
+        emu = self.start_emulator()
+
+        self.assert_result(self.invoke_as(emu.invoke_port, 'function'))
+        reply = self.invoke_as(emu.invoke_port, 'myfn')
+
+        self.assertEqual(reply.status, 404, f'{reply}{self.context()}')
+        self.assertIn("this emulator runs one function, 'function'", reply.json().get('errorMessage'), reply)
 
 
 class PortConflicts(EmulatorTestCase):
@@ -283,12 +341,126 @@ class StartupMessages(EmulatorTestCase):
         self.assertIn('exits with status 1 (Runtime.BackendNotReady', out)
         self.assertNotIn('status 143', out)
 
-    def test_an_ipv6_app_address_is_written_in_brackets(self):
-        bridge = self.start_bridge(None, free_port(), args=['--', '/bin/sleep', '30'], AWS_LWA_HOST='::1',
-                                   LAMBDA_BRIDGE_EMULATOR_HOST='127.0.0.1', LAMBDA_BRIDGE_EMULATOR_PORT='0',
-                                   LAMBDA_BRIDGE_GATEWAY_PORT='off', AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='1')
-        self.assertEqual(bridge.wait_exit(10), 1, self.context())
-        self.assertRegex(bridge.output(), r'the app at \[::1\]:\d+ was not ready')
+    def test_get_reaches_the_app_intact_and_status_headers_two_cookies_and_body_come_back(self):
+        reply = self.gateway('GET', '/echo?a=1&a=2', headers={'Cookie': 'c=1; d=2', 'X-Custom-Header': 'hello world'})
+
+        self.assertEqual(reply.status, 201, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('X-App'), 'yes', reply)
+        self.assertEqual((reply.header('Content-Type') or '').split(';')[0], 'application/json', reply)
+        self.assertEqual(reply.headers.get_all('Set-Cookie'), ['c1=v1; Path=/', 'c2=v2; HttpOnly'], reply)
+        echoed = reply.json()
+        self.assertEqual(echoed['method'], 'GET')
+        self.assertEqual(echoed['path'], '/echo')
+        self.assertIn(echoed['target'], self.QUERY_TARGETS, echoed)
+        self.assertEqual(header_values(echoed, 'X-Custom-Header'), ['hello world'], echoed['headers'])
+        cookies = [c.strip() for v in header_values(echoed, 'Cookie') for c in v.split(';')]
+        self.assertEqual(cookies, ['c=1', 'd=2'], echoed['headers'])
+
+    def test_binary_reply_comes_back_byte_exact(self):
+        reply = self.gateway('GET', '/png')
+
+        self.assertEqual(reply.status, 200, f'{reply}{self.context()}')
+        self.assertEqual(reply.header('Content-Type'), 'image/png', reply)
+        self.assertEqual(reply.body, PNG_BYTES, 'the PNG must come back byte for byte')
+
+    def test_the_app_is_told_the_scheme_was_plain_http_unless_a_proxy_in_front_said_otherwise(self):
+        plain = self.gateway('GET', '/echo').json()
+        proxied = self.gateway('GET', '/echo', headers={'X-Forwarded-Proto': 'https'}).json()
+
+        self.assertEqual(header_values(plain, 'X-Forwarded-Proto'), ['http'], plain['headers'])
+        self.assertEqual(header_values(proxied, 'X-Forwarded-Proto'), ['https'], proxied['headers'])
+
+    def test_post_body_arrives_intact(self):
+        reply = self.gateway('POST', '/echo', self.REQUEST_BODY, {'Content-Type': 'application/octet-stream'})
+
+        self.assertEqual(reply.status, 201, f'{reply}{self.context()}')
+        echoed = reply.json()
+        self.assertEqual(echoed['method'], 'POST')
+        self.assertEqual(base64.b64decode(echoed['body_b64']), self.REQUEST_BODY)
+
+
+class HttpApiGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'http-api'
+
+
+class RestApiGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'rest'
+
+
+class AlbGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'alb'
+    # An ALB target group without multi-value headers passes only the last value of a repeated query key; with
+    # them, all of them. Either is what "an ALB" does.
+    QUERY_TARGETS = ('/echo?a=1&a=2', '/echo?a=2')
+
+
+class FunctionUrlGateway(_GatewayCases, EmulatorTestCase):
+    FORMAT = 'function-url'
+
+
+class GatewayErrors(EmulatorTestCase):
+
+    def test_function_error_becomes_502_internal_server_error(self):
+        emu = self.start_emulator(gateway='0', AWS_LWA_ERROR_STATUS_CODES='500')
+
+        reply = http_request(emu.gateway_port, 'GET', '/status/500')
+
+        self.assertEqual(reply.status, 502, f'{reply}{self.context()}')
+        self.assertEqual(reply.json(), {'message': 'Internal Server Error'})
+
+    def test_function_timeout_becomes_504(self):
+        emu = self.start_emulator(gateway='0', AWS_LAMBDA_FUNCTION_TIMEOUT='1')
+        self.assertEqual(http_request(emu.gateway_port, 'GET', '/').status, 200)  # the app is up
+
+        started = time.monotonic()
+        reply = http_request(emu.gateway_port, 'GET', '/slow?s=3', timeout=10)
+
+        self.assertEqual(reply.status, 504, f'{reply}{self.context()}')
+        self.assertLess(time.monotonic() - started, 2.0)
+
+
+class HostileClients(EmulatorTestCase):
+    """The listeners face any client (LAMBDA_BRIDGE_EMULATOR_HOST may be 0.0.0.0): a request they cannot take is
+    answered 400 and ends that connection only (issue 11: one 64 KB trailer field aborted the process)."""
+
+    @staticmethod
+    def raw_request(port: int, data: bytes) -> bytes:
+        with socket.create_connection(('127.0.0.1', port), timeout=10) as s:
+            try:
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # the server may refuse before it has read it all; its answer is still there to read
+            out = b''
+            while chunk := s.recv(65536):
+                out += chunk
+            return out
+
+    @staticmethod
+    def chunked_post(target: str, trailer: bytes) -> bytes:
+        body = b'{"httpMethod":"GET","path":"/echo","requestContext":{}}'
+        return (f'POST {target} HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n'.encode() +
+                f'{len(body):x}\r\n'.encode() + body + b'\r\n0\r\n' + trailer + b'\r\n')
+
+    def test_oversized_trailers_and_heads_get_400_and_both_listeners_keep_serving(self):
+        emu = self.start_emulator(gateway='0')
+        hostile = {
+            'a 65,535-byte trailer field': b'X-Big: ' + b'a' * 65535 + b'\r\n',
+            'a megabyte of small trailer fields': b''.join(b'X-T%d: v\r\n' % i for i in range(100_000)),
+        }
+        for port, target in ((emu.invoke_port, INVOKE_PATH), (emu.gateway_port, '/echo')):
+            for what, trailer in hostile.items():
+                with self.subTest(port=port, trailer=what):
+                    answer = self.raw_request(port, self.chunked_post(target, trailer))
+                    self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), f'{answer[:300]!r}{self.context()}')
+                    self.assertIn(b'65536', answer)
+            with self.subTest(port=port, head='a 70 KB header field'):
+                answer = self.raw_request(port, f'GET {target} HTTP/1.1\r\nX-Big: {"a" * 70_000}\r\n\r\n'.encode())
+                self.assertTrue(answer.startswith(b'HTTP/1.1 400 '), f'{answer[:300]!r}{self.context()}')
+        self.assertTrue(emu.bridge.running(), emu.bridge.tail())
+        result = self.assert_result(invoke(emu.invoke_port, rest_get('/echo')))
+        self.assertEqual(result.get('statusCode'), 201, result)
+        self.assertEqual(http_request(emu.gateway_port, 'GET', '/echo').status, 201)
 
 
 class StaticBinary(EmulatorTestCase):

@@ -96,6 +96,20 @@ class EmulatorStreaming(EmulatorTestCase):
         self.assertEqual(b'data: event 1\n\ndata: event 2\n\n', body)
         self.assertNotIn('ErrorCode', json.loads(messages[-1][1]))
 
+    def test_the_streaming_invoke_path_takes_the_configured_function_name_and_refuses_another(self):
+        emu = self.start(AWS_LAMBDA_FUNCTION_NAME='myfn')
+        named = STREAM_PATH.replace('/function/', '/myfn/')
+
+        r = self.open_invoke(emu.invoke_port, named, url_event('/stream/sse', 'events=1'))
+        self.assertEqual(200, r.status)
+        messages = decode_event_stream(r.read())
+        self.assertEqual('InvokeComplete', messages[-1][0][':event-type'])
+        self.assertIn(b'data: event 1\n\n', b''.join(p for _, p in messages[:-1]))
+        r = self.open_invoke(emu.invoke_port, STREAM_PATH.replace('/function/', '/other/'), url_event('/', ''))
+        self.assertEqual(404, r.status)
+        self.assertEqual('ResourceNotFoundException', r.getheader('X-Amzn-ErrorType'))
+        self.assertIn(f"'myfn': POST {named}", json.loads(r.read())['errorMessage'])
+
     def test_a_failure_mid_stream_cuts_the_plain_reply_and_ends_the_event_stream_with_an_error_code(self):
         emu = self.start()
         r = self.open_invoke(emu.invoke_port, INVOKE_PATH, url_event('/stream/cut', 'n=100'))

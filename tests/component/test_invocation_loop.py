@@ -121,6 +121,43 @@ class HttpEventsBecomeBackendRequests(BridgeTestCase):
         self.assertEqual(seen.header_all('x-amz-tenant-id'), ['tenant-7'], seen.headers)
 
 
+class HandWrittenEvents(BridgeTestCase):
+    """Published test events write numbers and booleans where the gateway would send strings."""
+
+    def test_numbers_and_booleans_in_headers_and_query_reach_the_app_exactly_as_the_event_wrote_them(self):
+        fake, backend = self.start_fake(), self.start_backend()
+        self.start_bridge(fake, backend.port)
+        # Raw text: json.dumps would write 1.10 as 1.1.
+        event = ('{"httpMethod": "POST", "path": "/items/42", "requestContext": {},'
+                 ' "headers": {"Content-Length": 13, "X-Version": 1.10, "X-Debug": true,'
+                 ' "X-Big": 12345678901234567890},'
+                 ' "multiValueHeaders": {"X-Multi": [1, "two", false]},'
+                 ' "queryStringParameters": {"page": 2, "ratio": 0.50, "exp": 1e3},'
+                 ' "pathParameters": {"id": 42}, "stageVariables": {"level": 3}, "body": "Hello, world!"}')
+
+        self.assert_response(self.invoke(fake, event))
+
+        seen = backend.wait_request(path='/items/42')
+        self.assertEqual(seen.target, '/items/42?page=2&ratio=0.50&exp=1e3', self.context())
+        self.assertEqual(seen.header_all('X-Version'), ['1.10'], seen.headers)
+        self.assertEqual(seen.header_all('X-Debug'), ['true'], seen.headers)
+        self.assertEqual(seen.header_all('X-Big'), ['12345678901234567890'], seen.headers)
+        self.assertEqual(seen.header_all('X-Multi'), ['1', 'two', 'false'], seen.headers)
+        self.assertEqual(seen.header_all('Content-Length'), ['13'], seen.headers)
+        self.assertEqual(seen.body, b'Hello, world!')
+
+    def test_an_object_where_a_header_value_belongs_fails_naming_the_field_and_the_next_event_is_served(self):
+        fake, backend = self.start_fake(), self.start_backend()
+        self.start_bridge(fake, backend.port)
+
+        doc = self.assert_error(self.invoke(fake, rest_get('/bad', headers={'X-Obj': {'a': 1}})),
+                                'Runtime.InvalidEvent')
+
+        self.assertEqual(doc['errorMessage'], "event field 'headers.X-Obj' must be a string, number or boolean")
+        self.assertEqual(backend.requests_to('/bad'), [], 'the app got a request from an invalid event')
+        self.assert_response(self.invoke(fake, rest_get('/after')))
+
+
 class RuntimeApiProtocol(BridgeTestCase):
 
     def test_invocation_id_is_echoed_on_response_and_error_posts_and_absent_when_not_given(self):

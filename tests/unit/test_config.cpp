@@ -4,17 +4,29 @@
 #include <map>
 
 #include "lambda_bridge/config/config.hpp"
+#include "lambda_bridge/config/help.hpp"
 
 using namespace lambda_bridge;
 
 namespace {
 
+// Reads `vars` as the environment; the names of every variable set are passed too, as main passes environ's.
 config_result read(std::map<std::string, std::string> vars) {
-  return read_config([vars](std::string_view name) -> std::optional<std::string> {
-    const auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  });
+  std::vector<std::string> names;
+  for (const auto& [name, value] : vars) names.push_back(name);
+  return read_config(
+      [vars](std::string_view name) -> std::optional<std::string> {
+        const auto it = vars.find(std::string(name));
+        if (it == vars.end()) return std::nullopt;
+        return it->second;
+      },
+      names);
+}
+
+std::string all_warnings(const config_result& r) {
+  std::string s;
+  for (const auto& w : r.warnings) s += w + "\n";
+  return s;
 }
 
 std::string all_errors(const config_result& r) {
@@ -162,4 +174,128 @@ TEST_CASE("the invoke mode is buffered by default and response_stream in any cas
   const auto r = read({{"AWS_LWA_INVOKE_MODE", "stream"}});
   CHECK_FALSE(r.value);
   CHECK(all_errors(r).find("buffered or response_stream") != std::string::npos);
+}
+
+TEST_CASE("aws-lambda-web-adapter's unprefixed names are honoured, each with a warning naming its new variable") {
+  const auto r = read({{"READINESS_CHECK_PORT", "9000"},
+                       {"READINESS_CHECK_PATH", "/healthz"},
+                       {"READINESS_CHECK_PROTOCOL", "tcp"},
+                       {"REMOVE_BASE_PATH", "/api"},
+                       {"ASYNC_INIT", "true"}});
+  REQUIRE(r.value);
+  CHECK(r.value->readiness_port == 9000);
+  CHECK(r.value->readiness_path == "/healthz");
+  CHECK(r.value->readiness == readiness_protocol::tcp);
+  CHECK(r.value->remove_base_path == "/api");
+  CHECK(r.value->async_init);
+  CHECK(r.warnings.size() == 5);
+  const auto w = all_warnings(r);
+  CHECK(w.find("READINESS_CHECK_PORT is deprecated; use AWS_LWA_READINESS_CHECK_PORT\n") != std::string::npos);
+  CHECK(w.find("READINESS_CHECK_PATH is deprecated; use AWS_LWA_READINESS_CHECK_PATH\n") != std::string::npos);
+  CHECK(w.find("READINESS_CHECK_PROTOCOL is deprecated; use AWS_LWA_READINESS_CHECK_PROTOCOL\n") !=
+        std::string::npos);
+  CHECK(w.find("REMOVE_BASE_PATH is deprecated; use AWS_LWA_REMOVE_BASE_PATH\n") != std::string::npos);
+  CHECK(w.find("ASYNC_INIT is deprecated; use AWS_LWA_ASYNC_INIT\n") != std::string::npos);
+}
+
+TEST_CASE("the AWS_LWA_ name wins over its unprefixed one, which is reported as ignored") {
+  const auto r = read({{"READINESS_CHECK_PATH", "/old"},
+                       {"AWS_LWA_READINESS_CHECK_PATH", "/new"},
+                       {"REMOVE_BASE_PATH", "/old"},
+                       {"AWS_LWA_REMOVE_BASE_PATH", "/new"},
+                       {"ASYNC_INIT", "true"},
+                       {"AWS_LWA_ASYNC_INIT", "false"}});
+  REQUIRE(r.value);
+  CHECK(r.value->readiness_path == "/new");
+  CHECK(r.value->remove_base_path == "/new");
+  CHECK_FALSE(r.value->async_init);
+  const auto w = all_warnings(r);
+  CHECK(w.find("READINESS_CHECK_PATH is deprecated and ignored: AWS_LWA_READINESS_CHECK_PATH is set") !=
+        std::string::npos);
+  CHECK(w.find("REMOVE_BASE_PATH is deprecated and ignored: AWS_LWA_REMOVE_BASE_PATH is set") !=
+        std::string::npos);
+  CHECK(w.find("ASYNC_INIT is deprecated and ignored: AWS_LWA_ASYNC_INIT is set") != std::string::npos);
+}
+
+TEST_CASE("an unusable value under an unprefixed name is an error naming that name") {
+  const auto r = read({{"READINESS_CHECK_PATH", "healthz"},
+                       {"READINESS_CHECK_PORT", "0"},
+                       {"READINESS_CHECK_PROTOCOL", "udp"},
+                       {"ASYNC_INIT", "maybe"}});
+  REQUIRE(r.errors.size() == 4);
+  for (const auto* expected : {"READINESS_CHECK_PATH=\"healthz\" is not valid: expected a path starting with '/'",
+                               "READINESS_CHECK_PORT=\"0\" is not valid", "ASYNC_INIT=\"maybe\" is not valid",
+                               "READINESS_CHECK_PROTOCOL=\"udp\" is not valid: expected http or tcp"}) {
+    CHECK_MESSAGE(all_errors(r).find(expected) != std::string::npos, expected);
+  }
+  CHECK(all_errors(r).find("AWS_LWA_") == std::string::npos);  // the name set, not the one it stands for
+}
+
+TEST_CASE("the older minimum unhealthy status means every status below it is healthy, with a warning") {
+  auto r = read({{"AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "400"}});
+  REQUIRE(r.value);
+  CHECK(r.value->readiness_healthy.contains(100));
+  CHECK(r.value->readiness_healthy.contains(399));
+  CHECK_FALSE(r.value->readiness_healthy.contains(400));
+  CHECK(all_warnings(r) ==
+        "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS is deprecated; use "
+        "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS=100-399\n");
+  r = read({{"AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "400"},
+            {"AWS_LWA_READINESS_CHECK_HEALTHY_STATUS", "200-499"}});
+  REQUIRE(r.value);
+  CHECK(r.value->readiness_healthy.contains(404));
+  CHECK(all_warnings(r).find("is deprecated and ignored: AWS_LWA_READINESS_CHECK_HEALTHY_STATUS is set") !=
+        std::string::npos);
+  r = read({{"AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS", "100"}});
+  CHECK_FALSE(r.value);
+  CHECK(all_errors(r).find("AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS=\"100\" is not valid: expected a status "
+                           "code from 101 to 600") == 0);
+}
+
+TEST_CASE("an AWS_LWA_ or LAMBDA_BRIDGE_ name the bridge does not read is reported with the nearest one") {
+  const auto r = read(
+      {{"AWS_LWA_REMOVE_BASEPATH", "/api"}, {"LAMBDA_BRIDGE_STRIPSTAGE", "true"}, {"AWS_LWA_ENABLE_TLS", "true"}});
+  REQUIRE(r.value);
+  CHECK(r.value->remove_base_path.empty());
+  CHECK(all_warnings(r) ==
+        "AWS_LWA_ENABLE_TLS is not a variable lambda-bridge reads and is ignored (the nearest it reads is "
+        "AWS_LWA_INVOKE_MODE; lambda-bridge --help lists them all)\n"
+        "AWS_LWA_REMOVE_BASEPATH is not a variable lambda-bridge reads and is ignored; did you mean "
+        "AWS_LWA_REMOVE_BASE_PATH?\n"
+        "LAMBDA_BRIDGE_STRIPSTAGE is not a variable lambda-bridge reads and is ignored; did you mean "
+        "LAMBDA_BRIDGE_STRIP_STAGE?\n");
+}
+
+TEST_CASE("an unknown name with other bytes than letters, digits and '_' is quoted and escaped, on one line") {
+  const auto r = read({{"AWS_LWA_PORT ", "1"}, {"AWS_LWA_X\nWARN forged", "1"}});
+  REQUIRE(r.warnings.size() == 2);
+  CHECK(r.warnings[0] ==
+        "\"AWS_LWA_PORT \" is not a variable lambda-bridge reads and is ignored; did you mean "
+        "AWS_LWA_PORT?");
+  CHECK(r.warnings[1].starts_with(R"("AWS_LWA_X\nWARN forged" is not a variable lambda-bridge reads)"));
+}
+
+TEST_CASE("known names, other prefixes and empty values raise no unknown-name warning") {
+  std::map<std::string, std::string> vars{
+      {"AWS_LWA_PORT", "3000"},         {"LAMBDA_BRIDGE_STRIP_STAGE", "true"},
+      {"AWS_LAMBDA_RUNTIME_APIX", "x"},  // Lambda's own prefix: Lambda adds variables the bridge need not know
+      {"MY_AWS_LWA_PORT", "x"},         {"AWS_LWA_TYPO", ""},  // empty counts as unset
+  };
+  for (const auto name : env::known_names) vars.emplace(name, "");
+  const auto r = read(vars);
+  REQUIRE(r.value);
+  CHECK(r.warnings.empty());
+}
+
+TEST_CASE("without the environment's names no unknown-name check is made") {
+  const auto r = read_config([](std::string_view name) -> std::optional<std::string> {
+    if (name == "AWS_LWA_REMOVE_BASEPATH") return "/api";
+    return std::nullopt;
+  });
+  REQUIRE(r.value);
+  CHECK(r.warnings.empty());
+}
+
+TEST_CASE("--help names every variable the bridge reads") {
+  for (const auto name : env::known_names) CHECK_MESSAGE(help_text().find(name) != std::string_view::npos, name);
 }

@@ -158,9 +158,9 @@ TEST_CASE("invalid JSON is an invocation error, not a crash") {
 TEST_CASE("a value of the wrong type is an error naming the field") {
   auto f = must_fail(R"({"httpMethod":"GET","path":42})");
   CHECK(f.message.find("'path'") != std::string::npos);
-  f = must_fail(R"({"httpMethod":"GET","path":"/","headers":{"x":1}})");
+  f = must_fail(R"({"httpMethod":"GET","path":"/","headers":{"x":{}}})");
   CHECK(f.message.find("'headers.x'") != std::string::npos);
-  f = must_fail(R"({"httpMethod":"GET","path":"/","multiValueQueryStringParameters":{"a":[1]}})");
+  f = must_fail(R"({"httpMethod":"GET","path":"/","multiValueQueryStringParameters":{"a":[[1]]}})");
   CHECK(f.message.find("'multiValueQueryStringParameters.a'") != std::string::npos);
   f = must_fail(R"({"version":"2.0","rawPath":"/","requestContext":{"http":{"method":7}}})");
   CHECK(f.message.find("'requestContext.http.method'") != std::string::npos);
@@ -262,4 +262,54 @@ TEST_CASE("a domainName that is not a plain host never becomes the Host header")
 TEST_CASE("only the first Host header is forwarded") {
   const auto t = must_translate(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"Host":["a.example","b.example"]}})");
   CHECK(header_values(t.request, "host") == std::vector<std::string>{"a.example"});
+}
+
+TEST_CASE("numbers and booleans where a header or query value belongs are sent as the event wrote them") {
+  // Published test events write "Content-Length": 13 and numeric query values.
+  const auto t = must_translate(
+      R"({"httpMethod":"POST","path":"/","body":"hello","headers":{"Content-Length":13,"X-Ratio":1.50,"X-Exp":1e3,
+          "X-Id":12345678901234567890123,"X-Neg":-0,"X-Flag":true,"X-Off":false},
+          "multiValueHeaders":{"X-Multi":[1,"two",false,-2.5E-3]},
+          "multiValueQueryStringParameters":{"page":[2],"v":1.10,"on":[true,null]},
+          "pathParameters":{"id":42},"stageVariables":{"n":1},"requestContext":{"requestTimeEpoch":1583348638390}})");
+  CHECK(header_value(t.request, "x-ratio") == "1.50");
+  CHECK(header_value(t.request, "x-exp") == "1e3");
+  CHECK(header_value(t.request, "x-id") == "12345678901234567890123");
+  CHECK(header_value(t.request, "x-neg") == "-0");
+  CHECK(header_value(t.request, "x-flag") == "true");
+  CHECK(header_value(t.request, "x-off") == "false");
+  CHECK(header_values(t.request, "x-multi") == std::vector<std::string>{"1", "two", "false", "-2.5E-3"});
+  CHECK(header_values(t.request, "content-length") == std::vector<std::string>{"5"});  // the body's, as always
+  CHECK(t.request.target == "/?page=2&v=1.10&on=true");
+  // The request context keeps its numbers as numbers.
+  CHECK(header_value(t.request, "x-amzn-request-context") == R"({"requestTimeEpoch":1583348638390})");
+}
+
+TEST_CASE("numbers where a header or query value belongs are kept as written by every source") {
+  auto t = must_translate(R"({"version":"2.0","rawPath":"/","rawQueryString":"","headers":{"x-n":0.10},
+                              "requestContext":{"http":{"method":"GET"}}})");
+  CHECK(header_value(t.request, "x-n") == "0.10");
+  t = must_translate(R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/","headers":{"x-n":7},
+                         "queryStringParameters":{"a":1.0}})");
+  CHECK(header_value(t.request, "x-n") == "7");
+  CHECK(t.request.target == "/?a=1.0");
+  t = must_translate(R"({"version":"2.0","method":"GET","path":"/","headers":{"x-n":[3,4.0]},
+                         "queryStringParameters":{"q":5e-1},"requestContext":{"serviceNetworkArn":"arn"}})");
+  CHECK(header_values(t.request, "x-n") == std::vector<std::string>{"3", "4.0"});
+  CHECK(t.request.target == "/?q=5e-1");
+  t = must_translate(
+      R"({"raw_path":"/","method":"GET","headers":{"x-n":false},"query_string_parameters":{"q":-1}})");
+  CHECK(header_value(t.request, "x-n") == "false");
+  CHECK(t.request.target == "/?q=-1");
+}
+
+TEST_CASE("an object or array where a header or query string belongs is still an error naming the field") {
+  auto f = must_fail(R"({"httpMethod":"GET","path":"/","headers":{"x":[1]}})");
+  CHECK(f.type == error_types::invalid_event);
+  CHECK(f.message == "event field 'headers.x' must be a string, number or boolean");
+  f = must_fail(R"({"httpMethod":"GET","path":"/","queryStringParameters":{"a":{"b":1}}})");
+  CHECK(f.message ==
+        "event field 'queryStringParameters.a' must be a string, number or boolean, or an array of them");
+  f = must_fail(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"x":[1,{}]}})");
+  CHECK(f.message == "event field 'multiValueHeaders.x' must be an array of strings, numbers or booleans");
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,83 @@ inline constexpr std::string_view emulator_only = "LAMBDA_BRIDGE_EMULATOR_ONLY";
 inline constexpr std::string_view runtime_api_port = "LAMBDA_BRIDGE_RUNTIME_API_PORT";
 inline constexpr std::string_view async_init = "AWS_LWA_ASYNC_INIT";
 inline constexpr std::string_view function_timeout = "AWS_LAMBDA_FUNCTION_TIMEOUT";
+// aws-lambda-web-adapter's older names, which its 1.0 still reads (deprecated there): each is read when its
+// AWS_LWA_ name is unset, with a warning naming the new one.
+inline constexpr std::string_view readiness_port_deprecated = "READINESS_CHECK_PORT";
+inline constexpr std::string_view readiness_path_deprecated = "READINESS_CHECK_PATH";
+inline constexpr std::string_view readiness_protocol_deprecated = "READINESS_CHECK_PROTOCOL";
+inline constexpr std::string_view remove_base_path_deprecated = "REMOVE_BASE_PATH";
+inline constexpr std::string_view async_init_deprecated = "ASYNC_INIT";
+// The lowest unhealthy status N, read as AWS_LWA_READINESS_CHECK_HEALTHY_STATUS=100-(N-1) when that is unset.
+inline constexpr std::string_view readiness_min_unhealthy_deprecated =
+    "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS";
+
+// A name and the older one read in its place when it is unset.
+struct fallback_name {
+  std::string_view name;
+  std::string_view older;
+  bool deprecated;  // PORT is a lasting fallback of AWS_LWA_PORT, not a deprecated name
+};
+inline constexpr fallback_name fallbacks[] = {
+    {port, port_fallback, false},
+    {host, host_deprecated, true},
+    {readiness_port, readiness_port_deprecated, true},
+    {readiness_path, readiness_path_deprecated, true},
+    {readiness_protocol, readiness_protocol_deprecated, true},
+    {remove_base_path, remove_base_path_deprecated, true},
+    {async_init, async_init_deprecated, true},
+};
+
+// Every name above: a set AWS_LWA_* or LAMBDA_BRIDGE_* variable outside this list is reported with the nearest
+// name in it (a typo such as AWS_LWA_REMOVE_BASEPATH would otherwise be ignored without a word).
+inline constexpr std::string_view known_names[] = {
+    runtime_api,
+    function_name,
+    function_version,
+    function_memory_size,
+    log_group_name,
+    log_stream_name,
+    log_format,
+    log_level,
+    max_concurrency,
+    port,
+    port_fallback,
+    host,
+    host_deprecated,
+    readiness_port,
+    readiness_path,
+    readiness_protocol,
+    readiness_healthy_status,
+    readiness_timeout,
+    remove_base_path,
+    pass_through_path,
+    invoke_mode,
+    enable_compression,
+    error_status_codes,
+    authorization_source,
+    pool_idle_timeout,
+    runtime_api_proxy,
+    strip_stage,
+    max_event_bytes,
+    deadline_reserve_ms,
+    emulator_host,
+    emulator_port,
+    gateway_port,
+    gateway_format,
+    shutdown_grace_ms,
+    exec_mode,
+    extension_mode,
+    emulator_only,
+    runtime_api_port,
+    async_init,
+    function_timeout,
+    readiness_port_deprecated,
+    readiness_path_deprecated,
+    readiness_protocol_deprecated,
+    remove_base_path_deprecated,
+    async_init_deprecated,
+    readiness_min_unhealthy_deprecated,
+};
 }  // namespace env
 
 enum class readiness_protocol { http, tcp };
@@ -140,13 +218,17 @@ using env_lookup = std::function<std::optional<std::string>(std::string_view nam
 struct config_result {
   std::optional<config> value;
   std::vector<std::string> errors;    // each names the variable, the value and what is accepted
-  std::vector<std::string> warnings;  // deprecated names in use
+  std::vector<std::string> warnings;  // deprecated names in use, unknown AWS_LWA_* and LAMBDA_BRIDGE_* names
 };
 
-config_result read_config(const env_lookup& lookup);
+// Reads every setting through `lookup`. `set_names` are the names the environment holds
+// (process_environment_names), checked for AWS_LWA_* and LAMBDA_BRIDGE_* names the bridge does not know; empty
+// skips that check.
+config_result read_config(const env_lookup& lookup, std::span<const std::string> set_names = {});
 
-// The process environment as an env_lookup.
+// The process environment as an env_lookup, and the names of its variables.
 env_lookup process_environment();
+std::vector<std::string> process_environment_names();
 
 // Parsers shared with tests; each returns nullopt on anything it cannot read.
 std::optional<bool> parse_bool(std::string_view text);

@@ -12,10 +12,11 @@ namespace lambda_bridge {
 namespace api_path {
 inline constexpr std::string_view runtime = "/2018-06-01/runtime/";      // + invocation/next, init/error ...
 inline constexpr std::string_view extension = "/2020-01-01/extension/";  // + register, event/next ...
-// The Invoke API's, which only the local emulator serves.
-inline constexpr std::string_view invoke = "/2015-03-31/functions/function/invocations";
-inline constexpr std::string_view streaming_invoke =
-    "/2021-11-15/functions/function/response-streaming-invocations";
+// The Invoke API's, which only the local emulator serves: prefix, function name (or ARN), suffix.
+inline constexpr std::string_view invoke_prefix = "/2015-03-31/functions/";
+inline constexpr std::string_view invoke_suffix = "/invocations";
+inline constexpr std::string_view streaming_invoke_prefix = "/2021-11-15/functions/";
+inline constexpr std::string_view streaming_invoke_suffix = "/response-streaming-invocations";
 }  // namespace api_path
 
 // Where Lambda looks for external extensions; it runs each executable there by this path.

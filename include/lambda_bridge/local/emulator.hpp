@@ -1,6 +1,7 @@
 // The local Lambda emulator, used when AWS_LAMBDA_RUNTIME_API is not set (docker run on a laptop). It plays
 // both sides of Lambda that the bridge meets:
-//   - the invoke API (POST /2015-03-31/functions/function/invocations), answering as Lambda's Invoke API does —
+//   - the invoke API (POST /2015-03-31/functions/{function or AWS_LAMBDA_FUNCTION_NAME}/invocations, and the
+//     response-streaming path), answering as Lambda's Invoke API does —
 //     function errors with X-Amz-Function-Error, timeouts, oversized events and results, concurrent invokes
 //     queued (AWS's emulator crashes on them);
 //   - an emulated Runtime and Extensions API on loopback, which the very same invocation loop as on Lambda polls.
@@ -87,5 +88,21 @@ inline constexpr std::chrono::milliseconds extension_shutdown_time{2000};
 
 // Error document of the Invoke API: {"errorMessage":…,"errorType":…}.
 std::string invoke_error_json(std::string_view type, std::string_view message);
+
+// The emulated function's name: AWS_LAMBDA_FUNCTION_NAME, else "function" (as AWS's emulator), and its ARN.
+std::string emulated_function_name(const config& cfg);
+std::string emulated_function_arn(std::string_view name);
+
+// An Invoke API path, /2015-03-31/functions/{FunctionName}/invocations or the response-streaming one: which it is,
+// and the function it names as sent (percent-encoded); nullopt for any other path.
+struct invoke_path {
+  bool streaming = false;
+  std::string_view function;
+};
+std::optional<invoke_path> parse_invoke_path(std::string_view path);
+
+// The function name in a FunctionName as Lambda takes it — a name, an ARN or a partial ARN (123456789012:function:
+// name), any of them with a version or alias after a ':' — percent-decoded; empty when it has none of these forms.
+std::string function_name_of(std::string_view requested);
 
 }  // namespace lambda_bridge

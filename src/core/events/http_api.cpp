@@ -62,6 +62,9 @@ void build_request(request_builder& b) {
   b.add_raw_query(b.string_member("rawQueryString").value_or(""));
   b.add_headers(b.object_member("headers"), "headers");
   add_cookies(b);
+  // API Gateway and Function URLs serve HTTPS only and always say so; a hand-written event that does not still
+  // gets it, so the app builds https redirects and absolute URLs from it as from a real event.
+  b.add_header_if_absent("x-forwarded-proto", "https");
   b.set_body("body", "isBase64Encoded");
 }
 

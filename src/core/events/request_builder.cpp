@@ -1,5 +1,8 @@
 #include "request_builder.hpp"
 
+#include <rapidjson/internal/dtoa.h>
+
+#include <charconv>
 #include <cstring>
 
 #include "lambda_bridge/core/error_types.hpp"
@@ -47,6 +50,51 @@ const json_value* find(const json_value& obj, std::string_view name) {
 bool has_string(const json_value& obj, std::string_view name, std::string_view text) {
   const json_value* v = find(obj, name);
   return v != nullptr && v->IsString() && view(*v) == text;
+}
+
+void append_number(std::string& out, const json_value& v) {
+  char buf[32];
+  // Doubles through RapidJSON's Grisu2 (shortest round trip), as its Writer does: std::to_chars for double pulls
+  // about 160 KB of tables into the static binary.
+  const char* end = v.IsUint64()  ? std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr
+                    : v.IsInt64() ? std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr
+                                  : rapidjson::internal::dtoa(v.GetDouble(), buf);
+  out.append(buf, static_cast<std::size_t>(end - buf));
+}
+
+std::optional<std::string_view> request_builder::scalar_text(const json_value& v, const value_position& at) {
+  if (v.IsNumber()) return number_as_written(v, at);
+  if (v.IsTrue()) return "true";
+  if (v.IsFalse()) return "false";
+  return std::nullopt;
+}
+
+// The parsed event keeps a number's value, not its text, and re-serialising changes what was written (1.50 is read
+// as 1.5, 1e3 as 1000.0, a 25-digit id loses digits). RapidJSON's kParseNumbersAsStringsFlag keeps the text, but
+// on the main parse it would make every number a string: requestContext's numbers would reach the app quoted, and
+// a number where httpMethod belongs would pass for a method. So the event is parsed a second time with that flag,
+// only when a number stands where a string belongs, and the same position is read there.
+std::string_view request_builder::number_as_written(const json_value& v, const value_position& at) {
+  if (!numbers_as_written_) {
+    numbers_as_written_ = std::make_unique<json_document>();
+    numbers_as_written_->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
+        raw_event_.c_str());
+  }
+  const json_document& doc = *numbers_as_written_;
+  const json_value* map = doc.HasParseError() ? nullptr : find(doc, at.field);
+  if (map != nullptr && map->IsObject() && at.member < map->MemberCount()) {
+    const json_value* written = &(map->MemberBegin() + static_cast<std::ptrdiff_t>(at.member))->value;
+    if (at.item != value_position::no_item) {
+      written = written->IsArray() && at.item < written->Size()
+                    ? &(*written)[static_cast<rapidjson::SizeType>(at.item)]
+                    : nullptr;
+    }
+    if (written != nullptr && written->IsString()) return view(*written);
+  }
+  // Never expected (the same text, parsed the same way): the number as the main parse read it.
+  number_text_.clear();
+  append_number(number_text_, v);
+  return number_text_;
 }
 
 void request_builder::type_error(std::string_view field, std::string_view expected) {
@@ -162,7 +210,8 @@ void request_builder::add_v1_headers() {
   const json_value* single = object_member("headers");
   add_headers(multi, "multiValueHeaders");
   if (single == nullptr) return;
-  for (auto it = single->MemberBegin(); it != single->MemberEnd(); ++it) {
+  std::size_t member = 0;
+  for (auto it = single->MemberBegin(); it != single->MemberEnd(); ++it, ++member) {
     const std::string_view name = view(it->name);
     bool in_multi = false;
     if (multi != nullptr) {
@@ -171,10 +220,10 @@ void request_builder::add_v1_headers() {
       }
     }
     if (in_multi) continue;
-    if (it->value.IsString()) {
-      add_header(name, view(it->value));
+    if (const auto text = value_text(it->value, {"headers", member})) {
+      add_header(name, *text);
     } else if (!it->value.IsNull()) {
-      type_error("headers." + std::string(name), "a string");
+      type_error("headers." + std::string(name), "a string, number or boolean");
     }
   }
 }

@@ -5,6 +5,7 @@
 
 #include <rapidjson/document.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ inline constexpr std::size_t max_json_depth = 128;
 std::size_t json_nesting_depth(std::string_view json);
 
 inline std::string_view view(const json_value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// A number as RapidJSON read it: integers exactly, others as the shortest text that reads back as the same double.
+void append_number(std::string& out, const json_value& v);
 
 // A member that is present and not JSON null (API Gateway console test events send nulls for absent maps).
 const json_value* find(const json_value& obj, std::string_view name);
@@ -70,9 +74,27 @@ class request_builder {
   bool bool_member(const json_value& obj, std::string_view name, std::string_view field);
 
   // Calls f(name, value) for each value of a map whose values are strings, or arrays of strings — a plain string
-  // where an array belongs counts as a one-element array (hand-written events do it).
+  // where an array belongs counts as a one-element array (hand-written events do it), and a number or boolean
+  // counts as its text (value_text). `map` is the event's top-level member `field`. The value passed to f is valid
+  // until f returns.
   template <class F>
   void for_each_value(const json_value* map, std::string_view field, F&& f);
+
+  // Where a value stands in the event: member number `member` of the top-level map `field`, item number `item` of
+  // it when that member is an array.
+  struct value_position {
+    static constexpr std::size_t no_item = static_cast<std::size_t>(-1);
+    std::string_view field;
+    std::size_t member;
+    std::size_t item = no_item;
+  };
+  // The text of a value where a header or query string belongs: a string as it is; a number exactly as the event
+  // wrote it (13, 1.50, 1e3) and a boolean as true or false, since published test events write
+  // "Content-Length": 13; nullopt for null, an object or an array. Valid until the next call.
+  std::optional<std::string_view> value_text(const json_value& v, const value_position& at) {
+    if (v.IsString()) return view(v);
+    return scalar_text(v, at);
+  }
 
   // The request line.
   void set_method(std::optional<std::string_view> method, std::string_view field);
@@ -88,6 +110,10 @@ class request_builder {
     req_.headers.push_back({std::string(name), std::string(v)});
   }
   void add_headers(const json_value* map, std::string_view field);
+  // A header the gateway always sends, for the events written without it (by hand, or by a test tool).
+  void add_header_if_absent(std::string_view name, std::string_view v) {
+    if (!has_header(name)) add_header(name, v);
+  }
   void set_body(std::string_view body_field, std::string_view base64_field);
 
   // Payload 1.0 (REST and ALB): the query map to read (multiValueQueryStringParameters when it has entries, else
@@ -109,6 +135,8 @@ class request_builder {
   void begin_pair();
   bool has_header(std::string_view name) const;
   std::string lambda_context_json(const invocation_context& ctx) const;
+  std::optional<std::string_view> scalar_text(const json_value& v, const value_position& at);
+  std::string_view number_as_written(const json_value& v, const value_position& at);
 
   const json_value& event_;
   std::string& raw_event_;
@@ -116,27 +144,34 @@ class request_builder {
   translation& out_;
   backend_request& req_;
   bool query_started_ = false;
+  // The event parsed again with every number kept as its text, on the first number where a string belongs: only
+  // hand-written events have one, so real events pay nothing (see number_as_written).
+  std::unique_ptr<json_document> numbers_as_written_;
+  std::string number_text_;
 };
 
 template <class F>
 void request_builder::for_each_value(const json_value* map, std::string_view field, F&& f) {
   if (map == nullptr) return;
-  for (auto it = map->MemberBegin(); it != map->MemberEnd(); ++it) {
+  std::size_t member = 0;
+  for (auto it = map->MemberBegin(); it != map->MemberEnd(); ++it, ++member) {
     const std::string_view name = view(it->name);
     const json_value& v = it->value;
-    if (v.IsString()) {
-      f(name, view(v));
-    } else if (v.IsArray()) {
-      for (const auto& item : v.GetArray()) {
-        if (item.IsString()) {
-          f(name, view(item));
-        } else if (!item.IsNull()) {
-          type_error(std::string(field) + "." + std::string(name), "an array of strings");
+    if (v.IsArray()) {
+      std::size_t item = 0;
+      for (const auto& entry : v.GetArray()) {
+        if (const auto text = value_text(entry, {field, member, item++})) {
+          f(name, *text);
+        } else if (!entry.IsNull()) {
+          type_error(std::string(field) + "." + std::string(name), "an array of strings, numbers or booleans");
           return;
         }
       }
+    } else if (const auto text = value_text(v, {field, member})) {
+      f(name, *text);
     } else if (!v.IsNull()) {
-      type_error(std::string(field) + "." + std::string(name), "a string or an array of strings");
+      type_error(std::string(field) + "." + std::string(name),
+                 "a string, number or boolean, or an array of them");
       return;
     }
   }

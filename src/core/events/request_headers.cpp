@@ -1,12 +1,7 @@
 // The headers every request gets, whatever its source: the final pass over the event's headers (what may not reach
 // the app, the authorization source, one Host), then Content-Length and the context headers the bridge sets from the
 // invocation (x-amzn-request-context, x-amzn-lambda-context, x-amzn-trace-id, x-amz-tenant-id).
-#include "request_builder.hpp"  // first: RapidJSON's own headers reach internal/stack.h by the path the UBSan
-                                // ignorelist names (through dtoa.h it would be internal/../internal/stack.h)
-
-#include <rapidjson/internal/dtoa.h>
-
-#include <charconv>
+#include "request_builder.hpp"
 
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
@@ -71,16 +66,9 @@ void append_compact_json(std::string& out, const json_value& v) {
     case rapidjson::kStringType:
       append_json_string_ascii(out, view(v));
       break;
-    case rapidjson::kNumberType: {
-      char buf[32];
-      // Doubles through RapidJSON's Grisu2 (shortest round trip), as its Writer did: std::to_chars for double
-      // pulls about 160 KB of tables into the static binary.
-      const char* end = v.IsUint64()  ? std::to_chars(buf, buf + sizeof buf, v.GetUint64()).ptr
-                        : v.IsInt64() ? std::to_chars(buf, buf + sizeof buf, v.GetInt64()).ptr
-                                      : rapidjson::internal::dtoa(v.GetDouble(), buf);
-      out.append(buf, static_cast<std::size_t>(end - buf));
+    case rapidjson::kNumberType:
+      append_number(out, v);
       break;
-    }
     case rapidjson::kObjectType: {
       out.push_back('{');
       bool first = true;

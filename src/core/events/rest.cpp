@@ -1,6 +1,7 @@
 // API Gateway REST APIs, and HTTP APIs sending payload format 1.0 (docs/event-mapping.md, "REST").
 //   event:  httpMethod, path, multiValueQueryStringParameters or queryStringParameters (decoded: encoded here),
-//           multiValueHeaders with headers adding only the names it lacks, body and isBase64Encoded.
+//           multiValueHeaders with headers adding only the names it lacks (X-Forwarded-Proto: https when neither
+//           has one), body and isBase64Encoded.
 //   result: statusCode, every header in multiValueHeaders (API Gateway merges the two maps, so filling both would
 //           duplicate every header), body and isBase64Encoded.
 //   stream: REST in stream transfer mode takes the prelude, single headers in headers, repeated ones in
@@ -18,6 +19,9 @@ void build_request(request_builder& b) {
   const auto query = b.read_v1_request_line();
   b.add_pairs(query.map, query.field, request_builder::query_encoding::decoded);
   b.add_v1_headers();
+  // API Gateway serves HTTPS only and always says so; a hand-written event that does not still gets it, so the app
+  // builds https redirects and absolute URLs from it as from a real event.
+  b.add_header_if_absent("X-Forwarded-Proto", "https");
   b.set_body("body", "isBase64Encoded");
 }
 

@@ -22,8 +22,9 @@ from .backends import *  # noqa: F401,F403
 
 # Variables from the runner's environment that would change the bridge's behaviour under test.
 _SCRUBBED_PREFIXES = ('AWS_', 'LAMBDA_BRIDGE', 'LWA_')
-_SCRUBBED_NAMES = {'PORT', 'HOST', 'READINESS_CHECK_PORT', 'READINESS_CHECK_PATH', 'REMOVE_BASE_PATH',
-                   '_X_AMZN_TRACE_ID', '_HANDLER', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR'}
+_SCRUBBED_NAMES = {'PORT', 'HOST', 'READINESS_CHECK_PORT', 'READINESS_CHECK_PATH', 'READINESS_CHECK_PROTOCOL',
+                   'REMOVE_BASE_PATH', 'ASYNC_INIT', '_X_AMZN_TRACE_ID', '_HANDLER', 'LAMBDA_TASK_ROOT',
+                   'LAMBDA_RUNTIME_DIR'}
 
 
 def scrubbed_env(overrides: Optional[dict] = None) -> dict:

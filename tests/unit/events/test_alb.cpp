@@ -39,3 +39,8 @@ TEST_CASE("ALB multi-value results use multiValueHeaders and an empty body is an
   REQUIRE(d["body"].IsString());
   CHECK(str(d["body"]).empty());
 }
+
+TEST_CASE("an ALB event without X-Forwarded-Proto gets none: its listener may be plain HTTP") {
+  const auto t = must_translate(R"({"requestContext":{"elb":{}},"httpMethod":"GET","path":"/"})");
+  CHECK(header_values(t.request, "x-forwarded-proto").empty());
+}

@@ -87,3 +87,19 @@ TEST_CASE("a Function URL prelude carries status, joined headers and every cooki
   CHECK(std::string(d["cookies"][1].GetString()) == "b=2");
   CHECK_FALSE(d.HasMember("multiValueHeaders"));
 }
+
+TEST_CASE("HTTP API and Function URL events without x-forwarded-proto say https, as both always do") {
+  for (const std::string domain : {"abc.execute-api.us-east-1.amazonaws.com", "abc.lambda-url.us-east-1.on.aws"}) {
+    CAPTURE(domain);
+    const std::string context = R"("requestContext":{"http":{"method":"GET"},"domainName":")" + domain + R"("})";
+    auto t = must_translate(R"({"version":"2.0","rawPath":"/",)" + context + "}");
+    CHECK(header_values(t.request, "x-forwarded-proto") == std::vector<std::string>{"https"});
+    // The event's own value wins, in any case.
+    t = must_translate(R"({"version":"2.0","rawPath":"/","headers":{"X-Forwarded-Proto":"http"},)" + context +
+                       "}");
+    CHECK(header_values(t.request, "x-forwarded-proto") == std::vector<std::string>{"http"});
+  }
+  CHECK(must_translate(R"({"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"},
+                           "domainName":"abc.lambda-url.us-east-1.on.aws"}})")
+            .shape.source == event_source::function_url);
+}

@@ -19,3 +19,11 @@ TEST_CASE("VPC Lattice results have a status description and single-valued heade
   CHECK(str(d["headers"]["X-Multi"]) == "one,two");
   CHECK(str(d["headers"]["Set-Cookie"]) == "a=1; Path=/,b=2; Expires=Wed, 21 Oct 2026 07:28:00 GMT");
 }
+
+TEST_CASE("a VPC Lattice event without x-forwarded-proto gets none: the service may be plain HTTP") {
+  auto t =
+      must_translate(R"({"version":"2.0","method":"GET","path":"/","requestContext":{"serviceNetworkArn":"a"}})");
+  CHECK(header_values(t.request, "x-forwarded-proto").empty());
+  t = must_translate(R"({"raw_path":"/","method":"GET"})");
+  CHECK(header_values(t.request, "x-forwarded-proto").empty());
+}

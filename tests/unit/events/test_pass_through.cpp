@@ -64,3 +64,9 @@ TEST_CASE("a non-HTTP event's reply with a NUL after valid JSON is not passed on
   REQUIRE_FALSE(convert_reply(response_shape{}, text, out, {}));
   CHECK(out == R"("{}\u0000tail")");  // valid UTF-8 text: a JSON string with the NUL escaped
 }
+
+TEST_CASE("a non-HTTP event gets no X-Forwarded-Proto") {
+  const auto t = must_translate(R"({"Records":[{"eventSource":"aws:sqs","body":"x"}]})");
+  CHECK(t.shape.source == event_source::pass_through);
+  CHECK(header_values(t.request, "x-forwarded-proto").empty());
+}

@@ -86,3 +86,13 @@ TEST_CASE("a REST prelude puts each header in exactly one map, repeated ones and
   CHECK_FALSE(mv.HasMember("Content-Type"));
   CHECK_FALSE(d.HasMember("cookies"));
 }
+
+TEST_CASE("a REST event without X-Forwarded-Proto says https, as API Gateway always does") {
+  auto t = must_translate(R"({"httpMethod":"GET","path":"/","requestContext":{}})");
+  CHECK(header_values(t.request, "x-forwarded-proto") == std::vector<std::string>{"https"});
+  // The event's own value wins, in either map and any case (sam local sends http).
+  t = must_translate(R"({"httpMethod":"GET","path":"/","headers":{"x-forwarded-proto":"http"}})");
+  CHECK(header_values(t.request, "x-forwarded-proto") == std::vector<std::string>{"http"});
+  t = must_translate(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"X-FORWARDED-PROTO":["http"]}})");
+  CHECK(header_values(t.request, "x-forwarded-proto") == std::vector<std::string>{"http"});
+}
