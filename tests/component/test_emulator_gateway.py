@@ -65,6 +65,13 @@ class _GatewayCases:
         self.assertEqual(reply.header('Content-Type'), 'image/png', reply)
         self.assertEqual(reply.body, PNG_BYTES, 'the PNG must come back byte for byte')
 
+    def test_the_app_is_told_the_scheme_was_plain_http_unless_a_proxy_in_front_said_otherwise(self):
+        plain = self.gateway('GET', '/echo').json()
+        proxied = self.gateway('GET', '/echo', headers={'X-Forwarded-Proto': 'https'}).json()
+
+        self.assertEqual(header_values(plain, 'X-Forwarded-Proto'), ['http'], plain['headers'])
+        self.assertEqual(header_values(proxied, 'X-Forwarded-Proto'), ['https'], proxied['headers'])
+
     def test_post_body_arrives_intact(self):
         reply = self.gateway('POST', '/echo', self.REQUEST_BODY, {'Content-Type': 'application/octet-stream'})
 
