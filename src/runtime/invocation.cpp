@@ -333,7 +333,8 @@ awaitable<void> invocation::post(runtime_client& runtime, const outcome& o, std:
 void invocation::log_access() {
   if (access_logged_ || !spdlog::should_log(spdlog::level::info)) return;
   access_logged_ = true;
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
   const std::size_t bytes_in = translated_ ? translated_->request.body.size() : 0;
   // A non-HTTP event has no method or path of its own (it is POSTed to AWS_LWA_PASS_THROUGH_PATH); an event that
   // could not be read has no source either.
@@ -347,18 +348,41 @@ void invocation::log_access() {
     path = path.substr(0, path.find('?'));
   }
 
+  // Appended piece by piece: fmt would parse a format string for each, which costs more than the pieces.
   fmt::memory_buffer message;
-  auto out = std::back_inserter(message);
+  const auto add = [&](std::string_view s) { message.append(s.data(), s.data() + s.size()); };
+  const auto add_number = [&](std::uint64_t v) {
+    const fmt::format_int digits(v);
+    add({digits.data(), digits.size()});
+  };
   if (http) {
-    fmt::format_to(out, "{} {} ({}) ", method, path, source);
-  } else if (translated_) {
-    fmt::format_to(out, "event ({}) ", source);
+    add(method);
+    add(" ");
+    add(path);
+    add(" ");
   } else {
-    fmt::format_to(out, "event ");
+    add("event ");
   }
-  if (status_ != 0) fmt::format_to(out, "{} ", status_);
-  if (!error_type_.empty()) fmt::format_to(out, "{} ", error_type_);
-  fmt::format_to(out, "in {:.3f} ms, {} bytes in, {} bytes out", ms, bytes_in, bytes_out_);
+  if (!source.empty()) {
+    add("(");
+    add(source);
+    add(") ");
+  }
+  if (status_ != 0) {
+    add_number(static_cast<std::uint64_t>(status_));
+    add(" ");
+  }
+  if (!error_type_.empty()) {
+    add(error_type_);
+    add(" ");
+  }
+  add("in ");
+  add(log::millis_text(us).view());
+  add(" ms, ");
+  add_number(bytes_in);
+  add(" bytes in, ");
+  add_number(bytes_out_);
+  add(" bytes out");
   const std::string_view text(message.data(), message.size());
 
   // Absent values are left out of the JSON record rather than written empty, so queries need no special cases.
@@ -371,7 +395,7 @@ void invocation::log_access() {
   }
   if (status_ != 0) fields[n++] = {"status", status_};
   if (!error_type_.empty()) fields[n++] = {"errorType", error_type_};
-  fields[n++] = {"durationMs", ms};
+  fields[n++] = {"durationMs", us};
   fields[n++] = {"bytesIn", bytes_in};
   fields[n++] = {"bytesOut", bytes_out_};
   log::write(spdlog::level::info, event_.ctx.request_id, text, {fields.data(), n});

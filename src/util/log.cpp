@@ -2,6 +2,9 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "lambda_bridge/util/json_writer.hpp"
 
 namespace lambda_bridge::log {
@@ -52,6 +55,16 @@ std::string_view level_name(spdlog::level::level_enum level) {
   }
 }
 
+millis_text::millis_text(std::chrono::microseconds d) {
+  const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 0));
+  const fmt::format_int whole(us / 1000);
+  std::memcpy(buf_, whole.data(), whole.size());
+  size_ = whole.size();
+  const char fraction[] = {'.', char('0' + us / 100 % 10), char('0' + us / 10 % 10), char('0' + us % 10)};
+  std::memcpy(buf_ + size_, fraction, sizeof fraction);
+  size_ += sizeof fraction;
+}
+
 namespace {
 
 void append_field(std::string& line, const field& f) {
@@ -61,9 +74,10 @@ void append_field(std::string& line, const field& f) {
   if (const auto* s = std::get_if<std::string_view>(&f.value)) {
     append_json_string(line, *s);
   } else if (const auto* i = std::get_if<std::int64_t>(&f.value)) {
-    fmt::format_to(std::back_inserter(line), "{}", *i);
+    const fmt::format_int digits(*i);
+    line.append(digits.data(), digits.size());
   } else {
-    fmt::format_to(std::back_inserter(line), "{:.3f}", std::get<double>(f.value));
+    line.append(millis_text(std::get<std::chrono::microseconds>(f.value)).view());
   }
 }
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <span>
@@ -26,10 +27,22 @@ struct field {
   field(std::string_view n, std::string_view v) : name(n), value(v) {}
   template <std::integral I>
   field(std::string_view n, I v) : name(n), value(static_cast<std::int64_t>(v)) {}
-  field(std::string_view n, double v) : name(n), value(v) {}  // written with three decimals
+  // Written as milliseconds with three decimals (millis_text).
+  field(std::string_view n, std::chrono::microseconds v) : name(n), value(v) {}
 
   std::string_view name;
-  std::variant<std::string_view, std::int64_t, double> value;
+  std::variant<std::string_view, std::int64_t, std::chrono::microseconds> value;
+};
+
+// A duration as milliseconds with three decimals ("12.345"), from integers: formatting a double costs more.
+class millis_text {
+ public:
+  explicit millis_text(std::chrono::microseconds d);
+  std::string_view view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[32];
+  std::size_t size_ = 0;
 };
 
 // Writes one line; `request_id` may be empty for lines outside an invocation.
