@@ -251,6 +251,16 @@ class AccessLine(RawAppTestCase):
         self.assertEqual((lines[0].group('subject'), lines[0].group('outcome'), lines[0].group('bytes_out')),
                          ('GET /streamed (function-url)', '200', '100000'), lines[0].group(0))
 
+    def test_a_runtime_api_500_on_the_result_still_leaves_the_access_line_before_the_bridge_exits(self):
+        fake, backend = self.start_fake(), self.start_backend()
+        bridge = self.start_bridge(fake, backend.port, AWS_LAMBDA_LOG_LEVEL=None)
+
+        rid = fake.push(rest_event('/fatal'), response_reply=500)
+
+        self.assertNotEqual(bridge.wait_exit(5), 0, bridge.tail())
+        lines = access_lines(bridge.stderr_text()).get(rid, [])
+        self.assertEqual([m.group('subject') for m in lines], ['GET /fatal (rest)'], bridge.stderr_text())
+
     def test_exactly_one_access_line_per_invocation_whatever_the_outcome_and_none_at_the_start(self):
         fake = self.start_fake()
         raw = self.start_raw_backend(routes={
