@@ -1,5 +1,6 @@
 #include "lambda_bridge/runtime/invocation.hpp"
 
+#include <array>
 #include <limits>
 #include <variant>
 
@@ -50,6 +51,7 @@ invocation::invocation(next_event event, const config& cfg, backend_pool& pool, 
     : event_(std::move(event)), cfg_(cfg), pool_(pool), stop_(stop), readiness_(readiness) {}
 
 awaitable<void> invocation::post_failure(runtime_client& runtime, const failure& f) {
+  error_type_ = f.type;
   log::error(event_.ctx.request_id, "invocation failed: {}: {}", f.type, f.message);
   const auto outcome = co_await runtime.post_error(event_.ctx, f.type, f.message);
   if (outcome == post_outcome::gone) {
@@ -123,6 +125,7 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
     co_return settled;
   }
 
+  status_ = head->status;
   backend_reply reply = reply_from(*head);
   reply.body = std::move(res.reply_buffer);
   reply.body.clear();
@@ -207,6 +210,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
     const maybe_failure settled = co_await settle(head.error());
     co_return *settled;
   }
+  status_ = head->status;
   backend_reply reply = reply_from(*head);
 
   if (cfg_.error_status_codes && cfg_.error_status_codes->contains(reply.status)) {
@@ -247,8 +251,10 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
     sent = co_await runtime.write_stream(std::string_view(buffer.data(), *got));
   }
   buffer.clear();
+  bytes_out_ = total;
   if (!sent) co_return stream_ended{};  // the Runtime API connection broke; logged by the client
   if (broken) {
+    error_type_ = broken->type;
     log::error(rid, "the stream failed after {} body bytes: {}: {}", total, broken->type, broken->message);
   } else {
     log::debug(rid, "app answered {}; streamed {} body bytes", reply.status, total);
@@ -274,18 +280,18 @@ awaitable<invocation::outcome> invocation::handle(runtime_client& runtime, const
     if (!t) {
       o = t.error();
     } else {
-      for (const auto& name : t->dropped_headers) {
+      translated_ = std::move(*t);
+      for (const auto& name : translated_->dropped_headers) {
         log::warn(rid,
                   "dropped header '{}': its name or value may not appear on the wire (CR, LF, NUL or not a token)",
                   name);
       }
-      log::info(rid, "{} {} ({})", t->request.method, t->request.target, to_string(t->shape.source));
       // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
-      if (cfg_.response_stream && can_stream(t->shape)) {
-        const outcome streamed = co_await stream(*t, runtime, res.result_buffer);
+      if (cfg_.response_stream && can_stream(translated_->shape)) {
+        const outcome streamed = co_await stream(*translated_, runtime, res.result_buffer);
         o = streamed;
       } else {
-        const maybe_failure err = co_await exchange(*t, res);
+        const maybe_failure err = co_await exchange(*translated_, res);
         if (err) o = *err;
       }
     }
@@ -300,6 +306,7 @@ awaitable<void> invocation::post(runtime_client& runtime, const outcome& o, std:
   } else if (std::holds_alternative<result_ready>(o)) {
     // Outcomes and failures are named before they are awaited: g++ 12 destroys some temporaries of a co_await
     // full-expression twice.
+    bytes_out_ = result.size();
     const post_outcome posted = co_await runtime.post_response(event_.ctx, result);
     switch (posted) {
       case post_outcome::accepted:
@@ -308,6 +315,7 @@ awaitable<void> invocation::post(runtime_client& runtime, const outcome& o, std:
         const failure too_large{error_types::response_too_large, "the Runtime API refused the " +
                                                                      std::to_string(result.size()) +
                                                                      "-byte result as too large (413)"};
+        bytes_out_ = 0;
         co_await post_failure(runtime, too_large);
         break;
       }
@@ -319,6 +327,78 @@ awaitable<void> invocation::post(runtime_client& runtime, const outcome& o, std:
     }
   }
   // A stream has ended already, its error trailers included.
+  log_access();
+}
+
+void invocation::log_access() {
+  if (access_logged_ || !spdlog::should_log(spdlog::level::info)) return;
+  access_logged_ = true;
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
+  const std::size_t bytes_in = translated_ ? translated_->request.body.size() : 0;
+  // A non-HTTP event has no method or path of its own (it is POSTed to AWS_LWA_PASS_THROUGH_PATH); an event that
+  // could not be read has no source either.
+  const bool http = translated_ && translated_->shape.source != event_source::pass_through;
+  std::string_view method, path, source;
+  if (translated_) source = to_string(translated_->shape.source);
+  if (http) {
+    method = translated_->request.method;
+    // Without the query, which may carry secrets: it is logged at DEBUG only, in the event.
+    path = translated_->request.target;
+    path = path.substr(0, path.find('?'));
+  }
+
+  // Appended piece by piece: fmt would parse a format string for each, which costs more than the pieces.
+  fmt::memory_buffer message;
+  const auto add = [&](std::string_view s) { message.append(s.data(), s.data() + s.size()); };
+  const auto add_number = [&](std::uint64_t v) {
+    const fmt::format_int digits(v);
+    add({digits.data(), digits.size()});
+  };
+  if (http) {
+    add(method);
+    add(" ");
+    add(path);
+    add(" ");
+  } else {
+    add("event ");
+  }
+  if (!source.empty()) {
+    add("(");
+    add(source);
+    add(") ");
+  }
+  if (status_ != 0) {
+    add_number(static_cast<std::uint64_t>(status_));
+    add(" ");
+  }
+  if (!error_type_.empty()) {
+    add(error_type_);
+    add(" ");
+  }
+  add("in ");
+  add(log::millis_text(us).view());
+  add(" ms, ");
+  add_number(bytes_in);
+  add(" bytes in, ");
+  add_number(bytes_out_);
+  add(" bytes out");
+  const std::string_view text(message.data(), message.size());
+
+  // Absent values are left out of the JSON record rather than written empty, so queries need no special cases.
+  std::array<log::field, 8> fields;
+  std::size_t n = 0;
+  if (!source.empty()) fields[n++] = {"source", source};
+  if (http) {
+    fields[n++] = {"method", method};
+    fields[n++] = {"path", path};
+  }
+  if (status_ != 0) fields[n++] = {"status", status_};
+  if (!error_type_.empty()) fields[n++] = {"errorType", error_type_};
+  fields[n++] = {"durationMs", us};
+  fields[n++] = {"bytesIn", bytes_in};
+  fields[n++] = {"bytesOut", bytes_out_};
+  log::write(spdlog::level::info, event_.ctx.request_id, text, {fields.data(), n});
 }
 
 awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
@@ -327,6 +407,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
     const outcome o = co_await handle(runtime, res);
     co_await post(runtime, o, res.result_buffer);
   } catch (const runtime_api_fatal&) {
+    log_access();  // the bridge exits next: the line still says how far the invocation got
     throw;
   } catch (const std::exception& e) {
     // A bug of ours must cost one invocation, not the environment.
@@ -336,6 +417,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
   }
   if (unexpected) {
     const outcome internal = failure{error_types::internal_error, "lambda-bridge internal error: " + *unexpected};
+    bytes_out_ = 0;
     co_await post(runtime, internal, {});
   }
 }

@@ -2,6 +2,9 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "lambda_bridge/util/json_writer.hpp"
 
 namespace lambda_bridge::log {
@@ -52,26 +55,68 @@ std::string_view level_name(spdlog::level::level_enum level) {
   }
 }
 
-void write(spdlog::level::level_enum level, std::string_view request_id, std::string_view message) {
-  std::string line;
+millis_text::millis_text(std::chrono::microseconds d) {
+  const auto us = static_cast<std::uint64_t>(std::max<std::int64_t>(d.count(), 0));
+  const fmt::format_int whole(us / 1000);
+  std::memcpy(buf_, whole.data(), whole.size());
+  size_ = whole.size();
+  const char fraction[] = {'.', char('0' + us / 100 % 10), char('0' + us / 10 % 10), char('0' + us % 10)};
+  std::memcpy(buf_ + size_, fraction, sizeof fraction);
+  size_ += sizeof fraction;
+}
+
+namespace {
+
+void append_field(std::string& line, const field& f) {
+  line.push_back(',');
+  append_json_string(line, f.name);
+  line.push_back(':');
+  if (const auto* s = std::get_if<std::string_view>(&f.value)) {
+    append_json_string(line, *s);
+  } else if (const auto* i = std::get_if<std::int64_t>(&f.value)) {
+    const fmt::format_int digits(*i);
+    line.append(digits.data(), digits.size());
+  } else {
+    line.append(millis_text(std::get<std::chrono::microseconds>(f.value)).view());
+  }
+}
+
+}  // namespace
+
+void write(spdlog::level::level_enum level, std::string_view request_id, std::string_view message,
+           std::span<const field> fields) {
+  // One buffer for every line (the bridge logs from one thread), so a line allocates nothing once it has grown; a
+  // very long one (an event at DEBUG) does not keep its memory.
+  static std::string line;
+  line.clear();
+  if (line.capacity() > 64 * 1024) std::string().swap(line);
+  const auto append = [&](std::string_view s) { line.append(s); };
   if (current_format == log_format::json) {
-    line.append("\"level\":\"").append(level_name(level)).append("\",\"logger\":\"lambda-bridge\",");
+    append("\"level\":\"");
+    append(level_name(level));
+    append("\",\"logger\":\"lambda-bridge\",");
     if (!request_id.empty()) {
-      line.append("\"requestId\":");
+      append("\"requestId\":");
       append_json_string(line, request_id);
       line.push_back(',');
     }
-    line.append("\"message\":");
+    append("\"message\":");
     append_json_string(line, message);
+    for (const auto& f : fields) append_field(line, f);
   } else {
-    line.append(level_name(level)).append(" lambda-bridge ");
-    if (!request_id.empty()) line.append("[").append(request_id).append("] ");
+    append(level_name(level));
+    append(" lambda-bridge ");
+    if (!request_id.empty()) {
+      line.push_back('[');
+      append(request_id);
+      append("] ");
+    }
     // One entry per line: a message quoting the app (an error body) must not break the log into pieces.
     for (char c : message) {
       if (c == '\n') {
-        line.append("\\n");
+        append("\\n");
       } else if (c == '\r') {
-        line.append("\\r");
+        append("\\r");
       } else {
         line.push_back(c);
       }

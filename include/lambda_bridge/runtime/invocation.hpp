@@ -55,7 +55,8 @@ class invocation {
 
   // Everything but the posting: the outcome, from the event to the app's reply.
   awaitable<outcome> handle(runtime_client& runtime, const worker_resources& res);
-  // The one place an outcome is posted (the invocation's error instead of a result Lambda refuses as too large).
+  // The one place an outcome is posted (the invocation's error instead of a result Lambda refuses as too large), and
+  // so where the access line is written.
   awaitable<void> post(runtime_client& runtime, const outcome& o, std::string_view result);
   steady_time deadline() const;
   // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
@@ -68,12 +69,22 @@ class invocation {
   awaitable<outcome> stream(translation& t, runtime_client& runtime, std::string& buffer);
   awaitable<void> post_failure(runtime_client& runtime, const failure& f);
   awaitable<maybe_failure> settle(const failure& f);
+  // The access line: one per invocation, once its outcome is posted (docs/troubleshooting.md, "Reading the log").
+  void log_access();
 
   next_event event_;
   const config& cfg_;
   backend_pool& pool_;
   shutdown_signal& stop_;
   readiness_check* readiness_;
+
+  // What the access line reports, gathered on the way. The translation is kept to the end for its method and path.
+  steady_time started_ = std::chrono::steady_clock::now();
+  std::optional<translation> translated_;
+  int status_ = 0;               // the app's, once its reply's head is in
+  std::string_view error_type_;  // the invocation's error, when one was posted (static storage)
+  std::size_t bytes_out_ = 0;    // the result posted, or the body streamed
+  bool access_logged_ = false;
 };
 
 }  // namespace lambda_bridge

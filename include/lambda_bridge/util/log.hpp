@@ -6,7 +6,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <concepts>
+#include <cstdint>
+#include <span>
 #include <string_view>
+#include <variant>
 
 #include "lambda_bridge/util/log_options.hpp"
 
@@ -14,8 +19,35 @@ namespace lambda_bridge::log {
 
 void init(log_format format, log_level level);
 
+// A named value of one record. In JSON it is a field of the record itself, so CloudWatch Logs Insights can filter
+// and aggregate on it (`filter status >= 500`); the text format does not write it, its message says it in words.
+// Borrowed strings and plain numbers only: building a record's fields allocates nothing.
+struct field {
+  field() = default;
+  field(std::string_view n, std::string_view v) : name(n), value(v) {}
+  template <std::integral I>
+  field(std::string_view n, I v) : name(n), value(static_cast<std::int64_t>(v)) {}
+  // Written as milliseconds with three decimals (millis_text).
+  field(std::string_view n, std::chrono::microseconds v) : name(n), value(v) {}
+
+  std::string_view name;
+  std::variant<std::string_view, std::int64_t, std::chrono::microseconds> value;
+};
+
+// A duration as milliseconds with three decimals ("12.345"), from integers: formatting a double costs more.
+class millis_text {
+ public:
+  explicit millis_text(std::chrono::microseconds d);
+  std::string_view view() const { return {buf_, size_}; }
+
+ private:
+  char buf_[32];
+  std::size_t size_ = 0;
+};
+
 // Writes one line; `request_id` may be empty for lines outside an invocation.
-void write(spdlog::level::level_enum level, std::string_view request_id, std::string_view message);
+void write(spdlog::level::level_enum level, std::string_view request_id, std::string_view message,
+           std::span<const field> fields = {});
 
 template <class... Args>
 void at(spdlog::level::level_enum level, std::string_view request_id, fmt::format_string<Args...> f, Args&&... args) {
