@@ -34,7 +34,7 @@ supervisor::supervisor(asio::io_context& io) : sigchld_(io, SIGCHLD) {
 
 supervisor::~supervisor() { signal(SIGKILL); }
 
-maybe_failure supervisor::start(const std::vector<std::string>& argv) {
+maybe_failure supervisor::start(const std::vector<std::string>& argv, int stdout_fd, int stderr_fd) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -49,10 +49,13 @@ maybe_failure supervisor::start(const std::vector<std::string>& argv) {
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  // The app inherits stdin, stdout and stderr only: never the bridge's listening sockets or connections
-  // (Asio does not mark them close-on-exec), which would keep the emulator's ports open after the bridge is gone.
+  // The app inherits stdin, stdout and stderr only (stdout and stderr the pipes, when given): never the bridge's
+  // listening sockets or connections (Asio does not mark them close-on-exec), which would keep the emulator's
+  // ports open after the bridge is gone.
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
+  if (stdout_fd >= 0) posix_spawn_file_actions_adddup2(&files, stdout_fd, STDOUT_FILENO);
+  if (stderr_fd >= 0) posix_spawn_file_actions_adddup2(&files, stderr_fd, STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np(&files, 3);
   pid_t pid = -1;
   const int rc = ::posix_spawnp(&pid, args[0], &files, &attr, args.data(), environ);

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <initializer_list>
+#include <utility>
 
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
@@ -206,6 +208,22 @@ class reader {
     }
   }
 
+  // One of a few names (any case), each standing for a value of `target`.
+  template <class T>
+  void one_of(std::string_view name, std::initializer_list<std::pair<std::string_view, T>> names,
+              std::string_view accepted, T& target) {
+    if (auto v = get(name)) {
+      const std::string given = lower(*v);
+      for (const auto& [n, value] : names) {
+        if (given == n) {
+          target = value;
+          return;
+        }
+      }
+      fail(name, *v, accepted);
+    }
+  }
+
   void statuses(std::string_view name, std::optional<status_set>& target) {
     if (auto v = get(name)) {
       if (auto s = status_set::parse(*v)) {
@@ -272,16 +290,8 @@ config_result read_config(const env_lookup& lookup, std::span<const std::string>
     if (auto p = r.port(env::readiness_port, *v)) c.readiness_port = *p;
   }
   r.path(env::readiness_path, c.readiness_path);
-  if (auto v = r.get(env::readiness_protocol)) {
-    const std::string p = lower(*v);
-    if (p == "http") {
-      c.readiness = readiness_protocol::http;
-    } else if (p == "tcp") {
-      c.readiness = readiness_protocol::tcp;
-    } else {
-      r.fail(env::readiness_protocol, *v, "http or tcp");
-    }
-  }
+  r.one_of(env::readiness_protocol, {{"http", readiness_protocol::http}, {"tcp", readiness_protocol::tcp}},
+           "http or tcp", c.readiness);
   {
     std::optional<status_set> healthy;
     r.statuses(env::readiness_healthy_status, healthy);
@@ -376,16 +386,7 @@ config_result read_config(const env_lookup& lookup, std::span<const std::string>
   r.integer<std::int64_t>(env::function_timeout, 1, 900, "whole seconds from 1 to 900",
                           [&](std::int64_t n) { c.function_timeout = std::chrono::seconds(n); });
 
-  if (auto v = r.get(env::log_format)) {
-    const std::string f = lower(*v);
-    if (f == "text") {
-      c.log_fmt = log_format::text;
-    } else if (f == "json") {
-      c.log_fmt = log_format::json;
-    } else {
-      r.fail(env::log_format, *v, "Text or JSON");
-    }
-  }
+  r.one_of(env::log_format, {{"text", log_format::text}, {"json", log_format::json}}, "Text or JSON", c.log_fmt);
   if (auto v = r.get(env::log_level)) {
     const std::string l = lower(*v);
     if (l == "trace") c.log_lvl = log_level::trace;
@@ -396,6 +397,11 @@ config_result read_config(const env_lookup& lookup, std::span<const std::string>
     else if (l == "fatal") c.log_lvl = log_level::fatal;
     else r.fail(env::log_level, *v, "TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
   }
+
+  r.one_of(env::app_log, {{"inherit", app_log_mode::inherit}, {"tag", app_log_mode::tag}},
+           "inherit (the app writes to the bridge's stdout and stderr itself) or tag (the bridge reads the app's "
+           "output and writes each line out again with the request id)",
+           c.app_log);
 
   c.function.function_name = r.get(env::function_name).value_or("");
   c.function.version = r.get(env::function_version).value_or("");

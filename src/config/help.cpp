@@ -51,6 +51,7 @@ Environment (aws-lambda-web-adapter's names are honoured unchanged; see docs/con
   LAMBDA_BRIDGE_DEADLINE_RESERVE_MS       time kept back from the deadline to report a slow app [50]
   AWS_LAMBDA_LOG_FORMAT                   Text or JSON [Text]
   AWS_LAMBDA_LOG_LEVEL                    TRACE, DEBUG, INFO, WARN, ERROR or FATAL [INFO]
+  LAMBDA_BRIDGE_APP_LOG                   inherit, or tag: the app's output lines carry the request id [inherit]
   AWS_LAMBDA_FUNCTION_NAME                the function's name, in its ARN and the emulator's invoke path [function]
   AWS_LAMBDA_FUNCTION_VERSION, AWS_LAMBDA_FUNCTION_MEMORY_SIZE, AWS_LAMBDA_LOG_GROUP_NAME, AWS_LAMBDA_LOG_STREAM_NAME
                                           reported to the app in x-amzn-lambda-context (set by Lambda)

@@ -2,6 +2,10 @@
 
 #include <signal.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "lambda_bridge/app/app_output.hpp"
 #include "lambda_bridge/app/backend_client.hpp"
 #include "lambda_bridge/app/readiness.hpp"
 #include "lambda_bridge/app/supervisor.hpp"
@@ -66,6 +70,8 @@ class bridge {
       io_.stop();
     });
     run_guarded(io_);
+    // Also after a fatal error, which ends the io_context without shut_down(): the app's last lines still go out.
+    if (app_output_) app_output_->finish();
     return exit_status_;
   }
 
@@ -113,10 +119,18 @@ class bridge {
     }
     if (!app_argv_.empty()) {
       pool_->set_app_supervised(true);
-      if (auto err = supervisor_.start(app_argv_)) {
+      capture_app_output();
+      const int out = app_output_ ? app_output_->app_stdout() : -1;
+      const int err_fd = app_output_ ? app_output_->app_stderr() : -1;
+      if (auto err = supervisor_.start(app_argv_, out, err_fd)) {
+        app_output_.reset();
         co_await fail_init(*err);
         co_return;
       }
+      if (app_output_) app_output_->started();
+    } else if (cfg_.app_log == app_log_mode::tag) {
+      log::warn("", "{}=tag has no effect: the bridge does not start the app (no app command{})", env::app_log,
+                extension_name_ ? "; in extension mode Lambda starts it" : "");
     }
 
     readiness_.emplace(cfg_, tcp::endpoint(backend_.address(), cfg_.readiness_port), [this]() -> std::optional<failure> {
@@ -133,10 +147,25 @@ class bridge {
       }
     }
     if (!stop_.stopping()) {
-      workers_.emplace(cfg_, runtime_, *pool_, *readiness_, stop_);
+      workers_.emplace(cfg_, runtime_, *pool_, *readiness_, stop_, app_output_ ? &*app_output_ : nullptr);
       co_await workers_->run();
     }
     co_await shut_down();
+  }
+
+  // LAMBDA_BRIDGE_APP_LOG=tag: the app's stdout and stderr through pipes, written out again with the request id of
+  // the one invocation in flight.
+  void capture_app_output() {
+    if (cfg_.app_log != app_log_mode::tag) return;
+    app_output_.emplace(io_, cfg_.log_fmt,
+                        [this]() -> std::string_view { return workers_ ? workers_->sole_in_flight() : ""; });
+    if (!app_output_->open()) {
+      log::warn("",
+                "cannot make pipes for the app's output ({}); it writes to the bridge's stdout and stderr itself, "
+                "without request ids",
+                std::strerror(errno));
+      app_output_.reset();
+    }
   }
 
   // Waits for the app; with async init only until Lambda's init cut-off, leaving the rest to the first invocation.
@@ -302,6 +331,8 @@ class bridge {
     if (supervisor_.has_app()) {
       co_await supervisor_.stop(cfg_.shutdown_grace, stop_signal_ != 0 ? stop_signal_ : SIGTERM);
     }
+    // The app's group is gone: all it wrote is in the pipes, and its last line goes out even without a newline.
+    if (app_output_) app_output_->finish();
     // The exit status: the app's own after a requested stop or when the app failed; 1 when the bridge stopped for a
     // failure of its own (the status the app got when the bridge stopped it would blame the app).
     const auto& app = supervisor_.app_exit();
@@ -329,6 +360,7 @@ class bridge {
   std::optional<worker_loop> workers_;
   asio::io_context io_{1};
   supervisor supervisor_;
+  std::optional<app_output> app_output_;  // with LAMBDA_BRIDGE_APP_LOG=tag
   asio::signal_set signals_;
   tcp::endpoint backend_, runtime_, extensions_;
   std::unique_ptr<backend_pool> pool_;

@@ -301,6 +301,9 @@ awaitable<invocation::outcome> invocation::handle(runtime_client& runtime, const
 
 awaitable<void> invocation::post(runtime_client& runtime, const outcome& o, std::string_view result) {
   const auto& rid = event_.ctx.request_id;
+  // What the app wrote while serving this invocation is in the pipes by now (its reply came after): read before
+  // the invocation ends, it still gets this id, not none or the next invocation's.
+  if (app_log_ != nullptr) app_log_->drain();
   if (const auto* f = std::get_if<failure>(&o)) {
     co_await post_failure(runtime, *f);
   } else if (std::holds_alternative<result_ready>(o)) {
@@ -402,6 +405,7 @@ void invocation::log_access() {
 }
 
 awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
+  app_log_ = res.app_log;
   std::optional<std::string> unexpected;
   try {
     const outcome o = co_await handle(runtime, res);

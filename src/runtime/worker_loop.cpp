@@ -10,12 +10,13 @@
 namespace lambda_bridge {
 
 worker_loop::worker_loop(const config& cfg, tcp::endpoint runtime_api, backend_pool& pool,
-                         readiness_check& readiness, shutdown_signal& stop)
+                         readiness_check& readiness, shutdown_signal& stop, app_output* app_log)
     : cfg_(cfg),
       runtime_api_(runtime_api),
       pool_(pool),
       readiness_(readiness),
       stop_(stop),
+      app_log_(app_log),
       // Enough for one worker's result and reply at Lambda's limit, so a single worker never frees them.
       budget_(4 * max_buffered_result_bytes) {}
 
@@ -56,6 +57,8 @@ awaitable<void> worker_loop::worker() {
   const std::string default_host = cfg_.backend.to_string();
   const translate_options options = make_translate_options(cfg_, default_host);
   readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;
+  in_flight_.reserve(cfg_.max_concurrency);
+  std::string request_id;  // of the invocation in flight, for in_flight_; its capacity is reused
   while (!stop_.stopping()) {
     auto ev = co_await runtime.next();
     if (!ev) break;
@@ -68,21 +71,24 @@ awaitable<void> worker_loop::worker() {
       continue;
     }
     // Counted however the invocation ends, a fatal exception included.
+    request_id = id;
     struct count_in_flight {
       bool& flag;
-      std::size_t& count;
-      explicit count_in_flight(bool& f, std::size_t& c) : flag(f), count(c) {
+      std::vector<const std::string*>& ids;
+      const std::string* id;
+      count_in_flight(bool& f, std::vector<const std::string*>& all, const std::string* mine)
+          : flag(f), ids(all), id(mine) {
         flag = true;
-        ++count;
+        ids.push_back(id);
       }
       ~count_in_flight() {
         flag = false;
-        --count;
+        std::erase(ids, id);
       }
-    } counted{in_flight, in_flight_};
+    } counted{in_flight, in_flight_, &request_id};
     {
       invocation inv(std::move(*ev), cfg_, pool_, stop_, pending_readiness);
-      const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer};
+      const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer, app_log_};
       co_await inv.run(runtime, resources);
     }
     budget_.settle(result_buffer);

@@ -16,7 +16,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import RawAnswer, RawAppTestCase, TOKEN_HEADER_LINE, fixed, rest_event, wait_until  # noqa: E402
+from harness import (  # noqa: E402
+    RawAnswer, RawAppTestCase, TOKEN_HEADER_LINE, fixed, json_lines, rest_event, wait_until,
+)
 
 
 class Logging(RawAppTestCase):
@@ -128,16 +130,6 @@ def access_lines(text):
     return found
 
 
-def json_records(test, text):
-    records = []
-    for line in text.splitlines():
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            test.fail(f'a stderr line is not JSON: {line!r}')
-    return records
-
-
 def access_records(records):
     """{request id: [JSON access records]}: the records that carry the access fields."""
     found = {}
@@ -179,7 +171,7 @@ class AccessLine(RawAppTestCase):
         self.assert_response(posted)
         self.assert_response(passed)
         wait_until(lambda: passed.request_id in bridge.stderr_text(), 5, 'the pass-through access record')
-        found = access_records(json_records(self, bridge.stderr_text()))
+        found = access_records(json_lines(bridge.stderr_text()))
         [r] = found[posted.request_id]
         self.assertEqual(r['level'], 'INFO', r)
         self.assertEqual(r['logger'], 'lambda-bridge', r)
@@ -221,9 +213,9 @@ class AccessLine(RawAppTestCase):
 
         self.assert_error(posted, 'Runtime.BackendUnreachable')
         self.assert_error(invalid, 'Runtime.InvalidEvent')
-        wait_until(lambda: len(access_records(json_records(self, bridge.stderr_text()))) == 2, 5,
+        wait_until(lambda: len(access_records(json_lines(bridge.stderr_text()))) == 2, 5,
                    f'two access records\n{bridge.tail()}')
-        found = access_records(json_records(self, bridge.stderr_text()))
+        found = access_records(json_lines(bridge.stderr_text()))
         [r] = found[posted.request_id]
         self.assertEqual(r['errorType'], 'Runtime.BackendUnreachable', r)
         self.assertNotIn('status', r)

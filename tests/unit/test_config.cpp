@@ -299,3 +299,13 @@ TEST_CASE("without the environment's names no unknown-name check is made") {
 TEST_CASE("--help names every variable the bridge reads") {
   for (const auto name : env::known_names) CHECK_MESSAGE(help_text().find(name) != std::string_view::npos, name);
 }
+
+TEST_CASE("the app's output is inherited by default, tagged on request, and any other value is refused") {
+  CHECK(read({}).value->app_log == app_log_mode::inherit);
+  CHECK(read({{"LAMBDA_BRIDGE_APP_LOG", "inherit"}}).value->app_log == app_log_mode::inherit);
+  CHECK(read({{"LAMBDA_BRIDGE_APP_LOG", "tag"}}).value->app_log == app_log_mode::tag);
+  CHECK(read({{"LAMBDA_BRIDGE_APP_LOG", "TAG"}}).value->app_log == app_log_mode::tag);
+  const auto r = read({{"LAMBDA_BRIDGE_APP_LOG", "json"}});
+  CHECK_FALSE(r.value);
+  CHECK(all_errors(r).find("LAMBDA_BRIDGE_APP_LOG=\"json\" is not valid: expected inherit") != std::string::npos);
+}

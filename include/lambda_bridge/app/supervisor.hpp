@@ -33,9 +33,10 @@ class supervisor {
   explicit supervisor(asio::io_context& io);
   ~supervisor();
 
-  // Starts `argv` with the bridge's environment and standard streams. Fails with Runtime.AppExited when the
-  // command cannot be started (not found, not executable).
-  maybe_failure start(const std::vector<std::string>& argv);
+  // Starts `argv` with the bridge's environment and standard streams, or with `stdout_fd` and `stderr_fd` as its
+  // stdout and stderr when they are given (app_output's pipes). Fails with Runtime.AppExited when the command
+  // cannot be started (not found, not executable).
+  maybe_failure start(const std::vector<std::string>& argv, int stdout_fd = -1, int stderr_fd = -1);
 
   // Called once when the app has exited (and been reaped).
   void on_exit(std::function<void(const exit_status&)> f) { on_exit_ = std::move(f); }

@@ -64,6 +64,7 @@ inline constexpr std::string_view exec_mode = "LAMBDA_BRIDGE_EXEC";
 inline constexpr std::string_view extension_mode = "LAMBDA_BRIDGE_EXTENSION_MODE";
 inline constexpr std::string_view emulator_only = "LAMBDA_BRIDGE_EMULATOR_ONLY";
 inline constexpr std::string_view runtime_api_port = "LAMBDA_BRIDGE_RUNTIME_API_PORT";
+inline constexpr std::string_view app_log = "LAMBDA_BRIDGE_APP_LOG";
 inline constexpr std::string_view async_init = "AWS_LWA_ASYNC_INIT";
 inline constexpr std::string_view function_timeout = "AWS_LAMBDA_FUNCTION_TIMEOUT";
 // aws-lambda-web-adapter's older names, which its 1.0 still reads (deprecated there): each is read when its
@@ -136,6 +137,7 @@ inline constexpr std::string_view known_names[] = {
     runtime_api_port,
     async_init,
     function_timeout,
+    app_log,
     readiness_port_deprecated,
     readiness_path_deprecated,
     readiness_protocol_deprecated,
@@ -146,6 +148,10 @@ inline constexpr std::string_view known_names[] = {
 }  // namespace env
 
 enum class readiness_protocol { http, tcp };
+
+// What becomes of the output of the app the bridge starts (LAMBDA_BRIDGE_APP_LOG): written by the app straight to
+// the bridge's stdout and stderr, or read by the bridge and written out again line by line with the request id.
+enum class app_log_mode { inherit, tag };
 
 // A host:port pair as given; `host` is a name or a numeric address.
 struct host_port {
@@ -206,6 +212,7 @@ struct config {
 
   log_format log_fmt = log_format::text;
   log_level log_lvl = log_level::info;
+  app_log_mode app_log = app_log_mode::inherit;
 
   function_environment function;
 

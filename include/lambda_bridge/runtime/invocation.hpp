@@ -6,6 +6,7 @@
 #include <string>
 #include <variant>
 
+#include "lambda_bridge/app/app_output.hpp"
 #include "lambda_bridge/app/backend_client.hpp"
 #include "lambda_bridge/app/readiness.hpp"
 #include "lambda_bridge/config/config.hpp"
@@ -25,6 +26,8 @@ struct worker_resources {
   // fragmenting the heap with a fresh block each time (docs/performance.md): the result, and the app's reply body.
   std::string& result_buffer;
   std::string& reply_buffer;
+  // The app's output when the bridge tags it with request ids (LAMBDA_BRIDGE_APP_LOG=tag), else null.
+  app_output* app_log = nullptr;
 };
 
 // The translation options a configuration implies; `default_host` must outlive them.
@@ -85,6 +88,7 @@ class invocation {
   std::string_view error_type_;  // the invocation's error, when one was posted (static storage)
   std::size_t bytes_out_ = 0;    // the result posted, or the body streamed
   bool access_logged_ = false;
+  app_output* app_log_ = nullptr;  // the worker's, for post()
 };
 
 }  // namespace lambda_bridge

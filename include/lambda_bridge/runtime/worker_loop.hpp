@@ -7,7 +7,11 @@
 #pragma once
 
 #include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
 
+#include "lambda_bridge/app/app_output.hpp"
 #include "lambda_bridge/app/backend_client.hpp"
 #include "lambda_bridge/app/readiness.hpp"
 #include "lambda_bridge/config/config.hpp"
@@ -19,14 +23,21 @@ namespace lambda_bridge {
 
 class worker_loop {
  public:
-  // Everything borrowed must outlive the loop.
+  // Everything borrowed must outlive the loop. `app_log`: the app's output when the bridge tags it, drained by
+  // each invocation before its outcome is posted.
   worker_loop(const config& cfg, tcp::endpoint runtime_api, backend_pool& pool, readiness_check& readiness,
-              shutdown_signal& stop);
+              shutdown_signal& stop, app_output* app_log = nullptr);
 
   // Runs the workers until each has ended (after the stop, or at a fatal error, which it rethrows).
   awaitable<void> run();
   // Invocations in flight right now.
-  std::size_t in_flight() const { return in_flight_; }
+  std::size_t in_flight() const { return in_flight_.size(); }
+  // The request id of the invocation in flight when there is exactly one, else "": the app's output can be
+  // attributed to an invocation only then.
+  std::string_view sole_in_flight() const {
+    if (in_flight_.size() != 1) return {};
+    return *in_flight_.front();
+  }
 
  private:
   awaitable<void> worker();
@@ -36,8 +47,9 @@ class worker_loop {
   backend_pool& pool_;
   readiness_check& readiness_;
   shutdown_signal& stop_;
+  app_output* app_log_;
   task_count workers_;
-  std::size_t in_flight_ = 0;
+  std::vector<const std::string*> in_flight_;  // the request ids, each kept by its worker
   std::exception_ptr fatal_;
   buffer_budget budget_;  // what all workers together keep of their large buffers between invocations
 };

@@ -32,6 +32,15 @@ Routes (any method):
   /events      200 JSON {"received_bytes": n} (where the bridge posts non-HTTP events)
   /big?n=N     200 text/plain, N bytes of 'x'
 
+Output during a request (each write flushed before the reply, as an app with unbuffered output does):
+  /log/print?out=L&err=L&raw=HEX   each out= value as a line on stdout, each err= value on stderr, each raw= value
+                                   (hex) as a line of those bytes on stdout (all repeatable)
+  /log/flood?bytes=N               at least N bytes on stdout at full speed, in lines of FLOOD_LINE_BYTES
+                                   ('flood <9-digit number> xxx…'), written in 64 KiB writes that cut lines anywhere;
+                                   answers JSON {"lines": count}
+  /log/long?n=N                    one line of N bytes on stdout: the digits 0123456789 over and over
+  /log/partial-exit?text=T         T on stdout without a newline, then os._exit(3) without answering
+
 Streamed replies (Transfer-Encoding: chunked, each piece flushed at once):
   /stream/sse?events=N&gate=PATH   text/event-stream, 'data: event i' for i in 1..N; before the last event it
                                    waits (up to 20 s) until the file PATH exists
@@ -52,6 +61,7 @@ import threading
 import time
 import urllib.parse
 
+FLOOD_LINE_BYTES = 100
 PNG_BYTES = b'\x89PNG\r\n\x1a\n' + bytes(range(256)) * 4 + b'\x00\r\n\r\n\xff'
 
 
@@ -145,11 +155,54 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, b'x' * int(query['n'][0]), [('Content-Type', 'text/plain')])
         elif path.startswith('/stream/'):
             self.stream(path[len('/stream/'):], query)
+        elif path.startswith('/log/'):
+            self.log_output(path[len('/log/'):], query)
         elif path == '/events':
             self.reply(200, json.dumps({'received_bytes': len(body)}).encode(), [('Content-Type', 'application/json')])
         else:
             self.reply(404, b'not found', [('Content-Type', 'text/plain')])
 
+
+    def log_output(self, what, query):
+        if what == 'print':
+            for line in query.get('out', []):
+                sys.stdout.write(line + '\n')
+            sys.stdout.flush()
+            for line in query.get('raw', []):
+                sys.stdout.buffer.write(bytes.fromhex(line) + b'\n')
+            sys.stdout.flush()
+            for line in query.get('err', []):
+                sys.stderr.write(line + '\n')
+            sys.stderr.flush()
+            self.reply(200, b'printed', [('Content-Type', 'text/plain')])
+        elif what == 'flood':
+            total = int(query['bytes'][0])
+            pad = b'x' * FLOOD_LINE_BYTES
+            lines = 0
+            pending = bytearray()
+            out = sys.stdout.buffer
+            while lines * FLOOD_LINE_BYTES < total:
+                for _ in range(1000):
+                    head = b'flood %09d ' % lines
+                    pending += head + pad[:FLOOD_LINE_BYTES - len(head) - 1] + b'\n'
+                    lines += 1
+                while len(pending) >= 65536:
+                    out.write(pending[:65536])
+                    del pending[:65536]
+            out.write(pending)
+            out.flush()
+            self.reply(200, json.dumps({'lines': lines}).encode(), [('Content-Type', 'application/json')])
+        elif what == 'long':
+            n = int(query['n'][0])
+            sys.stdout.write(('0123456789' * (n // 10 + 1))[:n] + '\n')
+            sys.stdout.flush()
+            self.reply(200, b'printed', [('Content-Type', 'text/plain')])
+        elif what == 'partial-exit':
+            sys.stdout.write(query['text'][0])
+            sys.stdout.flush()
+            os._exit(3)
+        else:
+            self.reply(404, b'not found', [('Content-Type', 'text/plain')])
 
     def chunk(self, data):
         self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))

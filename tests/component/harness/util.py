@@ -38,6 +38,18 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str, inter
         time.sleep(interval)
 
 
+def json_lines(text: str) -> list:
+    """Every line of a JSON log (AWS_LAMBDA_LOG_FORMAT=JSON), parsed; AssertionError naming the first that is not
+    JSON."""
+    docs = []
+    for line in text.splitlines():
+        try:
+            docs.append(json.loads(line))
+        except ValueError:
+            raise AssertionError(f'a log line is not JSON: {line[:300]!r}') from None
+    return docs
+
+
 def free_port() -> int:
     """A port that was free a moment ago (bind 0, close). Only for children that cannot report their own port."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
