@@ -51,6 +51,14 @@ void latency_targets(const std::vector<figures>& rows, std::vector<target>& targ
     targets.push_back({"1 KB event: bridge-added p99 <= 3x null forwarder", r99 <= 3.0,
                        fmt("%.2fx", r99) + " (" + fmt("%.0f", b1->p99_us) + " vs " + fmt("%.0f", n1->p99_us) + " us)"});
   }
+  // Issue 14: an app that writes its reply in pieces with Nagle on must not wait for a delayed ACK (40 ms each).
+  for (const char* split : {"split-head-body-1k", "split-pieces-1k"}) {
+    const figures* bs = find_row(rows, split, "bridge");
+    if (!bs || !b1) continue;
+    const double r = bs->p50_us / b1->p50_us;
+    targets.push_back({std::string("app writing in pieces (") + split + "): p50 < 2x the one-write app (get-1k)",
+                       r < 2.0, fmt("%.2fx", r) + " (" + fmt("%.0f", bs->p50_us) + " vs " + fmt("%.0f", b1->p50_us) + " us)"});
+  }
   if (const figures* b5 = find_row(rows, "reply-5m", "bridge")) {
     const double gbs = double(b5->payload) / (b5->p50_us * 1e3);  // bytes per ns = GB/s
     targets.push_back({"5 MB reply converted at >= 1 GB/s (payload / added p50)", gbs >= 1.0, fmt("%.3f GB/s", gbs)});

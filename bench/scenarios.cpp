@@ -234,9 +234,21 @@ scenario alb_body(bool b64, size_t size, int k) {
 
 }  // namespace
 
+// get-1k's event and reply, with the app writing its head and then its body in `writes` pieces, Nagle on: a peer
+// that delays its ACK makes each piece after the first wait (issue 14: 40 ms per invocation). Compared with get-1k.
+scenario split_writes(std::string name, int writes, int k) {
+  scenario s = get_1k(k);
+  s.name = std::move(name);
+  s.app_body_writes = writes;
+  s.measured = 300 / k;
+  s.with_null = false;  // the null forwarder acknowledges like any blocking reader: it shows the stall, not a floor
+  return s;
+}
+
 std::vector<scenario> make_scenarios(bool quick) {
   const int k = quick ? 5 : 1;
-  std::vector<scenario> v{get_1k(k), post_64k(k), binary_1m(k), reply_5m(quick), stream_100m(quick)};
+  std::vector<scenario> v{get_1k(k), split_writes("split-head-body-1k", 1, k), split_writes("split-pieces-1k", 4, k),
+                          post_64k(k), binary_1m(k), reply_5m(quick), stream_100m(quick)};
   for (int c : {1, 8}) v.push_back(sleep_20ms(c, k));
   for (bool b64 : {false, true}) {
     for (size_t size : {size_t(0), size_t(1024), size_t(64 << 10), size_t(128 << 10), size_t(256 << 10),

@@ -20,6 +20,9 @@ struct scenario {
   std::string reply_body;        // what the app answers (a stream repeats it up to stream_bytes)
   uint64_t stream_bytes = 0;     // > 0: the app's body is this long, written from reply_body over and over
   int app_sleep_ms = 0;
+  // > 0: the app writes its head, then its body in this many pieces, with Nagle's algorithm on — as Python's
+  // http.server (head, then body) and many small-write apps do. 0: head and body in one write, Nagle off.
+  int app_body_writes = 0;
   std::vector<std::string> env;  // extra variables for the bridge
   int warmup = 10, measured = 100;
   uint64_t payload = 0;          // the payload that the RSS target scales with

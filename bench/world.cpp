@@ -1,5 +1,9 @@
 #include "world.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <thread>
 
@@ -278,6 +282,23 @@ bool bench_world::serve_next(int fd) {
 // ---------------------------------------------------------------------------------------------------------------
 // The app
 
+namespace {
+
+// The head, then the body in `pieces` writes, with Nagle's algorithm on for this connection (the app's sockets have it
+// off otherwise; each scenario's child opens its own): each write after the first leaves only once the one before is
+// acknowledged.
+bool write_in_pieces(int fd, std::string_view head, std::string_view body, int pieces) {
+  const int off = 0;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &off, sizeof off);
+  if (!write_str(fd, head)) return false;
+  const size_t step = (body.size() + size_t(pieces) - 1) / size_t(pieces);
+  for (size_t at = 0; at < body.size(); at += step)
+    if (!write_str(fd, body.substr(at, step))) return false;
+  return true;  // Nagle stays on: turning TCP_NODELAY back on would push the held piece out at once
+}
+
+}  // namespace
+
 // The readiness probe (GET /), or an invocation's request: answered after the scenario's sleep, streamed when it
 // streams.
 bool bench_world::answer_app(int fd, const received& rq) {
@@ -309,6 +330,7 @@ bool bench_world::answer_app(int fd, const received& rq) {
     std::lock_guard lk(m_);
     inv_[id].t2 = now_ns();
   }
+  if (s->app_body_writes > 0) return write_in_pieces(fd, head, s->reply_body, s->app_body_writes);
   if (!s->stream_bytes) return write_str(fd, head, s->reply_body);
   if (!write_str(fd, head)) return false;
   for (uint64_t sent = 0; sent < total;) {

@@ -6,7 +6,6 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/log.hpp"
 #include "lambda_bridge/util/text.hpp"
-#include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
 namespace {
@@ -147,6 +146,9 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     conn_->stream.expires_at(deadline_);
     boost::system::error_code ec;
     co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body); see
+    // acknowledge_at_once. Armed here because writing the request is what made the connection look interactive.
+    if (!ec) acknowledge_at_once(conn_->stream.socket());
     std::string_view step = "sending the request";
     reply_head head;
     std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply

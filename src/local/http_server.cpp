@@ -120,6 +120,9 @@ awaitable<void> http_server::session(tcp::socket socket) {
     header_parser.body_limit(body_limit_);  // a declared Content-Length over the limit fails here already
     boost::system::error_code ec;
     std::size_t head_bytes = 0;
+    // A client may send its head and body in two writes with Nagle on; our reply to its last request made the
+    // connection look interactive, so the body would wait for a delayed ACK.
+    acknowledge_at_once(stream.socket());
     co_await read_head_bounded(stream, buffer, header_parser, max_request_head_bytes, head_bytes, ec);
     std::optional<http_request> req;
     if (!ec) {

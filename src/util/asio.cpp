@@ -1,5 +1,9 @@
 #include "lambda_bridge/util/asio.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 namespace lambda_bridge {
 
 tcp::endpoint resolve_endpoint(const std::string& host, std::uint16_t port) {
@@ -22,6 +26,11 @@ std::string host_literal(const asio::ip::address& address) {
 
 std::string to_string(const tcp::endpoint& endpoint) {
   return host_literal(endpoint.address()) + ":" + std::to_string(endpoint.port());
+}
+
+void acknowledge_at_once(tcp::socket& socket) {
+  const int on = 1;
+  ::setsockopt(socket.native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 }
 
 }  // namespace lambda_bridge

@@ -31,4 +31,13 @@ std::string host_literal(const asio::ip::address& address);
 // "127.0.0.1:8080", "[::1]:8080".
 std::string to_string(const tcp::endpoint& endpoint);
 
+// Makes the kernel acknowledge what arrives on `socket` as soon as it is read, until the bridge next writes on it.
+// A peer that writes a message in pieces with Nagle's algorithm on (Python's http.server sends the head, then the
+// body) holds each piece after the first until the one before is acknowledged, and Linux delays that ACK by 40 ms
+// or more on a connection that looks interactive, which any request-then-reply connection does once we have
+// written on it: 40 ms per message (issue 14). The peer's socket is not ours to change, and TCP_NODELAY on ours
+// governs only what we send. Call it after each write, before reading the answer; one setsockopt, errors ignored
+// (the worst case is the delay this avoids).
+void acknowledge_at_once(tcp::socket& socket);
+
 }  // namespace lambda_bridge
