@@ -40,6 +40,39 @@ std::size_t json_nesting_depth(std::string_view json) {
   return deepest;
 }
 
+event_text::event_text(std::string& bytes) : bytes_(bytes) {
+  if (std::memchr(bytes_.data(), '\\', bytes_.size()) != nullptr) {
+    original_ = bytes_;
+    has_original_ = true;
+  }
+}
+
+namespace {
+
+void restore_quotes(std::string& s) {
+  char* p = s.data();
+  char* const end = p + s.size();
+  while ((p = static_cast<char*>(std::memchr(p, '\0', static_cast<std::size_t>(end - p)))) != nullptr) *p++ = '"';
+}
+
+}  // namespace
+
+std::string event_text::take_original() {
+  if (has_original_) return std::move(original_);
+  restore_quotes(bytes_);
+  return std::move(bytes_);
+}
+
+const std::string* event_text::original() {
+  if (!has_original_) {
+    if (changed_) return nullptr;
+    original_ = bytes_;
+    restore_quotes(original_);
+    has_original_ = true;
+  }
+  return &original_;
+}
+
 const json_value* find(const json_value& obj, std::string_view name) {
   if (!obj.IsObject()) return nullptr;
   const auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
@@ -77,11 +110,14 @@ std::optional<std::string_view> request_builder::scalar_text(const json_value& v
 std::string_view request_builder::number_as_written(const json_value& v, const value_position& at) {
   if (!numbers_as_written_) {
     numbers_as_written_ = std::make_unique<json_document>();
-    numbers_as_written_->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
-        raw_event_.c_str());
+    // The original is copied (the main parse holds the event's bytes), and only ever here.
+    if (const std::string* original = text_.original()) {
+      numbers_as_written_->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
+          original->c_str());
+    }
   }
   const json_document& doc = *numbers_as_written_;
-  const json_value* map = doc.HasParseError() ? nullptr : find(doc, at.field);
+  const json_value* map = doc.HasParseError() || !doc.IsObject() ? nullptr : find(doc, at.field);
   if (map != nullptr && map->IsObject() && at.member < map->MemberCount()) {
     const json_value* written = &(map->MemberBegin() + static_cast<std::ptrdiff_t>(at.member))->value;
     if (at.item != value_position::no_item) {
@@ -187,12 +223,34 @@ void request_builder::set_body(std::string_view body_field, std::string_view bas
   const auto body = string_member(body_field);
   const bool encoded = bool_member(event_, base64_field, base64_field);
   if (!body) return;
+  // Parsed in place, the body lies in the event's bytes.
+  const auto offset = static_cast<std::size_t>(body->data() - text_.bytes().data());
   if (!encoded) {
-    req_.body.assign(*body);
-  } else if (!base64::append_decoded(req_.body, *body)) {
+    body_in_event_ = slice{offset, body->size()};
+    return;
+  }
+  text_.mark_changed();
+  if (const auto decoded = base64::decode_into(*body, text_.bytes().data() + offset)) {
+    body_in_event_ = slice{offset, *decoded};
+  } else {
     invalid("event field '" + std::string(body_field) + "' is not valid base64 although '" +
             std::string(base64_field) + "' is true");
   }
+}
+
+void request_builder::finish_body() {
+  if (!body_in_event_) return;
+  const auto [offset, size] = *body_in_event_;
+  std::string& bytes = text_.bytes();
+  if (size < bytes.size() / 2) {
+    // A small body in a large event: copied, so the request does not pin the event's memory.
+    req_.body.assign(bytes, offset, size);
+  } else {
+    req_.body = std::move(bytes);
+    std::memmove(req_.body.data(), req_.body.data() + offset, size);
+    req_.body.resize(size);
+  }
+  body_in_event_.reset();
 }
 
 request_builder::v1_query request_builder::read_v1_request_line() {
