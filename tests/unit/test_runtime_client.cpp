@@ -23,6 +23,7 @@ struct scripted_runtime_api {
   tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
   std::deque<std::string> answers;
   std::vector<std::string> requests;  // head and body of each
+  std::size_t max_event_bytes = 1024;
 
   awaitable<void> serve() {
     tcp::socket s = co_await acceptor.async_accept(asio::use_awaitable);
@@ -50,7 +51,7 @@ struct scripted_runtime_api {
   template <class Work>
   void run(Work client_work) {
     asio::co_spawn(io, serve(), asio::detached);
-    runtime_client client(io.get_executor(), acceptor.local_endpoint(), 1024);
+    runtime_client client(io.get_executor(), acceptor.local_endpoint(), max_event_bytes);
     std::exception_ptr error;
     asio::co_spawn(io, client_work(client), [&](std::exception_ptr e) { error = e; });
     io.run_for(std::chrono::seconds(10));
@@ -86,6 +87,29 @@ TEST_CASE("next asks Lambda for the next event and returns its body with the con
   CHECK_FALSE(got->problem);
   REQUIRE(api.requests.size() == 1);
   CHECK(api.requests[0].starts_with("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"));
+}
+
+TEST_CASE("an event larger than one read arrives whole, the connection then serving the next request") {
+  // The body is read straight into the event past what came with the head: several reads, in pieces.
+  std::string event = R"({"body":")";
+  for (int i = 0; event.size() < 300000; ++i) event.push_back(static_cast<char>('a' + i % 26));
+  event.append("\"}");
+  scripted_runtime_api api;
+  api.max_event_bytes = 1024 * 1024;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: one\r\n", event),
+                 answer("200 OK", "Lambda-Runtime-Aws-Request-Id: two\r\n", "{}")};
+  std::optional<next_event> first, second;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    first = co_await c.next();
+    second = co_await c.next();
+  });
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK_FALSE(first->problem);
+  CHECK(first->body == event);
+  CHECK(first->ctx.request_id == "one");
+  CHECK(second->body == "{}");
+  CHECK(second->ctx.request_id == "two");
 }
 
 TEST_CASE("an event over the limit is handed out as its invocation's EventTooLarge, not read") {
