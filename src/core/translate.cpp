@@ -142,6 +142,7 @@ result<translation> translator::translate(std::string&& event, const invocation_
   if (b.error) return std::move(*b.error);
   b.finish_headers(ctx);
   b.finish_body();
+  if (b.error) return std::move(*b.error);
   return out;
 }
 

@@ -84,7 +84,10 @@ inline std::uint32_t pair(const unsigned char* p) { return pairs[static_cast<std
 
 }  // namespace
 
-std::optional<std::size_t> decode_into(std::string_view in, char* out) {
+namespace {
+
+// The characters before the padding, or nullopt for a length or padding no encoding has.
+std::optional<std::size_t> unpadded_length(std::string_view in) {
   std::size_t len = in.size();
   std::size_t padding = 0;
   while (len > 0 && in[len - 1] == '=' && padding < 2) {
@@ -93,6 +96,21 @@ std::optional<std::size_t> decode_into(std::string_view in, char* out) {
   }
   if (padding > 0 && (len + padding) % 4 != 0) return std::nullopt;
   if (len % 4 == 1) return std::nullopt;  // no byte count encodes to 4k+1 characters
+  return len;
+}
+
+}  // namespace
+
+std::optional<std::size_t> decoded_size(std::string_view in) {
+  const auto len = unpadded_length(in);
+  if (!len) return std::nullopt;
+  return *len / 4 * 3 + (*len % 4 == 0 ? 0 : *len % 4 - 1);
+}
+
+std::optional<std::size_t> decode_into(std::string_view in, char* out) {
+  const auto unpadded = unpadded_length(in);
+  if (!unpadded) return std::nullopt;
+  const std::size_t len = *unpadded;
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   char* o = out;
   std::size_t i = 0;

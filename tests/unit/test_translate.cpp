@@ -352,3 +352,16 @@ TEST_CASE("numbers are kept as written in an event with escapes, parsed in place
   CHECK(header_value(t.request, "x-q") == "say \"hi\"");
   CHECK(t.request.body == "a\"b");
 }
+
+TEST_CASE("invalid base64 fails the translation whether the body is most of the event or a small part of it") {
+  for (const std::size_t n : {std::size_t{8}, std::size_t{4000}}) {
+    for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+      std::string body(n, 'Q');
+      body[at] = '*';
+      const auto f = must_fail(R"({"httpMethod":"POST","path":"/","isBase64Encoded":true,"body":")" + body +
+                               R"(","headers":{"a":"b","c":"d","e":"f","g":"h","i":"j","k":"l","m":"n"}})");
+      CHECK(f.type == error_types::invalid_event);
+      CHECK(f.message.find("'body' is not valid base64 although 'isBase64Encoded' is true") != std::string::npos);
+    }
+  }
+}

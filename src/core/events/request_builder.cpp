@@ -223,34 +223,54 @@ void request_builder::set_body(std::string_view body_field, std::string_view bas
   const auto body = string_member(body_field);
   const bool encoded = bool_member(event_, base64_field, base64_field);
   if (!body) return;
+  body_field_ = body_field;
+  base64_field_ = base64_field;
   // Parsed in place, the body lies in the event's bytes.
   const auto offset = static_cast<std::size_t>(body->data() - text_.bytes().data());
   if (!encoded) {
     body_in_event_ = slice{offset, body->size()};
-    return;
-  }
-  text_.mark_changed();
-  if (const auto decoded = base64::decode_into(*body, text_.bytes().data() + offset)) {
-    body_in_event_ = slice{offset, *decoded};
+  } else if (const auto size = base64::decoded_size(*body)) {
+    // Decoded by finish_body, once the event's other strings are no longer needed.
+    body_in_event_ = slice{offset, body->size(), *size};
   } else {
-    invalid("event field '" + std::string(body_field) + "' is not valid base64 although '" +
-            std::string(base64_field) + "' is true");
+    invalid_base64();
   }
+}
+
+void request_builder::invalid_base64() {
+  invalid("event field '" + std::string(body_field_) + "' is not valid base64 although '" +
+          std::string(base64_field_) + "' is true");
 }
 
 void request_builder::finish_body() {
   if (!body_in_event_) return;
-  const auto [offset, size] = *body_in_event_;
-  std::string& bytes = text_.bytes();
-  if (size < bytes.size() / 2) {
-    // A small body in a large event: copied, so the request does not pin the event's memory.
-    req_.body.assign(bytes, offset, size);
-  } else {
-    req_.body = std::move(bytes);
-    std::memmove(req_.body.data(), req_.body.data() + offset, size);
-    req_.body.resize(size);
-  }
+  const slice body = *body_in_event_;
   body_in_event_.reset();
+  std::string& bytes = text_.bytes();
+  const std::string_view in(bytes.data() + body.offset, body.size);
+  if (body.decoded_size * 2 < bytes.size()) {
+    // A small body in a large event: copied out, so the request does not pin the event's memory.
+    if (!body.base64) {
+      req_.body.assign(in);
+    } else if (!base64::append_decoded(req_.body, in)) {
+      invalid_base64();
+    }
+    return;
+  }
+  // The event's memory becomes the request's: the body goes to its front, base64 decoded on the way (the output
+  // never overtakes the input), and the rest is cut off.
+  text_.mark_changed();
+  std::size_t size = body.size;
+  if (!body.base64) {
+    std::memmove(bytes.data(), in.data(), size);
+  } else if (const auto decoded = base64::decode_into(in, bytes.data())) {
+    size = *decoded;
+  } else {
+    invalid_base64();
+    return;
+  }
+  req_.body = std::move(bytes);
+  req_.body.resize(size);
 }
 
 request_builder::v1_query request_builder::read_v1_request_line() {

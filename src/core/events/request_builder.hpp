@@ -143,8 +143,9 @@ class request_builder {
   // The body stays in the event's bytes (decoded there when it is base64) until finish_body moves it into the
   // request: no copy of it is made, and the event's memory becomes the request's.
   void set_body(std::string_view body_field, std::string_view base64_field);
-  std::size_t body_size() const { return body_in_event_ ? body_in_event_->size : req_.body.size(); }
-  // Moves a body left in the event's bytes into the request. Last: the parsed event's strings die with those bytes.
+  std::size_t body_size() const { return body_in_event_ ? body_in_event_->decoded_size : req_.body.size(); }
+  // Moves a body left in the event's bytes into the request, decoding base64 (which may fail the translation: the
+  // caller looks at `error` again). Last: the parsed event's strings die with those bytes.
   void finish_body();
 
   // Payload 1.0 (REST and ALB): the query map to read (multiValueQueryStringParameters when it has entries, else
@@ -180,8 +181,14 @@ class request_builder {
   std::unique_ptr<json_document> numbers_as_written_;
   struct slice {
     std::size_t offset, size;
+    std::size_t decoded_size = size;
+    bool base64 = false;
+    slice(std::size_t o, std::size_t n) : offset(o), size(n) {}
+    slice(std::size_t o, std::size_t n, std::size_t decoded) : offset(o), size(n), decoded_size(decoded), base64(true) {}
   };
   std::optional<slice> body_in_event_;
+  std::string_view body_field_, base64_field_;
+  void invalid_base64();
   std::string number_text_;
 };
 
