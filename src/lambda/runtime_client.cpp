@@ -101,6 +101,7 @@ awaitable<std::optional<next_event>> runtime_client::next() {
     // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
     // the fields, which would fail the read before the request id is known and the event could be refused.
     http::response_parser<http::string_body> parser;
+    parser.get().body().swap(spare_event_);  // Beast reserves the declared length in it: no new block if it fits
     parser.body_limit((std::numeric_limits<std::uint64_t>::max)());  // not Beast's 8 MiB default either
     if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (cancelled_) co_return std::nullopt;

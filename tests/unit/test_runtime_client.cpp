@@ -112,6 +112,21 @@ TEST_CASE("an event larger than one read arrives whole, the connection then serv
   CHECK(second->ctx.request_id == "two");
 }
 
+TEST_CASE("a recycled buffer receives the next event, its old contents gone") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: r\r\n", R"({"a":1})")};
+  std::optional<next_event> got;
+  std::string old(100000, 'o');
+  const char* const storage = old.data();
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    c.recycle_event_buffer(std::move(old));
+    got = co_await c.next();
+  });
+  REQUIRE(got);
+  CHECK(got->body == R"({"a":1})");
+  CHECK(got->body.data() == storage);  // the same block, not a new one
+}
+
 TEST_CASE("an event over the limit is handed out as its invocation's EventTooLarge, not read") {
   scripted_runtime_api api;
   api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: big\r\n", std::string(2048, 'x'))};
