@@ -130,7 +130,8 @@ awaitable<std::optional<next_event>> runtime_client::next() {
     if (!ev.problem && declared && !parser.chunked()) {
       co_await read_sized_body(stream_, buffer_, parser.get().body(), static_cast<std::size_t>(*declared), ec);
     } else if (!ev.problem) {
-      // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's read.
+      // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's
+      // read.
       co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
     }
     if (ec == http::error::body_limit) {

@@ -115,7 +115,8 @@ std::optional<std::size_t> decode_into(std::string_view in, char* out) {
   char* o = out;
   std::size_t i = 0;
   // Eight characters per step, their six bytes stored with one 8-byte write. The two bytes written past them are
-  // rewritten by the next group, which exists while 8 more characters follow; in place, every byte written was read.
+  // rewritten by the next group, which exists while 8 more characters follow; in place, every byte written was
+  // read already.
   for (; i + 16 <= len; i += 8) {
     const std::uint32_t q0 = pair(p + i), q1 = pair(p + i + 2), q2 = pair(p + i + 4), q3 = pair(p + i + 6);
     if ((q0 | q1 | q2 | q3) & invalid_pair) return std::nullopt;

@@ -52,7 +52,8 @@ TEST_CASE("base64 refuses a byte outside the alphabet at every position of every
       in[at] = bad;
       if (bad == '=' && at == enc.size() - 1) continue;  // a last '=' is padding: 59 bytes, validly
       std::string out;
-      CHECK_MESSAGE(!base64::append_decoded(out, in), "byte " << int(static_cast<unsigned char>(bad)) << " at " << at);
+      CHECK_MESSAGE(!base64::append_decoded(out, in),
+                    "byte " << int(static_cast<unsigned char>(bad)) << " at " << at);
       CHECK_MESSAGE(!base64::decode_into(in, in.data()), "in place: at " << at);
     }
   }

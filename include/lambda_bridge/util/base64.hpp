@@ -18,8 +18,8 @@ void append_encoded(std::string& out, std::string_view in);
 bool append_decoded(std::string& out, std::string_view in);
 
 // Decodes `in` into `out` and returns the decoded size, or nullopt where append_decoded fails (`out` then holds
-// garbage). `out` may be in.data() itself: the output never overtakes the input, so a body is decoded where it lies, or
-// anywhere before it in the same buffer.
+// garbage). `out` may be in.data() itself: the output never overtakes the input, so a body is decoded where it
+// lies, or anywhere before it in the same buffer.
 // Otherwise it needs room for the decoded size.
 std::optional<std::size_t> decode_into(std::string_view in, char* out);
 

@@ -39,9 +39,9 @@ const json_value* find(const json_value& obj, std::string_view name);
 // Whether `obj` has a string member `name` equal to `text`.
 bool has_string(const json_value& obj, std::string_view name, std::string_view text);
 
-// The event's bytes, parsed in place (RapidJSON's kParseInsituFlag): each string is decoded where it lies and ended
-// by a NUL, so no string is copied out of the event, and a body goes to the app from these same bytes. The text as
-// it arrived is still needed by the pass-through source (it forwards the event unchanged) and, rarely, by
+// The event's bytes, parsed in place (RapidJSON's kParseInsituFlag): each string is decoded where it lies and
+// ended by a NUL, so no string is copied out of the event, and a body goes to the app from these same bytes. The
+// text as it arrived is still needed by the pass-through source (it forwards the event unchanged) and, rarely, by
 // number_as_written. Without a backslash the decoding moves no byte: each NUL stands where a closing quote stood
 // (the event had none of its own: check_event_text refuses it), so turning them back gives the text. With one, the
 // decoding moves bytes, so the text is copied before the parse.
@@ -53,9 +53,9 @@ class event_text {
   std::string& bytes() { return bytes_; }
   // The text as it arrived, consumed: the parsed strings are left without their NULs (their lengths still hold).
   std::string take_original();
-  // The text as it arrived, copied when it must be; null once a body was decoded in place over it.
+  // The text as it arrived, copied when it must be; null once finish_body wrote a body over the bytes.
   const std::string* original();
-  // A body decoded where it lies (base64) changed bytes that the restoration cannot give back.
+  // A body moved or decoded over the bytes changed what the restoration cannot give back.
   void mark_changed() { changed_ = true; }
 
  private:
@@ -67,7 +67,8 @@ class event_text {
 
 class request_builder {
  public:
-  // `text` holds the event `event` was parsed from, in place; a pass-through source moves it into the request body.
+  // `text` holds the event `event` was parsed from, in place; a pass-through source moves it into the request
+  // body.
   request_builder(const json_value& event, event_text& text, const translate_options& opts, translation& out)
       : event_(event), text_(text), opts_(opts), out_(out), req_(out.request) {}
 
@@ -140,8 +141,8 @@ class request_builder {
   void add_header_if_absent(std::string_view name, std::string_view v) {
     if (!has_header(name)) add_header(name, v);
   }
-  // The body stays in the event's bytes (decoded there when it is base64) until finish_body moves it into the
-  // request: no copy of it is made, and the event's memory becomes the request's.
+  // The body stays in the event's bytes until finish_body moves it to their front (decoding base64 on the way),
+  // and the event's memory becomes the request's: no copy of it is made. Its size is known before (body_size).
   void set_body(std::string_view body_field, std::string_view base64_field);
   std::size_t body_size() const { return body_in_event_ ? body_in_event_->decoded_size : req_.body.size(); }
   // Moves a body left in the event's bytes into the request, decoding base64 (which may fail the translation: the
@@ -184,7 +185,8 @@ class request_builder {
     std::size_t decoded_size = size;
     bool base64 = false;
     slice(std::size_t o, std::size_t n) : offset(o), size(n) {}
-    slice(std::size_t o, std::size_t n, std::size_t decoded) : offset(o), size(n), decoded_size(decoded), base64(true) {}
+    slice(std::size_t o, std::size_t n, std::size_t decoded)
+        : offset(o), size(n), decoded_size(decoded), base64(true) {}
   };
   std::optional<slice> body_in_event_;
   std::string_view body_field_, base64_field_;
