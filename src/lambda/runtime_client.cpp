@@ -27,8 +27,8 @@ constexpr std::size_t max_trailer_bytes = 64 * 1024;
 
 // The body of an event whose length is declared, read straight into the event's string: Beast's string_body grows
 // the string piece by piece, zero-filling each piece before copying it in from the connection's buffer, which was
-// a quarter of a 256 KB event's instructions (docs/performance.md). A connection that ends early is reported as
-// Beast reports it, as a partial message.
+// a quarter of a 256 KB event's instructions (docs/performance.md). Whatever `body` held (a recycled buffer) is
+// overwritten. A connection that ends early is reported as Beast reports it, as a partial message.
 awaitable<void> read_sized_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::string& body,
                                 std::size_t size, boost::system::error_code& ec) {
   body.resize(size);
@@ -130,6 +130,7 @@ awaitable<std::optional<next_event>> runtime_client::next() {
     if (!ev.problem && declared && !parser.chunked()) {
       co_await read_sized_body(stream_, buffer_, parser.get().body(), static_cast<std::size_t>(*declared), ec);
     } else if (!ev.problem) {
+      parser.get().body().clear();  // a recycled buffer's old event; Beast appends to what is there
       // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's
       // read.
       co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);

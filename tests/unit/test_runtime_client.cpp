@@ -127,6 +127,25 @@ TEST_CASE("a recycled buffer receives the next event, its old contents gone") {
   CHECK(got->body.data() == storage);  // the same block, not a new one
 }
 
+TEST_CASE("a recycled buffer longer or shorter than the next event holds exactly that event, chunked or not") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: a\r\n", R"({"short":1})"),
+                 answer("200 OK", "Lambda-Runtime-Aws-Request-Id: b\r\n", R"({"a longer event":[1,2,3]})"),
+                 "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: c\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\n{\"c\":\r\n2\r\n3}\r\n0\r\n\r\n"};
+  std::vector<std::string> bodies;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    c.recycle_event_buffer(std::string(300, 'o'));
+    for (int i = 0; i < 3; ++i) {
+      auto ev = co_await c.next();
+      if (!ev) co_return;
+      bodies.push_back(ev->body);
+      c.recycle_event_buffer(std::move(ev->body));
+    }
+  });
+  CHECK(bodies == std::vector<std::string>{R"({"short":1})", R"({"a longer event":[1,2,3]})", R"({"c":3})"});
+}
+
 TEST_CASE("an event over the limit is handed out as its invocation's EventTooLarge, not read") {
   scripted_runtime_api api;
   api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: big\r\n", std::string(2048, 'x'))};

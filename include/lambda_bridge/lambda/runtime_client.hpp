@@ -42,11 +42,11 @@ class runtime_client {
 
   // The next event; nullopt once cancel() was called (shutdown), whether parked or not.
   awaitable<std::optional<next_event>> next();
-  // Gives the next event a string to be read into, its contents dropped: the last request's body, which holds the
-  // last event's memory. A fresh block for every large event fragmented the heap around the one just freed (small
-  // allocations split it), so a 6 MB event kept two 6 MB blocks resident.
+  // Gives the next event a string to be read into: the last request's body, which holds the last event's memory. A
+  // fresh block for every large event fragmented the heap around the one just freed (small allocations split it),
+  // so a 6 MB event kept two 6 MB blocks resident. Its contents are left for the next event to overwrite: resizing
+  // a string zero-fills only what it adds.
   void recycle_event_buffer(std::string&& buffer) {
-    buffer.clear();
     if (buffer.capacity() > spare_event_.capacity()) spare_event_ = std::move(buffer);
   }
   // Ends a parked /next (or extension event/next) at once and refuses further polls.
