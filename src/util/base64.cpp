@@ -66,22 +66,6 @@ constexpr auto d0 = make_shifted_table(18), d1 = make_shifted_table(12), d2 = ma
 
 inline std::uint32_t group(const unsigned char* p) { return d0[p[0]] | d1[p[1]] | d2[p[2]] | d3[p[3]]; }
 
-// The 12 bits of every pair of characters (the first in the low byte of the index), 0xf000 for a pair with a byte
-// outside the alphabet: the long loop looks up two characters at a time. 128 KB of read-only data, of which a body
-// touches only the rows of the 64 alphabet bytes (about 20 KB).
-constexpr std::uint16_t invalid_pair = 0xf000;
-constexpr std::array<std::uint16_t, 65536> make_pair_table() {
-  std::array<std::uint16_t, 65536> t{};
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    const int hi = decode_table[i & 0xff], lo = decode_table[i >> 8];
-    t[i] = hi < 0 || lo < 0 ? invalid_pair : static_cast<std::uint16_t>(hi << 6 | lo);
-  }
-  return t;
-}
-constexpr auto pairs = make_pair_table();
-
-inline std::uint32_t pair(const unsigned char* p) { return pairs[static_cast<std::size_t>(p[0] | p[1] << 8)]; }
-
 }  // namespace
 
 namespace {
@@ -118,10 +102,9 @@ std::optional<std::size_t> decode_into(std::string_view in, char* out) {
   // rewritten by the next group, which exists while 8 more characters follow; in place, every byte written was
   // read already.
   for (; i + 16 <= len; i += 8) {
-    const std::uint32_t q0 = pair(p + i), q1 = pair(p + i + 2), q2 = pair(p + i + 4), q3 = pair(p + i + 6);
-    if ((q0 | q1 | q2 | q3) & invalid_pair) return std::nullopt;
-    std::uint64_t v = (std::uint64_t{q0} << 52) | (std::uint64_t{q1} << 40) | (std::uint64_t{q2} << 28) |
-                      (std::uint64_t{q3} << 16);
+    const std::uint32_t a = group(p + i), b = group(p + i + 4);
+    if ((a | b) & invalid_bits) return std::nullopt;
+    std::uint64_t v = (std::uint64_t{a} << 40) | (std::uint64_t{b} << 16);
     if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
     std::memcpy(o, &v, sizeof v);
     o += 6;
