@@ -118,10 +118,12 @@ translator::~translator() = default;
 result<translation> translator::translate(std::string&& event, const invocation_context& ctx,
                                           const translate_options& opts) {
   if (auto refused = check_event_text(event)) return std::move(*refused);
+  events::event_text text(event);
   impl_->value_alloc.Clear();
   events::json_document doc(&impl_->value_alloc, 16 * 1024, &impl_->stack_alloc);
-  // Iterative: no input can exhaust the stack, whatever the parse depth.
-  doc.Parse<rapidjson::kParseIterativeFlag>(event.c_str());
+  // Iterative: no input can exhaust the stack, whatever the parse depth. In place: the strings are decoded where
+  // they lie instead of copied to the parse stack and again into the document (three copies of a body in memory).
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
   if (doc.HasParseError()) {
     return failure{error_types::invalid_event,
                    "the event is not valid JSON (error at byte " + std::to_string(doc.GetErrorOffset()) + ")"};
@@ -133,12 +135,14 @@ result<translation> translator::translate(std::string&& event, const invocation_
 
   translation out;
   out.shape.source = detect(doc);
-  events::request_builder b(doc, event, opts, out);
+  events::request_builder b(doc, text, opts, out);
   // Type-checked for HTTP sources only: a custom event may hold anything under this name.
   if (out.shape.source != event_source::pass_through) b.read_request_context();
   events::rules_for(out.shape.source).build_request(b);
   if (b.error) return std::move(*b.error);
   b.finish_headers(ctx);
+  b.finish_body();
+  if (b.error) return std::move(*b.error);
   return out;
 }
 

@@ -25,6 +25,23 @@ constexpr int next_attempts = 3;
 // What a chunked answer's framing (a chunk-size line, the trailer) may hold: Lambda's answers have none.
 constexpr std::size_t max_trailer_bytes = 64 * 1024;
 
+// The body of an event whose length is declared, read straight into the event's string: Beast's string_body grows
+// the string piece by piece, zero-filling each piece before copying it in from the connection's buffer, which was
+// a quarter of a 256 KB event's instructions (docs/performance.md). Whatever `body` held (a recycled buffer) is
+// overwritten. A connection that ends early is reported as Beast reports it, as a partial message.
+awaitable<void> read_sized_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::string& body,
+                                std::size_t size, boost::system::error_code& ec) {
+  body.resize(size);
+  const std::size_t buffered = std::min(buffer.size(), size);
+  asio::buffer_copy(asio::buffer(body.data(), buffered), buffer.data());
+  buffer.consume(buffered);
+  if (buffered < size) {
+    co_await asio::async_read(stream, asio::buffer(body.data() + buffered, size - buffered),
+                              asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (ec == asio::error::eof) ec = http::error::partial_message;
+}
+
 bool is_expected_close(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
          ec == asio::error::broken_pipe || ec == beast::error::timeout;
@@ -84,6 +101,7 @@ awaitable<std::optional<next_event>> runtime_client::next() {
     // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
     // the fields, which would fail the read before the request id is known and the event could be refused.
     http::response_parser<http::string_body> parser;
+    parser.get().body().swap(spare_event_);  // Beast reserves the declared length in it: no new block if it fits
     parser.body_limit((std::numeric_limits<std::uint64_t>::max)());  // not Beast's 8 MiB default either
     if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (cancelled_) co_return std::nullopt;
@@ -109,8 +127,14 @@ awaitable<std::optional<next_event>> runtime_client::next() {
       if (status == 200) co_return std::move(ev);
     }
     parser.body_limit(max_event_bytes_);
-    // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's read.
-    if (!ev.problem) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+    if (!ev.problem && declared && !parser.chunked()) {
+      co_await read_sized_body(stream_, buffer_, parser.get().body(), static_cast<std::size_t>(*declared), ec);
+    } else if (!ev.problem) {
+      parser.get().body().clear();  // a recycled buffer's old event; Beast appends to what is there
+      // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's
+      // read.
+      co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+    }
     if (ec == http::error::body_limit) {
       ev.problem = failure{error_types::event_too_large, "the event is over the bridge's limit of " +
                                                              std::to_string(max_event_bytes_) +

@@ -424,6 +424,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
     bytes_out_ = 0;
     co_await post(runtime, internal, {});
   }
+  if (translated_) runtime.recycle_event_buffer(std::move(translated_->request.body));
 }
 
 }  // namespace lambda_bridge

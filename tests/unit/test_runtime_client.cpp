@@ -23,6 +23,7 @@ struct scripted_runtime_api {
   tcp::acceptor acceptor{io, tcp::endpoint(asio::ip::address_v4::loopback(), 0)};
   std::deque<std::string> answers;
   std::vector<std::string> requests;  // head and body of each
+  std::size_t max_event_bytes = 1024;
 
   awaitable<void> serve() {
     tcp::socket s = co_await acceptor.async_accept(asio::use_awaitable);
@@ -50,7 +51,7 @@ struct scripted_runtime_api {
   template <class Work>
   void run(Work client_work) {
     asio::co_spawn(io, serve(), asio::detached);
-    runtime_client client(io.get_executor(), acceptor.local_endpoint(), 1024);
+    runtime_client client(io.get_executor(), acceptor.local_endpoint(), max_event_bytes);
     std::exception_ptr error;
     asio::co_spawn(io, client_work(client), [&](std::exception_ptr e) { error = e; });
     io.run_for(std::chrono::seconds(10));
@@ -86,6 +87,63 @@ TEST_CASE("next asks Lambda for the next event and returns its body with the con
   CHECK_FALSE(got->problem);
   REQUIRE(api.requests.size() == 1);
   CHECK(api.requests[0].starts_with("GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n"));
+}
+
+TEST_CASE("an event larger than one read arrives whole, the connection then serving the next request") {
+  // The body is read straight into the event past what came with the head: several reads, in pieces.
+  std::string event = R"({"body":")";
+  for (int i = 0; event.size() < 300000; ++i) event.push_back(static_cast<char>('a' + i % 26));
+  event.append("\"}");
+  scripted_runtime_api api;
+  api.max_event_bytes = 1024 * 1024;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: one\r\n", event),
+                 answer("200 OK", "Lambda-Runtime-Aws-Request-Id: two\r\n", "{}")};
+  std::optional<next_event> first, second;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    first = co_await c.next();
+    second = co_await c.next();
+  });
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK_FALSE(first->problem);
+  CHECK(first->body == event);
+  CHECK(first->ctx.request_id == "one");
+  CHECK(second->body == "{}");
+  CHECK(second->ctx.request_id == "two");
+}
+
+TEST_CASE("a recycled buffer receives the next event, its old contents gone") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: r\r\n", R"({"a":1})")};
+  std::optional<next_event> got;
+  std::string old(100000, 'o');
+  const char* const storage = old.data();
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    c.recycle_event_buffer(std::move(old));
+    got = co_await c.next();
+  });
+  REQUIRE(got);
+  CHECK(got->body == R"({"a":1})");
+  CHECK(got->body.data() == storage);  // the same block, not a new one
+}
+
+TEST_CASE("a recycled buffer longer or shorter than the next event holds exactly that event, chunked or not") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: a\r\n", R"({"short":1})"),
+                 answer("200 OK", "Lambda-Runtime-Aws-Request-Id: b\r\n", R"({"a longer event":[1,2,3]})"),
+                 "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: c\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\n{\"c\":\r\n2\r\n3}\r\n0\r\n\r\n"};
+  std::vector<std::string> bodies;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    c.recycle_event_buffer(std::string(300, 'o'));
+    for (int i = 0; i < 3; ++i) {
+      auto ev = co_await c.next();
+      if (!ev) co_return;
+      bodies.push_back(ev->body);
+      c.recycle_event_buffer(std::move(ev->body));
+    }
+  });
+  CHECK(bodies == std::vector<std::string>{R"({"short":1})", R"({"a longer event":[1,2,3]})", R"({"c":3})"});
 }
 
 TEST_CASE("an event over the limit is handed out as its invocation's EventTooLarge, not read") {

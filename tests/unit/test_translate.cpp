@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/base64.hpp"
 #include "core_test_support.hpp"
 
 using namespace lambda_bridge;
@@ -312,4 +313,55 @@ TEST_CASE("an object or array where a header or query string belongs is still an
         "event field 'queryStringParameters.a' must be a string, number or boolean, or an array of them");
   f = must_fail(R"({"httpMethod":"GET","path":"/","multiValueHeaders":{"x":[1,{}]}})");
   CHECK(f.message == "event field 'multiValueHeaders.x' must be an array of strings, numbers or booleans");
+}
+
+TEST_CASE("a body goes to the app decoded from the event's bytes, whatever its size and place") {
+  // Small bodies in an event are copied out; one that is most of the event takes the event's memory.
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{300000}}) {
+    const std::string text(n, 'z');
+    auto t = must_translate(R"({"body":")" + text + R"(","httpMethod":"POST","path":"/","headers":{"a":"b"}})");
+    CHECK(t.request.body == text);
+    CHECK(header_value(t.request, "content-length") == std::to_string(n));
+    CHECK(header_value(t.request, "a") == "b");
+    t = must_translate(R"({"httpMethod":"POST","path":"/","headers":{"a":"b"},"body":")" + text + R"("})");
+    CHECK(t.request.body == text);
+  }
+  const std::string escaped = R"({"httpMethod":"POST","path":"/","body":"{\"k\":\"caf\u00e9\"}\n\\"})";
+  CHECK(must_translate(escaped).request.body == "{\"k\":\"caf\xc3\xa9\"}\n\\");
+}
+
+TEST_CASE("a base64 body is decoded where it lies in the event, at any length") {
+  std::string bytes;
+  for (int i = 0; i < 70000; ++i) bytes.push_back(static_cast<char>(i * 31 + 7));
+  for (const std::size_t n : {std::size_t{1}, std::size_t{5}, std::size_t{6}, std::size_t{7}, std::size_t{13},
+                              std::size_t{70000}}) {
+    std::string enc;
+    base64::append_encoded(enc, std::string_view(bytes).substr(0, n));
+    const auto t = must_translate(R"({"httpMethod":"POST","path":"/","isBase64Encoded":true,"body":")" + enc +
+                                  R"(","headers":{"x-after":"kept"}})");
+    CHECK(t.request.body == bytes.substr(0, n));
+    CHECK(header_value(t.request, "content-length") == std::to_string(n));
+    CHECK(header_value(t.request, "x-after") == "kept");
+  }
+}
+
+TEST_CASE("numbers are kept as written in an event with escapes, parsed in place") {
+  const auto t = must_translate(
+      R"({"httpMethod":"POST","path":"/","body":"a\"b","headers":{"x-q":"say \"hi\"","x-n":1.50}})");
+  CHECK(header_value(t.request, "x-n") == "1.50");
+  CHECK(header_value(t.request, "x-q") == "say \"hi\"");
+  CHECK(t.request.body == "a\"b");
+}
+
+TEST_CASE("invalid base64 fails the translation whether the body is most of the event or a small part of it") {
+  for (const std::size_t n : {std::size_t{8}, std::size_t{4000}}) {
+    for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+      std::string body(n, 'Q');
+      body[at] = '*';
+      const auto f = must_fail(R"({"httpMethod":"POST","path":"/","isBase64Encoded":true,"body":")" + body +
+                               R"(","headers":{"a":"b","c":"d","e":"f","g":"h","i":"j","k":"l","m":"n"}})");
+      CHECK(f.type == error_types::invalid_event);
+      CHECK(f.message.find("'body' is not valid base64 although 'isBase64Encoded' is true") != std::string::npos);
+    }
+  }
 }

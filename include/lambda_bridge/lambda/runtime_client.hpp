@@ -42,6 +42,13 @@ class runtime_client {
 
   // The next event; nullopt once cancel() was called (shutdown), whether parked or not.
   awaitable<std::optional<next_event>> next();
+  // Gives the next event a string to be read into: the last request's body, which holds the last event's memory. A
+  // fresh block for every large event fragmented the heap around the one just freed (small allocations split it),
+  // so a 6 MB event kept two 6 MB blocks resident. Its contents are left for the next event to overwrite: resizing
+  // a string zero-fills only what it adds.
+  void recycle_event_buffer(std::string&& buffer) {
+    if (buffer.capacity() > spare_event_.capacity()) spare_event_ = std::move(buffer);
+  }
   // Ends a parked /next (or extension event/next) at once and refuses further polls.
   void cancel();
   // `body` is only read: the caller keeps its buffer for the next result.
@@ -88,6 +95,7 @@ class runtime_client {
   bool cancelled_ = false;
   std::string common_fields_;  // "Host: …\r\nUser-Agent: …\r\n", in every request's head
   std::string next_request_;   // the /next request, the same bytes every time
+  std::string spare_event_;    // recycle_event_buffer's
   std::string post_head_;      // the head of the last post, its capacity reused
   std::string stream_head_;  // the streamed request's head, until the first piece goes out with it
   std::string stream_target_;

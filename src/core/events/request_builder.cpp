@@ -40,6 +40,39 @@ std::size_t json_nesting_depth(std::string_view json) {
   return deepest;
 }
 
+event_text::event_text(std::string& bytes) : bytes_(bytes) {
+  if (std::memchr(bytes_.data(), '\\', bytes_.size()) != nullptr) {
+    original_ = bytes_;
+    has_original_ = true;
+  }
+}
+
+namespace {
+
+void restore_quotes(std::string& s) {
+  char* p = s.data();
+  char* const end = p + s.size();
+  while ((p = static_cast<char*>(std::memchr(p, '\0', static_cast<std::size_t>(end - p)))) != nullptr) *p++ = '"';
+}
+
+}  // namespace
+
+std::string event_text::take_original() {
+  if (has_original_) return std::move(original_);
+  restore_quotes(bytes_);
+  return std::move(bytes_);
+}
+
+const std::string* event_text::original() {
+  if (!has_original_) {
+    if (changed_) return nullptr;
+    original_ = bytes_;
+    restore_quotes(original_);
+    has_original_ = true;
+  }
+  return &original_;
+}
+
 const json_value* find(const json_value& obj, std::string_view name) {
   if (!obj.IsObject()) return nullptr;
   const auto it = obj.FindMember(rapidjson::StringRef(name.data(), name.size()));
@@ -77,11 +110,14 @@ std::optional<std::string_view> request_builder::scalar_text(const json_value& v
 std::string_view request_builder::number_as_written(const json_value& v, const value_position& at) {
   if (!numbers_as_written_) {
     numbers_as_written_ = std::make_unique<json_document>();
-    numbers_as_written_->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
-        raw_event_.c_str());
+    // The original is copied (the main parse holds the event's bytes), and only ever here.
+    if (const std::string* original = text_.original()) {
+      numbers_as_written_->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(
+          original->c_str());
+    }
   }
   const json_document& doc = *numbers_as_written_;
-  const json_value* map = doc.HasParseError() ? nullptr : find(doc, at.field);
+  const json_value* map = doc.HasParseError() || !doc.IsObject() ? nullptr : find(doc, at.field);
   if (map != nullptr && map->IsObject() && at.member < map->MemberCount()) {
     const json_value* written = &(map->MemberBegin() + static_cast<std::ptrdiff_t>(at.member))->value;
     if (at.item != value_position::no_item) {
@@ -187,12 +223,54 @@ void request_builder::set_body(std::string_view body_field, std::string_view bas
   const auto body = string_member(body_field);
   const bool encoded = bool_member(event_, base64_field, base64_field);
   if (!body) return;
+  body_field_ = body_field;
+  base64_field_ = base64_field;
+  // Parsed in place, the body lies in the event's bytes.
+  const auto offset = static_cast<std::size_t>(body->data() - text_.bytes().data());
   if (!encoded) {
-    req_.body.assign(*body);
-  } else if (!base64::append_decoded(req_.body, *body)) {
-    invalid("event field '" + std::string(body_field) + "' is not valid base64 although '" +
-            std::string(base64_field) + "' is true");
+    body_in_event_ = slice{offset, body->size()};
+  } else if (const auto size = base64::decoded_size(*body)) {
+    // Decoded by finish_body, once the event's other strings are no longer needed.
+    body_in_event_ = slice{offset, body->size(), *size};
+  } else {
+    invalid_base64();
   }
+}
+
+void request_builder::invalid_base64() {
+  invalid("event field '" + std::string(body_field_) + "' is not valid base64 although '" +
+          std::string(base64_field_) + "' is true");
+}
+
+void request_builder::finish_body() {
+  if (!body_in_event_) return;
+  const slice body = *body_in_event_;
+  body_in_event_.reset();
+  std::string& bytes = text_.bytes();
+  const std::string_view in(bytes.data() + body.offset, body.size);
+  if (body.decoded_size * 2 < bytes.size()) {
+    // A small body in a large event: copied out, so the request does not pin the event's memory.
+    if (!body.base64) {
+      req_.body.assign(in);
+    } else if (!base64::append_decoded(req_.body, in)) {
+      invalid_base64();
+    }
+    return;
+  }
+  // The event's memory becomes the request's: the body goes to its front, base64 decoded on the way (the output
+  // never overtakes the input), and the rest is cut off.
+  text_.mark_changed();
+  std::size_t size = body.size;
+  if (!body.base64) {
+    std::memmove(bytes.data(), in.data(), size);
+  } else if (const auto decoded = base64::decode_into(in, bytes.data())) {
+    size = *decoded;
+  } else {
+    invalid_base64();
+    return;
+  }
+  req_.body = std::move(bytes);
+  req_.body.resize(size);
 }
 
 request_builder::v1_query request_builder::read_v1_request_line() {

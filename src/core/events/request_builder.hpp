@@ -16,8 +16,9 @@
 namespace lambda_bridge::events {
 
 using json_allocator = rapidjson::MemoryPoolAllocator<>;
-// The parse stack holds each string whole before it is stored: on the C allocator it grows by realloc (mremap for
-// a large body) instead of the pool's allocate-and-copy, which copied a 1 MB body about twice over.
+// A parse that copies strings (number_as_written's; the event's own is in place) holds each on the parse stack
+// whole before storing it: on the C allocator the stack grows by realloc (mremap for a large body) instead of the
+// pool's allocate-and-copy, which copied a 1 MB body about twice over.
 using json_document = rapidjson::GenericDocument<rapidjson::UTF8<>, json_allocator, rapidjson::CrtAllocator>;
 using json_value = json_document::ValueType;
 
@@ -39,18 +40,45 @@ const json_value* find(const json_value& obj, std::string_view name);
 // Whether `obj` has a string member `name` equal to `text`.
 bool has_string(const json_value& obj, std::string_view name, std::string_view text);
 
+// The event's bytes, parsed in place (RapidJSON's kParseInsituFlag): each string is decoded where it lies and
+// ended by a NUL, so no string is copied out of the event, and a body goes to the app from these same bytes. The
+// text as it arrived is still needed by the pass-through source (it forwards the event unchanged) and, rarely, by
+// number_as_written. Without a backslash the decoding moves no byte: each NUL stands where a closing quote stood
+// (the event had none of its own: check_event_text refuses it), so turning them back gives the text. With one, the
+// decoding moves bytes, so the text is copied before the parse.
+class event_text {
+ public:
+  explicit event_text(std::string& bytes);
+  // NUL-terminated, for ParseInsitu.
+  char* parse_buffer() { return bytes_.data(); }
+  std::string& bytes() { return bytes_; }
+  // The text as it arrived, consumed: the parsed strings are left without their NULs (their lengths still hold).
+  std::string take_original();
+  // The text as it arrived, copied when it must be; null once finish_body wrote a body over the bytes.
+  const std::string* original();
+  // A body moved or decoded over the bytes changed what the restoration cannot give back.
+  void mark_changed() { changed_ = true; }
+
+ private:
+  std::string& bytes_;
+  std::string original_;
+  bool has_original_ = false;
+  bool changed_ = false;
+};
+
 class request_builder {
  public:
-  // `raw_event` is the event's text, which a pass-through source moves into the request body unchanged.
-  request_builder(const json_value& event, std::string& raw_event, const translate_options& opts, translation& out)
-      : event_(event), raw_event_(raw_event), opts_(opts), out_(out), req_(out.request) {}
+  // `text` holds the event `event` was parsed from, in place; a pass-through source moves it into the request
+  // body.
+  request_builder(const json_value& event, event_text& text, const translate_options& opts, translation& out)
+      : event_(event), text_(text), opts_(opts), out_(out), req_(out.request) {}
 
   const json_value& event() const { return event_; }
   const translate_options& options() const { return opts_; }
   translation& out() { return out_; }
   backend_request& request() { return req_; }
-  // The event's text, for the source that forwards it whole; the parsed event no longer refers to it.
-  std::string&& take_raw_event() { return std::move(raw_event_); }
+  // The event's text, for the source that forwards it whole; the parsed event's strings stay valid (by length).
+  std::string take_raw_event() { return text_.take_original(); }
 
   // The event's requestContext (forwarded as x-amzn-request-context) and its domainName (the Host when the event
   // has none), read for every HTTP source by read_request_context.
@@ -114,7 +142,13 @@ class request_builder {
   void add_header_if_absent(std::string_view name, std::string_view v) {
     if (!has_header(name)) add_header(name, v);
   }
+  // The body stays in the event's bytes until finish_body moves it to their front (decoding base64 on the way),
+  // and the event's memory becomes the request's: no copy of it is made. Its size is known before (body_size).
   void set_body(std::string_view body_field, std::string_view base64_field);
+  std::size_t body_size() const { return body_in_event_ ? body_in_event_->decoded_size : req_.body.size(); }
+  // Moves a body left in the event's bytes into the request, decoding base64 (which may fail the translation: the
+  // caller looks at `error` again). Last: the parsed event's strings die with those bytes.
+  void finish_body();
 
   // Payload 1.0 (REST and ALB): the query map to read (multiValueQueryStringParameters when it has entries, else
   // queryStringParameters), and multiValueHeaders as the truth with `headers` adding only the names it lacks.
@@ -139,7 +173,7 @@ class request_builder {
   std::string_view number_as_written(const json_value& v, const value_position& at);
 
   const json_value& event_;
-  std::string& raw_event_;
+  event_text& text_;
   const translate_options& opts_;
   translation& out_;
   backend_request& req_;
@@ -147,6 +181,17 @@ class request_builder {
   // The event parsed again with every number kept as its text, on the first number where a string belongs: only
   // hand-written events have one, so real events pay nothing (see number_as_written).
   std::unique_ptr<json_document> numbers_as_written_;
+  struct slice {
+    std::size_t offset, size;
+    std::size_t decoded_size = size;
+    bool base64 = false;
+    slice(std::size_t o, std::size_t n) : offset(o), size(n) {}
+    slice(std::size_t o, std::size_t n, std::size_t decoded)
+        : offset(o), size(n), decoded_size(decoded), base64(true) {}
+  };
+  std::optional<slice> body_in_event_;
+  std::string_view body_field_, base64_field_;
+  void invalid_base64();
   std::string number_text_;
 };
 

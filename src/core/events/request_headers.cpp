@@ -153,7 +153,7 @@ void request_builder::finish_headers(const invocation_context& ctx) {
                         domain_name.find_first_of(" \t/\\?#@") == std::string_view::npos;
     hs.push_back({"host", std::string(usable ? domain_name : opts_.default_host)});
   }
-  hs.push_back({"content-length", std::to_string(req_.body.size())});
+  hs.push_back({"content-length", std::to_string(body_size())});
 
   header rc{std::string(context_header::request_context), {}};
   if (request_context != nullptr) {

@@ -70,3 +70,19 @@ TEST_CASE("a non-HTTP event gets no X-Forwarded-Proto") {
   CHECK(t.shape.source == event_source::pass_through);
   CHECK(header_values(t.request, "x-forwarded-proto").empty());
 }
+
+TEST_CASE("a non-HTTP event parsed in place still passes through byte for byte, escapes or none") {
+  // Without a backslash the in-place parse only puts NULs where closing quotes were, and they are put back; with
+  // one it moves bytes, and the event is forwarded from a copy taken before.
+  std::string long_event = R"({"x":")";
+  long_event.append(100000, 'y').append("\"}");
+  const std::vector<std::string> events = {R"({"a":"b","c":["d","",{"e":"f"}],"":"","n":1.50,"t":true})",
+                                           R"({"Records":[{"body":"{\"order\":42}\n","s":"caf\u00e9 \/ \\"}]})",
+                                           long_event};
+  for (const std::string& event : events) {
+    const auto t = must_translate(event);
+    CHECK(t.shape.source == event_source::pass_through);
+    CHECK(t.request.body == event);
+    CHECK(header_value(t.request, "content-length") == std::to_string(event.size()));
+  }
+}
