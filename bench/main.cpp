@@ -13,6 +13,10 @@
 // same loop with precomputed bytes and no parsing, fed with the request and result the bridge produced for the
 // same scenario a moment before), so every figure comes with its floor, measured in the same run.
 //
+// The whole stack (fastapi-get, issue 14): the app is instead a real child process, the sample FastAPI app
+// (--fastapi DIR, default examples/fastapi) under Debian's uvicorn with uvloop and httptools, one process for both
+// children; the bench sees only t0 and t3, so that scenario's figures are end to end (t3 - t0), app included.
+//
 // Plain blocking sockets and one thread per connection: the bench must be obviously correct, not clever; its own
 // cost sits outside the measured intervals except for the kernel's copies, which both children pay alike. Every
 // wait is bounded, children run in their own process group and are killed on every exit path, and a watchdog ends
@@ -20,8 +24,8 @@
 //
 // The files: process (children, /proc readings), wire (sockets, HTTP framing, the loopback server), scenarios (the
 // events and replies of every scenario, the soak's mix), world (the two peers: the Runtime API and the app),
-// runner (one scenario, the soak, start-up), report (the figures, the targets, the table and --json), main (this:
-// the command line).
+// runner (one scenario, the soak, start-up), whole_stack (the real app's scenario), report (the figures, the
+// targets, the table and --json), main (this: the command line).
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -40,6 +44,7 @@
 #include "report.hpp"
 #include "runner.hpp"
 #include "scenarios.hpp"
+#include "whole_stack.hpp"
 #include "world.hpp"
 
 namespace bench {
@@ -48,7 +53,8 @@ namespace {
 
 void usage() {
   std::fputs("usage: lambda-bridge-bench --bridge PATH --null PATH [--json] [--quick] [--only PREFIX] "
-             "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR]\n"
+             "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR] [--fastapi DIR]\n"
+             "       --fastapi DIR: the sample FastAPI app of the whole-stack scenario (default examples/fastapi)\n"
              "       lambda-bridge-bench --bridge PATH --soak N [--time-limit SECONDS]\n",
              stderr);
 }
@@ -76,6 +82,7 @@ options parse_options(int argc, char** argv) {
     else if (a == "--no-startup") o.startup = false;
     else if (a == "--count") o.count = std::atoi(value().c_str());
     else if (a == "--soak") o.soak = std::atol(value().c_str());
+    else if (a == "--fastapi") o.fastapi_dir = value();
     else usage_and_exit();
   }
   if (o.bridge.empty() || (o.null_forwarder.empty() && o.soak == 0)) usage_and_exit();
@@ -114,6 +121,13 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o) {
     }
   for (const auto& s : scenarios) {
     if (!o.only.empty() && !s.name.starts_with(o.only)) continue;
+    if (s.real_app) {
+      for (const auto& r : run_whole_stack(w, o, s)) {
+        rows.push_back(r);
+        if (!o.json) std::fprintf(stderr, "  %-16s %-6s p50 %8.0f us end to end\n", s.name.c_str(), r.child.c_str(), r.p50_us);
+      }
+      continue;
+    }
     rows.push_back(run_one(w, o, s, false));
     if (!o.json) std::fprintf(stderr, "  %-16s bridge p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
     if (s.with_null && rows.back().ok()) {

@@ -13,6 +13,7 @@ struct options {
   bool startup = true;
   int count = 0;  // > 0: this many measured invocations per scenario, one warm-up (for profiling runs)
   long soak = 0;  // > 0: the soak instead of the benchmark, with this many invocations
+  std::string fastapi_dir = "examples/fastapi";  // the sample app of the whole-stack scenario (whole_stack.hpp)
 };
 
 }  // namespace bench

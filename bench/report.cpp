@@ -51,6 +51,15 @@ void latency_targets(const std::vector<figures>& rows, std::vector<target>& targ
     targets.push_back({"1 KB event: bridge-added p99 <= 3x null forwarder", r99 <= 3.0,
                        fmt("%.2fx", r99) + " (" + fmt("%.0f", b1->p99_us) + " vs " + fmt("%.0f", n1->p99_us) + " us)"});
   }
+  // The whole stack (issue 14): end to end, uvicorn's own time in both figures.
+  const figures* bw = find_row(rows, "fastapi-get", "bridge");
+  const figures* nw = find_row(rows, "fastapi-get", "null");
+  if (bw && nw && bw->ok() && nw->ok()) {
+    const double r50 = bw->p50_us / nw->p50_us;
+    targets.push_back({"whole stack (FastAPI under uvicorn, GET /test1): end-to-end p50 <= 1.15x null forwarder",
+                       r50 <= 1.15,
+                       fmt("%.2fx", r50) + " (" + fmt("%.0f", bw->p50_us) + " vs " + fmt("%.0f", nw->p50_us) + " us)"});
+  }
   if (const figures* b5 = find_row(rows, "reply-5m", "bridge")) {
     const double gbs = double(b5->payload) / (b5->p50_us * 1e3);  // bytes per ns = GB/s
     targets.push_back({"5 MB reply converted at >= 1 GB/s (payload / added p50)", gbs >= 1.0, fmt("%.3f GB/s", gbs)});
@@ -105,7 +114,8 @@ void json_row(std::ostringstream& j, const figures& r) {
     << ",\"added_mean_us\":" << r.mean_us << ",\"invocations_per_s\":" << r.per_s
     << ",\"cpu_us_per_invocation\":" << r.cpu_us << ",\"cpu_us_per_invocation_stat\":" << r.cpu_us_stat
     << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"idle_rss_kb\":" << r.idle_rss_kb << ",\"payload_bytes\":" << r.payload
-    << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"failures\":[";
+    << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"end_to_end\":" << (r.end_to_end ? "true" : "false")
+    << ",\"failures\":[";
   for (size_t k = 0; k < r.failures.size(); ++k) {
     j << (k ? "," : "");
     json_string(j, r.failures[k]);
@@ -149,7 +159,8 @@ void print_rows(const std::vector<figures>& rows) {
     if (r.child == "bridge")
       if (const figures* n = find_row(rows, r.scenario, "null"))
         ratio = fmt("%.2f", r.p50_us / n->p50_us) + " / " + fmt("%.2f", r.p99_us / n->p99_us);
-    std::printf("| %s | %s | %d | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %s |%s\n", r.scenario.c_str(),
+    std::printf("| %s%s | %s | %d | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %s |%s\n", r.scenario.c_str(),
+                r.end_to_end ? " (end to end)" : "",
                 r.child.c_str(), r.count, r.p50_us, r.p99_us, ratio.c_str(), r.per_s, r.cpu_us,
                 double(r.peak_rss_kb) / 1024, double(r.idle_rss_kb) / 1024,
                 r.payload >= 1024 ? fmt("%.0f", r.mbytes_per_s).c_str() : "", r.ok() ? "" : " FAILED");

@@ -18,6 +18,7 @@ struct figures {
   long peak_rss_kb = 0, idle_rss_kb = 0;
   uint64_t payload = 0;
   double mbytes_per_s = 0;  // payload / mean added latency
+  bool end_to_end = false;  // a real app: the latencies are t3 - t0, the app's time included
   std::vector<std::string> failures;
   bool ok() const { return failures.empty() && count > 0; }
 };

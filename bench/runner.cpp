@@ -59,17 +59,18 @@ watched_child start_child(std::string label, const std::string& binary, const st
 // One scenario
 
 // The null forwarder replays the exact bytes the bridge produced for the scenario a moment before.
-void add_null_forwarder_env(bench_world& w, const options& o, const scenario& s, std::vector<std::string>& env) {
+void add_null_forwarder_env(bench_world& w, const options& o, const scenario& s, const real_app_context& app,
+                            std::vector<std::string>& env) {
   std::string prelude = w.captured_result();
   if (s.stream) {  // the first chunk: the prelude and its 8 NULs, as the bridge sent it
     const auto nuls = prelude.find(std::string(8, '\0'));
     if (nuls == std::string::npos) fail(s.name + ": no prelude captured from the bridge");
     prelude.resize(nuls + 8);
   }
-  std::string req = w.captured_request();
+  std::string req = s.real_app ? app.request : w.captured_request();
   const auto at = req.find("/bench/");
-  if (req.empty() || at == std::string::npos) fail(s.name + ": no app request captured from the bridge");
-  req.replace(at + 7, id_width, "nullnull");
+  if (req.empty() || (!s.real_app && at == std::string::npos)) fail(s.name + ": no app request captured from the bridge");
+  if (!s.real_app) req.replace(at + 7, id_width, "nullnull");
   env.push_back("NULL_APP_REQUEST=" + write_file(o, "app_request.bin", req));
   env.push_back("NULL_RESULT_BODY=" + write_file(o, "result.bin", prelude));
   env.push_back("NULL_RESULT_CONTENT_TYPE=" + w.captured_content_type());
@@ -91,7 +92,11 @@ struct measurement {
 
 constexpr std::chrono::milliseconds per_invocation_timeout{20000};
 
-double added_us(const invocation& inv) { return double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3; }
+// With a real app the bench sees neither t1 nor t2: the figure is end to end, the app's own time included.
+double added_us(const scenario& s, const invocation& inv) {
+  if (s.real_app) return double(inv.t3 - inv.t0) / 1e3;
+  return double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3;
+}
 
 // One invocation at a time, the warm-up first; every result checked.
 void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_child& c, measurement& m) {
@@ -107,7 +112,7 @@ void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_chil
                 std::to_string(s.expect_min_result) + ": " + inv.result_prefix.substr(0, 300));
     if (inv.result_prefix.find("\"statusCode\":200") == std::string::npos)
       c.give_up("result without statusCode 200: " + inv.result_prefix.substr(0, 300));
-    if (i >= s.warmup) m.added.push_back(added_us(inv));
+    if (i >= s.warmup) m.added.push_back(added_us(s, inv));
   }
 }
 
@@ -127,7 +132,7 @@ void measure_bursts(bench_world& w, const scenario& s, const watched_child& c, m
     if (!w.wait_done(id, per_invocation_timeout)) c.give_up("no result in time");
     const invocation inv = w.get(id);
     w.forget(id);
-    m.added.push_back(added_us(inv));
+    m.added.push_back(added_us(s, inv));
   }
 }
 
@@ -227,14 +232,16 @@ int soak_verdict(const soak_record& seen, long count, size_t kinds, double secon
 
 }  // namespace
 
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child) {
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, const real_app_context& app) {
   figures f;
   f.scenario = s.name;
   f.child = null_child ? "null" : "bridge";
   f.payload = s.payload;
+  f.end_to_end = s.real_app;
   std::vector<std::string> env = base_env(w);
+  if (s.real_app) env[2] = "AWS_LWA_PORT=" + std::to_string(app.port);
   if (null_child)
-    add_null_forwarder_env(w, o, s, env);
+    add_null_forwarder_env(w, o, s, app, env);
   else
     env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, !null_child);
@@ -262,6 +269,26 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
   f.peak_rss_kb = mem.hwm_kb;
   f.idle_rss_kb = mem.rss_kb;
   return f;
+}
+
+std::string capture_app_request(bench_world& w, const options& o, const scenario& s) {
+  std::vector<std::string> env = base_env(w);
+  env.insert(env.end(), s.env.begin(), s.env.end());
+  w.set_scenario(&s, true);
+  const watched_child c = start_child(s.name + " (capture)", o.bridge, env, o.work_dir + "/" + s.name + "-capture.log");
+  if (!w.wait_polls(1, 10s)) c.give_up("the bridge did not poll /next");
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t id = w.push(s);
+    if (!w.wait_done(id, per_invocation_timeout)) c.give_up("no result in time");
+    w.forget(id);
+  }
+  std::string request = w.captured_request();
+  const auto failures = w.failures();
+  stop_child(c.pid);
+  if (!failures.empty()) fail(s.name + " (capture): " + failures.front());
+  if (!w.wait_no_parked(3s)) fail("a /next long poll outlived its child");
+  if (request.empty()) fail(s.name + ": the capture run did not reach the app's route " + s.app_route);
+  return request;
 }
 
 int run_soak(bench_world& w, const options& o, long count) {
