@@ -24,8 +24,9 @@
 //
 // The files: process (children, /proc readings), wire (sockets, HTTP framing, the loopback server), scenarios (the
 // events and replies of every scenario, the soak's mix), world (the two peers: the Runtime API and the app),
-// runner (one scenario, the soak, start-up), whole_stack (the real app's scenario), report (the figures, the
-// targets, the table and --json), main (this: the command line).
+// runner (one scenario, the soak, start-up), whole_stack (the real app's scenario), footprint (heap allocations per
+// invocation with the counting bridge, alloc_counter.cpp; idle memory per worker at concurrency 64), report (the
+// figures, the targets, the table and --json), main (this: the command line).
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -36,9 +37,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "footprint.hpp"
 #include "options.hpp"
 #include "process.hpp"
 #include "report.hpp"
@@ -54,7 +57,9 @@ namespace {
 void usage() {
   std::fputs("usage: lambda-bridge-bench --bridge PATH --null PATH [--json] [--quick] [--only PREFIX] "
              "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR] [--fastapi DIR]\n"
+             "       [--counting PATH]\n"
              "       --fastapi DIR: the sample FastAPI app of the whole-stack scenario (default examples/fastapi)\n"
+             "       --counting PATH: lambda-bridge-counting (bench/alloc_counter.cpp), for heap allocations per invocation\n"
              "       lambda-bridge-bench --bridge PATH --soak N [--time-limit SECONDS]\n",
              stderr);
 }
@@ -83,6 +88,7 @@ options parse_options(int argc, char** argv) {
     else if (a == "--count") o.count = std::atoi(value().c_str());
     else if (a == "--soak") o.soak = std::atol(value().c_str());
     else if (a == "--fastapi") o.fastapi_dir = value();
+    else if (a == "--counting") o.counting = value();
     else usage_and_exit();
   }
   if (o.bridge.empty() || (o.null_forwarder.empty() && o.soak == 0)) usage_and_exit();
@@ -111,9 +117,8 @@ void guard_children(int time_limit_s) {
 }
 
 // Every scenario (or those --only names), each against the bridge and then, where it has one, its floor.
-std::vector<figures> run_scenarios(bench_world& w, const options& o) {
+std::vector<figures> run_scenarios(bench_world& w, const options& o, std::vector<scenario> scenarios) {
   std::vector<figures> rows;
-  auto scenarios = make_scenarios(o.quick);
   if (o.count > 0)
     for (auto& s : scenarios) {
       s.warmup = std::min(s.warmup, s.concurrency);
@@ -138,6 +143,36 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o) {
   return rows;
 }
 
+// After the scenarios, as --only allows: heap allocations per get-1k invocation (with --counting), and idle memory
+// per worker at concurrency 64 after a burst of get-1k and one of 256 KB binary replies (binary-1m's, cut: each
+// worker then keeps both its buffers, under the budget, which is the most it keeps; 1 MB replies pass the budget).
+footprint measure_footprint(bench_world& w, const options& o, const std::vector<scenario>& scenarios) {
+  footprint fp;
+  auto wanted = [&](std::string_view name) { return o.only.empty() || name.starts_with(o.only); };
+  auto named = [&](std::string_view name) -> const scenario& {
+    for (const auto& s : scenarios)
+      if (s.name == name) return s;
+    fatal("no scenario " + std::string(name));
+  };
+  if (wanted("allocs-get-1k")) {
+    if (o.counting.empty()) {
+      if (!o.json) std::fprintf(stderr, "  allocs-get-1k    skipped: no --counting PATH\n");
+    } else {
+      fp.allocs = count_allocations(w, o, named("get-1k"), 200, o.quick ? 300 : 1000);
+      if (!o.json)
+        std::fprintf(stderr, "  allocs-get-1k    %.2f allocations per invocation\n", fp.allocs->allocations_per);
+    }
+  }
+  if (wanted("idle-c64")) {
+    scenario large = named("binary-1m");
+    large.name = "binary-256k";
+    large.reply_body.resize(256 * 1024);
+    fp.idle = measure_idle_per_worker(w, o, {&named("get-1k"), &large}, 64, 1);
+    if (!o.json) std::fprintf(stderr, "  idle-c64         %.0f KB per worker\n", fp.idle->per_worker_kb());
+  }
+  return fp;
+}
+
 }  // namespace
 
 }  // namespace bench
@@ -159,11 +194,13 @@ int main(int argc, char** argv) {
     kill_all_children();
     return rc;
   }
-  const std::vector<figures> rows = run_scenarios(w, o);
+  const std::vector<scenario> scenarios = make_scenarios(o.quick);
+  const std::vector<figures> rows = run_scenarios(w, o, scenarios);
+  const footprint fp = measure_footprint(w, o, scenarios);
   startup_figures st;
   if (o.startup) st = run_startup(w, o, o.quick ? 6 : 20);
   w.stop();
-  const int rc = report(o, rows, st, binary_size, double(now_ns() - t_start) / 1e9);
+  const int rc = report(o, rows, fp, st, binary_size, double(now_ns() - t_start) / 1e9);
   kill_all_children();
   return rc;
 }

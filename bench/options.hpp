@@ -7,6 +7,7 @@ namespace bench {
 
 struct options {
   std::string bridge, null_forwarder, work_dir;
+  std::string counting;  // the counting bridge (bench/alloc_counter.cpp); without it no allocation count
   bool json = false, quick = false;
   std::string only;
   int time_limit_s = 115;

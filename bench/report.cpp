@@ -102,8 +102,45 @@ void startup_and_concurrency_targets(const std::vector<figures>& rows, const sta
   }
 }
 
+// Issue 14: no heap allocation per small invocation once warm, and little memory kept per idle worker.
+void footprint_targets(const footprint& fp, std::vector<target>& targets) {
+  if (fp.allocs) {
+    const alloc_figures& a = *fp.allocs;
+    targets.push_back({"heap allocations per 1 KB invocation (get-1k, steady state) == 0", a.allocations_per == 0,
+                       fmt("%.2f", a.allocations_per) + " (" + fmt("%.0f", a.bytes_per) + " bytes; " +
+                           std::to_string(a.invocations) + " invocations, counting bridge)"});
+  }
+  if (fp.idle) {
+    const concurrency_figures& c = *fp.idle;
+    const double per = c.per_worker_kb();
+    targets.push_back({"idle RSS per worker at concurrency " + std::to_string(c.workers) + " after bursts <= 1 MB",
+                       per <= 1024,
+                       fmt("%.0f KB", per) + " ((" + fmt("%.1f", double(c.idle_after_kb) / 1024) + " - " +
+                           fmt("%.1f", double(c.idle_after_one_kb) / 1024) + " MB) / " + std::to_string(c.workers) + ")"});
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // --json
+
+void json_footprint(std::ostringstream& j, const footprint& fp) {
+  j << ",\"allocations\":";
+  if (fp.allocs)
+    j << "{\"scenario\":\"" << fp.allocs->scenario << "\",\"invocations\":" << fp.allocs->invocations
+      << ",\"allocations_per_invocation\":" << fp.allocs->allocations_per
+      << ",\"frees_per_invocation\":" << fp.allocs->frees_per << ",\"bytes_per_invocation\":" << fp.allocs->bytes_per
+      << ",\"allocations_to_first_poll\":" << fp.allocs->at_first_poll << "}";
+  else
+    j << "null";
+  j << ",\"idle_per_worker\":";
+  if (fp.idle)
+    j << "{\"workers\":" << fp.idle->workers << ",\"bursts\":\"" << fp.idle->bursts
+      << "\",\"idle_fresh_kb\":" << fp.idle->idle_fresh_kb << ",\"idle_after_kb\":" << fp.idle->idle_after_kb
+      << ",\"idle_after_one_worker_kb\":" << fp.idle->idle_after_one_kb << ",\"peak_kb\":" << fp.idle->peak_kb
+      << ",\"per_worker_kb\":" << fp.idle->per_worker_kb() << "}";
+  else
+    j << "null";
+}
 
 void json_row(std::ostringstream& j, const figures& r) {
   j << "{\"scenario\":";
@@ -123,8 +160,8 @@ void json_row(std::ostringstream& j, const figures& r) {
   j << "]}";
 }
 
-void print_json(const std::vector<figures>& rows, const startup_figures& st, const std::vector<target>& targets,
-                uint64_t binary_size, double wall_s) {
+void print_json(const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+                const std::vector<target>& targets, uint64_t binary_size, double wall_s) {
   std::ostringstream j;
   j << "{\"wall_seconds\":" << wall_s << ",\"binary_bytes\":" << binary_size << ",\"rows\":[";
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -135,7 +172,9 @@ void print_json(const std::vector<figures>& rows, const startup_figures& st, con
   for (size_t i = 0; i < st.exec_to_next_ms.size(); ++i) j << (i ? "," : "") << st.exec_to_next_ms[i];
   j << "],\"readiness_lag_ms\":[";
   for (size_t i = 0; i < st.readiness_lag_ms.size(); ++i) j << (i ? "," : "") << st.readiness_lag_ms[i];
-  j << "],\"idle_rss_kb\":" << st.idle_rss_kb << "},\"targets\":[";
+  j << "],\"idle_rss_kb\":" << st.idle_rss_kb << "}";
+  json_footprint(j, fp);
+  j << ",\"targets\":[";
   for (size_t i = 0; i < targets.size(); ++i) {
     j << (i ? "," : "") << "{\"target\":";
     json_string(j, targets[i].what);
@@ -167,9 +206,24 @@ void print_rows(const std::vector<figures>& rows) {
   }
 }
 
-void print_table(const std::vector<figures>& rows, const startup_figures& st, const std::vector<target>& targets,
-                 uint64_t binary_size, double wall_s) {
+void print_footprint(const footprint& fp) {
+  if (fp.allocs)
+    std::printf("\nheap allocations (counting bridge, %s, %d invocations after warm-up): %.2f allocations, %.2f frees, "
+                "%.0f bytes per invocation; %llu allocations from exec to the first /next\n",
+                fp.allocs->scenario.c_str(), fp.allocs->invocations, fp.allocs->allocations_per, fp.allocs->frees_per,
+                fp.allocs->bytes_per, static_cast<unsigned long long>(fp.allocs->at_first_poll));
+  if (fp.idle)
+    std::printf("\nconcurrency %d (bursts of %s): idle RSS %.1f MB fresh, %.1f MB after (peak %.1f MB); one worker "
+                "after the same %.1f MB; %.0f KB per worker\n",
+                fp.idle->workers, fp.idle->bursts.c_str(), double(fp.idle->idle_fresh_kb) / 1024,
+                double(fp.idle->idle_after_kb) / 1024, double(fp.idle->peak_kb) / 1024,
+                double(fp.idle->idle_after_one_kb) / 1024, fp.idle->per_worker_kb());
+}
+
+void print_table(const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+                 const std::vector<target>& targets, uint64_t binary_size, double wall_s) {
   print_rows(rows);
+  print_footprint(fp);
   const double e50 = percentile(st.exec_to_next_ms, 50), r50 = percentile(st.readiness_lag_ms, 50);
   std::printf("\nstart-up (bridge): exec -> first /next p50 %.2f ms, max %.2f ms (%zu runs); readiness lag after a "
               "late listen() p50 %.2f ms, max %.2f ms (%zu runs); idle RSS fresh %.1f MB; binary %.2f MB\n",
@@ -195,18 +249,19 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(rank, v.size()) - 1];
 }
 
-int report(const options& o, const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
-           double wall_s) {
+int report(const options& o, const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+           uint64_t binary_size, double wall_s) {
   std::vector<target> targets;
   latency_targets(rows, targets);
+  footprint_targets(fp, targets);
   memory_targets(rows, st, binary_size, targets);
   startup_and_concurrency_targets(rows, st, targets);
   bool any_failure = false;
   for (const auto& r : rows) any_failure |= !r.ok();
   if (o.json)
-    print_json(rows, st, targets, binary_size, wall_s);
+    print_json(rows, fp, st, targets, binary_size, wall_s);
   else
-    print_table(rows, st, targets, binary_size, wall_s);
+    print_table(rows, fp, st, targets, binary_size, wall_s);
   return any_failure ? 1 : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "footprint.hpp"
 #include "options.hpp"
 
 namespace bench {
@@ -33,7 +34,7 @@ struct startup_figures {
 double percentile(std::vector<double> v, double p);
 
 // Prints the report on stdout; 1 when a row failed, else 0.
-int report(const options& o, const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
-           double wall_s);
+int report(const options& o, const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+           uint64_t binary_size, double wall_s);
 
 }  // namespace bench

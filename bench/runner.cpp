@@ -13,14 +13,14 @@
 
 namespace bench {
 
-namespace {
-
-using namespace std::chrono_literals;
-
 std::vector<std::string> base_env(bench_world& w) {
   return {"PATH=/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(w.runtime_port()),
           "AWS_LWA_PORT=" + std::to_string(w.app_port())};
 }
+
+namespace {
+
+using namespace std::chrono_literals;
 
 std::string write_file(const options& o, const std::string& name, const std::string& bytes) {
   const std::string path = o.work_dir + "/" + name;

@@ -8,6 +8,9 @@
 
 namespace bench {
 
+// Every child's environment: PATH, the Runtime API and the in-process app's port (in that order).
+std::vector<std::string> base_env(bench_world& w);
+
 // Where the child's app is, when it is not the in-process one (a scenario with real_app): its port, and for the
 // null forwarder the app request bytes the bridge produced for the scenario (capture_app_request).
 struct real_app_context {
