@@ -13,6 +13,11 @@
 // same loop with precomputed bytes and no parsing, fed with the request and result the bridge produced for the
 // same scenario a moment before), so every figure comes with its floor, measured in the same run.
 //
+// After the scenarios (issue 14): heap allocations per get-1k invocation in steady state, counted by a second
+// bridge built for the bench (--counting PATH: lambda-bridge-counting, the same libraries with every malloc, calloc,
+// realloc and free routed through a counting shim, bench/alloc_counter.cpp, whose counters live in a file the bench
+// maps); and the idle RSS per worker at concurrency 64 after bursts ((idle RSS of 64 workers - that of 1) / 64).
+//
 // The whole stack (fastapi-get, issue 14): the app is instead a real child process, the sample FastAPI app
 // (--fastapi DIR, default examples/fastapi) under Debian's uvicorn with uvloop and httptools, one process for both
 // children; the bench sees only t0 and t3, so that scenario's figures are end to end (t3 - t0), app included.
