@@ -128,9 +128,6 @@ failure backend_exchange::transport_failure(const boost::system::error_code& ec,
 }
 
 awaitable<result<reply_head>> backend_exchange::send(const backend_request& req) {
-  head_.clear();
-  req.append_head(head_);
-  const std::array<asio::const_buffer, 2> wire{asio::buffer(head_), asio::buffer(req.body)};
   const bool head_request = req.method == "HEAD";
 
   for (int attempt = 1;; ++attempt) {
@@ -144,6 +141,9 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       conn_ = std::move(fresh.value());
     }
     ++conn_->uses;
+    conn_->head.clear();
+    req.append_head(conn_->head);
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(conn_->head), asio::buffer(req.body)};
     conn_->stream.expires_at(deadline_);
     boost::system::error_code ec;
     co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
