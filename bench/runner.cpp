@@ -20,8 +20,6 @@ std::vector<std::string> base_env(bench_world& w) {
 
 namespace {
 
-using namespace std::chrono_literals;
-
 std::string write_file(const options& o, const std::string& name, const std::string& bytes) {
   const std::string path = o.work_dir + "/" + name;
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
@@ -29,6 +27,32 @@ std::string write_file(const options& o, const std::string& name, const std::str
   if (!f) fail("cannot write " + path);
   return path;
 }
+
+}  // namespace
+
+// The null forwarder replays the exact bytes the bridge produced for the scenario a moment before.
+void add_null_forwarder_env(bench_world& w, const options& o, const scenario& s, const real_app_context& app,
+                            std::vector<std::string>& env) {
+  std::string prelude = w.captured_result();
+  if (s.stream) {  // the first chunk: the prelude and its 8 NULs, as the bridge sent it
+    const auto nuls = prelude.find(std::string(8, '\0'));
+    if (nuls == std::string::npos) fail(s.name + ": no prelude captured from the bridge");
+    prelude.resize(nuls + 8);
+  }
+  std::string req = s.real_app ? app.request : w.captured_request();
+  const auto at = req.find("/bench/");
+  if (req.empty() || (!s.real_app && at == std::string::npos)) fail(s.name + ": no app request captured from the bridge");
+  if (!s.real_app) req.replace(at + 7, id_width, "nullnull");
+  env.push_back("NULL_APP_REQUEST=" + write_file(o, "app_request.bin", req));
+  env.push_back("NULL_RESULT_BODY=" + write_file(o, "result.bin", prelude));
+  env.push_back("NULL_RESULT_CONTENT_TYPE=" + w.captured_content_type());
+  env.push_back(std::string("NULL_MODE=") + (s.stream ? "stream" : "buffered"));
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
 
 std::string log_tail(const std::string& path) {
   std::ifstream f(path);
@@ -58,24 +82,6 @@ watched_child start_child(std::string label, const std::string& binary, const st
 // ---------------------------------------------------------------------------------------------------------------
 // One scenario
 
-// The null forwarder replays the exact bytes the bridge produced for the scenario a moment before.
-void add_null_forwarder_env(bench_world& w, const options& o, const scenario& s, const real_app_context& app,
-                            std::vector<std::string>& env) {
-  std::string prelude = w.captured_result();
-  if (s.stream) {  // the first chunk: the prelude and its 8 NULs, as the bridge sent it
-    const auto nuls = prelude.find(std::string(8, '\0'));
-    if (nuls == std::string::npos) fail(s.name + ": no prelude captured from the bridge");
-    prelude.resize(nuls + 8);
-  }
-  std::string req = s.real_app ? app.request : w.captured_request();
-  const auto at = req.find("/bench/");
-  if (req.empty() || (!s.real_app && at == std::string::npos)) fail(s.name + ": no app request captured from the bridge");
-  if (!s.real_app) req.replace(at + 7, id_width, "nullnull");
-  env.push_back("NULL_APP_REQUEST=" + write_file(o, "app_request.bin", req));
-  env.push_back("NULL_RESULT_BODY=" + write_file(o, "result.bin", prelude));
-  env.push_back("NULL_RESULT_CONTENT_TYPE=" + w.captured_content_type());
-  env.push_back(std::string("NULL_MODE=") + (s.stream ? "stream" : "buffered"));
-}
 
 // The measured invocations: the bridge-added latency of each (µs), and the child's CPU and the clock at the start.
 struct measurement {

@@ -22,6 +22,11 @@ struct real_app_context {
 // result the bridge produced for the same scenario in the run just before.
 figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, const real_app_context& app = {});
 
+// The null forwarder's variables for `s`: the result `captured` last recorded from the bridge, and the app request
+// (from `app`, for a real app, else also from `captured`), each written to a file of the work directory.
+void add_null_forwarder_env(bench_world& captured, const options& o, const scenario& s, const real_app_context& app,
+                            std::vector<std::string>& env);
+
 // The app request lambda-bridge produces for `s`, captured by the in-process app from a short run of its own (one
 // warm-up invocation, then the captured one): a real app's requests cannot be seen from the bench.
 std::string capture_app_request(bench_world& w, const options& o, const scenario& s);

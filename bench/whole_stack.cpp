@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "process.hpp"
+#include "report.hpp"
 #include "runner.hpp"
 
 namespace bench {
@@ -84,6 +86,73 @@ app_process start_fastapi(const options& o) {
   return a;
 }
 
+// One child of the scenario, on its own Runtime API (`world`): its log, what it measured so far.
+struct turn_taker {
+  turn_taker(bench_world& w, std::string l, std::string lg) : world(w), label(std::move(l)), log(std::move(lg)) {}
+
+  bench_world& world;
+  std::string label, log;
+  pid_t pid = 0;
+  std::vector<double> e2e;  // t3 - t0 per invocation, µs
+  double cpu_us = 0;        // over the measured blocks
+  int64_t busy_ns = 0;
+
+  [[noreturn]] void give_up(const std::string& why) const {
+    fail(label + ": " + why + "\n" + file_text(log));
+  }
+
+  void start(const std::string& binary, const std::vector<std::string>& env) {
+    ::unlink(log.c_str());
+    pid = spawn(binary, env, log);
+    if (!world.wait_polls(1, 10s)) give_up("no /next poll");
+  }
+
+  // `n` invocations one at a time, each result checked; with `measure`, their end-to-end times and CPU kept.
+  void serve(const scenario& s, int n, bool measure) {
+    const double cpu0 = cpu_us_sched(pid);
+    const int64_t t0 = now_ns();
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = world.push(s);
+      if (!world.wait_done(id, 20s)) give_up("no result in time");
+      const invocation inv = world.get(id);
+      world.forget(id);
+      if (inv.error || inv.result_prefix.find("\"statusCode\":200") == std::string::npos)
+        give_up("a failed invocation: " + inv.result_prefix.substr(0, 300));
+      if (measure) e2e.push_back(double(inv.t3 - inv.t0) / 1e3);
+    }
+    if (!measure) return;
+    busy_ns += now_ns() - t0;
+    cpu_us += cpu_us_sched(pid) - cpu0;
+  }
+
+  figures finish(const scenario& s, const std::string& child) {
+    figures f;
+    f.scenario = s.name;
+    f.child = child;
+    f.payload = s.payload;
+    f.end_to_end = true;
+    const proc_mem mem = read_mem(pid);
+    f.failures = world.failures();
+    if (!child_alive(pid)) f.failures.push_back("the child exited: " + file_text(log));
+    stop_child(pid);
+    if (!world.wait_no_parked(3s)) fail("a /next long poll outlived its child");
+    world.clear_queue();
+    f.count = int(e2e.size());
+    f.peak_rss_kb = mem.hwm_kb;
+    f.idle_rss_kb = mem.rss_kb;
+    if (e2e.empty()) return f;
+    f.p50_us = percentile(e2e, 50);
+    f.p99_us = percentile(e2e, 99);
+    double sum = 0;
+    for (double v : e2e) sum += v;
+    f.mean_us = sum / double(e2e.size());
+    f.per_s = double(e2e.size()) / (double(busy_ns) / 1e9);
+    f.cpu_us = cpu_us / double(e2e.size());
+    f.cpu_us_stat = 0;  // not sampled per block
+    return f;
+  }
+};
+
 }  // namespace
 
 std::vector<figures> run_whole_stack(bench_world& w, const options& o, const scenario& s) {
@@ -101,10 +170,35 @@ std::vector<figures> run_whole_stack(bench_world& w, const options& o, const sce
     return {f};
   }
   // The null forwarder's app request: what the bridge sends for this event, captured by the in-process app, since
-  // the bench cannot see the bytes that reach uvicorn. Its result: the bridge's own, from the real run just before.
+  // the bench cannot see the bytes that reach uvicorn. Its result: the bridge's own, from its warm-up just before.
   const real_app_context ctx{app.port, capture_app_request(w, o, s)};
-  std::vector<figures> rows{run_one(w, o, s, false, ctx)};
-  if (rows.back().ok()) rows.push_back(run_one(w, o, s, true, ctx));
+
+  // Both children run at once, each polling a Runtime API of its own in front of the same app process, and take
+  // turns in blocks: load that comes and goes on a shared machine falls on both alike, where one child after the
+  // other would compare two different minutes. Each is parked on /next while the other works.
+  bench_world null_world;
+  turn_taker bridge{w, s.name + " (bridge)", o.work_dir + "/" + s.name + "-bridge.log"};
+  turn_taker null{null_world, s.name + " (null)", o.work_dir + "/" + s.name + "-null.log"};
+  std::vector<std::string> env = base_env(w);
+  env[2] = "AWS_LWA_PORT=" + std::to_string(app.port);
+  env.insert(env.end(), s.env.begin(), s.env.end());
+  w.set_scenario(&s, true);
+  bridge.start(o.bridge, env);
+  bridge.serve(s, s.warmup, false);
+  std::vector<std::string> null_env = base_env(null_world);
+  null_env[2] = "AWS_LWA_PORT=" + std::to_string(app.port);
+  add_null_forwarder_env(w, o, s, ctx, null_env);
+  null_world.set_scenario(&s, false);
+  null.start(o.null_forwarder, null_env);
+  null.serve(s, s.warmup, false);
+  constexpr int block = 50;
+  for (int done = 0; done < s.measured; done += block) {
+    const int n = std::min(block, s.measured - done);
+    bridge.serve(s, n, true);
+    null.serve(s, n, true);
+  }
+  std::vector<figures> rows{bridge.finish(s, "bridge"), null.finish(s, "null")};
+  null_world.stop();
   if (!child_alive(app.pid)) rows.back().failures.push_back("the app exited:\n" + file_text(app.log));
   stop_child(app.pid);
   return rows;
