@@ -17,10 +17,12 @@
 // bridge built for the bench (--counting PATH: lambda-bridge-counting, the same libraries with every malloc, calloc,
 // realloc and free routed through a counting shim, bench/alloc_counter.cpp, whose counters live in a file the bench
 // maps); and the idle RSS per worker at concurrency 64 after bursts ((idle RSS of 64 workers - that of 1) / 64).
+// --only selects them as allocs-get-1k and idle-c64.
 //
 // The whole stack (fastapi-get, issue 14): the app is instead a real child process, the sample FastAPI app
 // (--fastapi DIR, default examples/fastapi) under Debian's uvicorn with uvloop and httptools, one process for both
-// children; the bench sees only t0 and t3, so that scenario's figures are end to end (t3 - t0), app included.
+// children, which run at once on a Runtime API each and take turns in blocks of 50 invocations; the bench sees only
+// t0 and t3, so that scenario's figures are end to end (t3 - t0), app included.
 //
 // Plain blocking sockets and one thread per connection: the bench must be obviously correct, not clever; its own
 // cost sits outside the measured intervals except for the kernel's copies, which both children pay alike. Every
@@ -65,6 +67,7 @@ void usage() {
              "       [--counting PATH]\n"
              "       --fastapi DIR: the sample FastAPI app of the whole-stack scenario (default examples/fastapi)\n"
              "       --counting PATH: lambda-bridge-counting (bench/alloc_counter.cpp), for heap allocations per invocation\n"
+             "       (--only also takes allocs-get-1k and idle-c64, the measurements after the scenarios)\n"
              "       lambda-bridge-bench --bridge PATH --soak N [--time-limit SECONDS]\n",
              stderr);
 }

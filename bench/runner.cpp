@@ -98,11 +98,7 @@ struct measurement {
 
 constexpr std::chrono::milliseconds per_invocation_timeout{20000};
 
-// With a real app the bench sees neither t1 nor t2: the figure is end to end, the app's own time included.
-double added_us(const scenario& s, const invocation& inv) {
-  if (s.real_app) return double(inv.t3 - inv.t0) / 1e3;
-  return double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3;
-}
+double added_us(const invocation& inv) { return double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3; }
 
 // One invocation at a time, the warm-up first; every result checked.
 void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_child& c, measurement& m) {
@@ -118,7 +114,7 @@ void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_chil
                 std::to_string(s.expect_min_result) + ": " + inv.result_prefix.substr(0, 300));
     if (inv.result_prefix.find("\"statusCode\":200") == std::string::npos)
       c.give_up("result without statusCode 200: " + inv.result_prefix.substr(0, 300));
-    if (i >= s.warmup) m.added.push_back(added_us(s, inv));
+    if (i >= s.warmup) m.added.push_back(added_us(inv));
   }
 }
 
@@ -138,7 +134,7 @@ void measure_bursts(bench_world& w, const scenario& s, const watched_child& c, m
     if (!w.wait_done(id, per_invocation_timeout)) c.give_up("no result in time");
     const invocation inv = w.get(id);
     w.forget(id);
-    m.added.push_back(added_us(s, inv));
+    m.added.push_back(added_us(inv));
   }
 }
 
@@ -238,16 +234,14 @@ int soak_verdict(const soak_record& seen, long count, size_t kinds, double secon
 
 }  // namespace
 
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, const real_app_context& app) {
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child) {
   figures f;
   f.scenario = s.name;
   f.child = null_child ? "null" : "bridge";
   f.payload = s.payload;
-  f.end_to_end = s.real_app;
   std::vector<std::string> env = base_env(w);
-  if (s.real_app) env[2] = "AWS_LWA_PORT=" + std::to_string(app.port);
   if (null_child)
-    add_null_forwarder_env(w, o, s, app, env);
+    add_null_forwarder_env(w, o, s, {}, env);
   else
     env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, !null_child);

@@ -11,16 +11,16 @@ namespace bench {
 // Every child's environment: PATH, the Runtime API and the in-process app's port (in that order).
 std::vector<std::string> base_env(bench_world& w);
 
-// Where the child's app is, when it is not the in-process one (a scenario with real_app): its port, and for the
-// null forwarder the app request bytes the bridge produced for the scenario (capture_app_request).
+// Where the child's app is, when it is not the in-process one (a scenario with real_app, whole_stack.cpp): its port,
+// and for the null forwarder the app request bytes the bridge produced for the scenario (capture_app_request).
 struct real_app_context {
   int port = 0;
   std::string request;
 };
 
 // One scenario against a fresh child: lambda-bridge, or (null_child) the null forwarder fed with the request and
-// result the bridge produced for the same scenario in the run just before.
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, const real_app_context& app = {});
+// result the bridge produced for the same scenario in the run just before. Not for a real_app scenario.
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child);
 
 // The null forwarder's variables for `s`: the result `captured` last recorded from the bridge, and the app request
 // (from `app`, for a real app, else also from `captured`), each written to a file of the work directory.
