@@ -147,6 +147,8 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     conn_->stream.expires_at(deadline_);
     boost::system::error_code ec;
     co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    // A head of unusual size (an event with large headers) is not kept for the connection's life.
+    if (conn_->head.capacity() > backend_connection::read_buffer_bytes) std::string().swap(conn_->head);
     std::string_view step = "sending the request";
     reply_head head;
     std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply
