@@ -58,7 +58,8 @@ void kill_all_children() {
   fatal(what);
 }
 
-pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path) {
+pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path,
+            const std::vector<std::string>& args) {
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setpgroup(&attr, 0);
@@ -75,7 +76,9 @@ pid_t spawn(const std::string& binary, const std::vector<std::string>& env, cons
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<char*> argv{const_cast<char*>(binary.c_str()), nullptr};
+  std::vector<char*> argv{const_cast<char*>(binary.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   std::vector<char*> envp;
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);

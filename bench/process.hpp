@@ -20,8 +20,9 @@ int64_t now_ns();
 // SIGKILL to every child still running and to its process group.
 void kill_all_children();
 
-// `binary` with no arguments, environment `env`, stdin from /dev/null, stdout and stderr appended to `log_path`.
-pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path);
+// `binary` with `args`, environment `env`, stdin from /dev/null, stdout and stderr appended to `log_path`.
+pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path,
+            const std::vector<std::string>& args = {});
 void stop_child(pid_t pid);
 bool child_alive(pid_t pid);
 

@@ -47,7 +47,8 @@ void every_scenario_target(const std::vector<figures>& rows, std::vector<target>
   double worst_ratio = 0;
   int met = 0, all = 0;
   for (const auto& r : rows) {
-    const figures* n = r.child == "bridge" ? find_row(rows, r.scenario, "null") : nullptr;
+    // fastapi-get's figures are end to end (the app's own time in both); it has its own target below.
+    const figures* n = r.child == "bridge" && r.scenario != "fastapi-get" ? find_row(rows, r.scenario, "null") : nullptr;
     if (!n || n->p50_us <= 0) continue;
     const double ratio = r.p50_us / n->p50_us;
     ++all;
@@ -82,6 +83,15 @@ void latency_targets(const std::vector<figures>& rows, std::vector<target>& targ
   if (const figures* bs = find_row(rows, "stream-100m", "bridge")) {
     const double gbs = double(bs->payload) / (bs->p50_us * 1e3);
     targets.push_back({"100 MB stream at >= 1 GB/s (payload / added p50)", gbs >= 1.0, fmt("%.3f GB/s", gbs)});
+  }
+  // The whole stack (issue 14): end to end, uvicorn's own time in both figures.
+  const figures* bw = find_row(rows, "fastapi-get", "bridge");
+  const figures* nw = find_row(rows, "fastapi-get", "null");
+  if (bw && nw && bw->ok() && nw->ok()) {
+    const double r50 = bw->p50_us / nw->p50_us;
+    targets.push_back({"whole stack (FastAPI under uvicorn, GET /test1): end-to-end p50 <= 1.15x null forwarder",
+                       r50 <= 1.15,
+                       fmt("%.2fx", r50) + " (" + fmt("%.0f", bw->p50_us) + " vs " + fmt("%.0f", nw->p50_us) + " us)"});
   }
   if (const figures* b5 = find_row(rows, "reply-5m", "bridge")) {
     const double gbs = double(b5->payload) / (b5->p50_us * 1e3);  // bytes per ns = GB/s
@@ -141,8 +151,45 @@ void startup_and_concurrency_targets(const std::vector<figures>& rows, const sta
   }
 }
 
+// Issue 14: no heap allocation per small invocation once warm, and little memory kept per idle worker.
+void footprint_targets(const footprint& fp, std::vector<target>& targets) {
+  if (fp.allocs) {
+    const alloc_figures& a = *fp.allocs;
+    targets.push_back({"heap allocations per 1 KB invocation (get-1k, steady state) == 0", a.allocations_per == 0,
+                       fmt("%.2f", a.allocations_per) + " (" + fmt("%.0f", a.bytes_per) + " bytes; " +
+                           std::to_string(a.invocations) + " invocations, counting bridge)"});
+  }
+  if (fp.idle) {
+    const concurrency_figures& c = *fp.idle;
+    const double per = c.per_worker_kb();
+    targets.push_back({"idle RSS per worker at concurrency " + std::to_string(c.workers) + " after bursts <= 1 MB",
+                       per <= 1024,
+                       fmt("%.0f KB", per) + " ((" + fmt("%.1f", double(c.idle_after_kb) / 1024) + " - " +
+                           fmt("%.1f", double(c.idle_after_one_kb) / 1024) + " MB) / " + std::to_string(c.workers) + ")"});
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // --json
+
+void json_footprint(std::ostringstream& j, const footprint& fp) {
+  j << ",\"allocations\":";
+  if (fp.allocs)
+    j << "{\"scenario\":\"" << fp.allocs->scenario << "\",\"invocations\":" << fp.allocs->invocations
+      << ",\"allocations_per_invocation\":" << fp.allocs->allocations_per
+      << ",\"frees_per_invocation\":" << fp.allocs->frees_per << ",\"bytes_per_invocation\":" << fp.allocs->bytes_per
+      << ",\"allocations_to_first_poll\":" << fp.allocs->at_first_poll << "}";
+  else
+    j << "null";
+  j << ",\"idle_per_worker\":";
+  if (fp.idle)
+    j << "{\"workers\":" << fp.idle->workers << ",\"bursts\":\"" << fp.idle->bursts
+      << "\",\"idle_fresh_kb\":" << fp.idle->idle_fresh_kb << ",\"idle_after_kb\":" << fp.idle->idle_after_kb
+      << ",\"idle_after_one_worker_kb\":" << fp.idle->idle_after_one_kb << ",\"peak_kb\":" << fp.idle->peak_kb
+      << ",\"per_worker_kb\":" << fp.idle->per_worker_kb() << "}";
+  else
+    j << "null";
+}
 
 void json_row(std::ostringstream& j, const figures& r) {
   j << "{\"scenario\":";
@@ -153,7 +200,8 @@ void json_row(std::ostringstream& j, const figures& r) {
     << ",\"added_mean_us\":" << r.mean_us << ",\"invocations_per_s\":" << r.per_s
     << ",\"cpu_us_per_invocation\":" << r.cpu_us << ",\"cpu_us_per_invocation_stat\":" << r.cpu_us_stat
     << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"idle_rss_kb\":" << r.idle_rss_kb << ",\"payload_bytes\":" << r.payload
-    << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"failures\":[";
+    << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"end_to_end\":" << (r.end_to_end ? "true" : "false")
+    << ",\"failures\":[";
   for (size_t k = 0; k < r.failures.size(); ++k) {
     j << (k ? "," : "");
     json_string(j, r.failures[k]);
@@ -161,8 +209,8 @@ void json_row(std::ostringstream& j, const figures& r) {
   j << "]}";
 }
 
-void print_json(const std::vector<figures>& rows, const startup_figures& st, const std::vector<target>& targets,
-                uint64_t binary_size, double wall_s) {
+void print_json(const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+                const std::vector<target>& targets, uint64_t binary_size, double wall_s) {
   std::ostringstream j;
   j << "{\"wall_seconds\":" << wall_s << ",\"binary_bytes\":" << binary_size << ",\"rows\":[";
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -173,7 +221,9 @@ void print_json(const std::vector<figures>& rows, const startup_figures& st, con
   for (size_t i = 0; i < st.exec_to_next_ms.size(); ++i) j << (i ? "," : "") << st.exec_to_next_ms[i];
   j << "],\"readiness_lag_ms\":[";
   for (size_t i = 0; i < st.readiness_lag_ms.size(); ++i) j << (i ? "," : "") << st.readiness_lag_ms[i];
-  j << "],\"idle_rss_kb\":" << st.idle_rss_kb << "},\"targets\":[";
+  j << "],\"idle_rss_kb\":" << st.idle_rss_kb << "}";
+  json_footprint(j, fp);
+  j << ",\"targets\":[";
   for (size_t i = 0; i < targets.size(); ++i) {
     j << (i ? "," : "") << "{\"target\":";
     json_string(j, targets[i].what);
@@ -197,16 +247,32 @@ void print_rows(const std::vector<figures>& rows) {
     if (r.child == "bridge")
       if (const figures* n = find_row(rows, r.scenario, "null"))
         ratio = fmt("%.2f", r.p50_us / n->p50_us) + " / " + fmt("%.2f", r.p99_us / n->p99_us);
-    std::printf("| %s | %s | %d | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %s |%s\n", r.scenario.c_str(),
+    std::printf("| %s%s | %s | %d | %.0f | %.0f | %s | %.0f | %.0f | %.1f | %.1f | %s |%s\n", r.scenario.c_str(),
+                r.end_to_end ? " (end to end)" : "",
                 r.child.c_str(), r.count, r.p50_us, r.p99_us, ratio.c_str(), r.per_s, r.cpu_us,
                 double(r.peak_rss_kb) / 1024, double(r.idle_rss_kb) / 1024,
                 r.payload >= 1024 ? fmt("%.0f", r.mbytes_per_s).c_str() : "", r.ok() ? "" : " FAILED");
   }
 }
 
-void print_table(const std::vector<figures>& rows, const startup_figures& st, const std::vector<target>& targets,
-                 uint64_t binary_size, double wall_s) {
+void print_footprint(const footprint& fp) {
+  if (fp.allocs)
+    std::printf("\nheap allocations (counting bridge, %s, %d invocations after warm-up): %.2f allocations, %.2f frees, "
+                "%.0f bytes per invocation; %llu allocations from exec to the first /next\n",
+                fp.allocs->scenario.c_str(), fp.allocs->invocations, fp.allocs->allocations_per, fp.allocs->frees_per,
+                fp.allocs->bytes_per, static_cast<unsigned long long>(fp.allocs->at_first_poll));
+  if (fp.idle)
+    std::printf("\nconcurrency %d (bursts of %s): idle RSS %.1f MB fresh, %.1f MB after (peak %.1f MB); one worker "
+                "after the same %.1f MB; %.0f KB per worker\n",
+                fp.idle->workers, fp.idle->bursts.c_str(), double(fp.idle->idle_fresh_kb) / 1024,
+                double(fp.idle->idle_after_kb) / 1024, double(fp.idle->peak_kb) / 1024,
+                double(fp.idle->idle_after_one_kb) / 1024, fp.idle->per_worker_kb());
+}
+
+void print_table(const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+                 const std::vector<target>& targets, uint64_t binary_size, double wall_s) {
   print_rows(rows);
+  print_footprint(fp);
   const double e50 = percentile(st.exec_to_next_ms, 50), r50 = percentile(st.readiness_lag_ms, 50);
   std::printf("\nstart-up (bridge): exec -> first /next p50 %.2f ms, max %.2f ms (%zu runs); readiness lag after a "
               "late listen() p50 %.2f ms, max %.2f ms (%zu runs); idle RSS fresh %.1f MB; binary %.2f MB\n",
@@ -232,18 +298,19 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(rank, v.size()) - 1];
 }
 
-int report(const options& o, const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
-           double wall_s) {
+int report(const options& o, const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+           uint64_t binary_size, double wall_s) {
   std::vector<target> targets;
   latency_targets(rows, targets);
+  footprint_targets(fp, targets);
   memory_targets(rows, st, binary_size, targets);
   startup_and_concurrency_targets(rows, st, targets);
   bool any_failure = false;
   for (const auto& r : rows) any_failure |= !r.ok();
   if (o.json)
-    print_json(rows, st, targets, binary_size, wall_s);
+    print_json(rows, fp, st, targets, binary_size, wall_s);
   else
-    print_table(rows, st, targets, binary_size, wall_s);
+    print_table(rows, fp, st, targets, binary_size, wall_s);
   return any_failure ? 1 : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "footprint.hpp"
 #include "options.hpp"
 
 namespace bench {
@@ -18,6 +19,7 @@ struct figures {
   long peak_rss_kb = 0, idle_rss_kb = 0;
   uint64_t payload = 0;
   double mbytes_per_s = 0;  // payload / mean added latency
+  bool end_to_end = false;  // a real app: the latencies are t3 - t0, the app's time included
   std::vector<std::string> failures;
   bool ok() const { return failures.empty() && count > 0; }
 };
@@ -32,7 +34,7 @@ struct startup_figures {
 double percentile(std::vector<double> v, double p);
 
 // Prints the report on stdout; 1 when a row failed, else 0.
-int report(const options& o, const std::vector<figures>& rows, const startup_figures& st, uint64_t binary_size,
-           double wall_s);
+int report(const options& o, const std::vector<figures>& rows, const footprint& fp, const startup_figures& st,
+           uint64_t binary_size, double wall_s);
 
 }  // namespace bench

@@ -13,14 +13,12 @@
 
 namespace bench {
 
-namespace {
-
-using namespace std::chrono_literals;
-
 std::vector<std::string> base_env(bench_world& w) {
   return {"PATH=/usr/bin:/bin", "AWS_LAMBDA_RUNTIME_API=127.0.0.1:" + std::to_string(w.runtime_port()),
           "AWS_LWA_PORT=" + std::to_string(w.app_port())};
 }
+
+namespace {
 
 std::string write_file(const options& o, const std::string& name, const std::string& bytes) {
   const std::string path = o.work_dir + "/" + name;
@@ -29,6 +27,32 @@ std::string write_file(const options& o, const std::string& name, const std::str
   if (!f) fail("cannot write " + path);
   return path;
 }
+
+}  // namespace
+
+// The null forwarder replays the exact bytes the bridge produced for the scenario a moment before.
+void add_null_forwarder_env(bench_world& w, const options& o, const scenario& s, const real_app_context& app,
+                            std::vector<std::string>& env) {
+  std::string prelude = w.captured_result();
+  if (s.stream) {  // the first chunk: the prelude and its 8 NULs, as the bridge sent it
+    const auto nuls = prelude.find(std::string(8, '\0'));
+    if (nuls == std::string::npos) fail(s.name + ": no prelude captured from the bridge");
+    prelude.resize(nuls + 8);
+  }
+  std::string req = s.real_app ? app.request : w.captured_request();
+  const auto at = req.find("/bench/");
+  if (req.empty() || (!s.real_app && at == std::string::npos)) fail(s.name + ": no app request captured from the bridge");
+  if (!s.real_app) req.replace(at + 7, id_width, "nullnull");
+  env.push_back("NULL_APP_REQUEST=" + write_file(o, "app_request.bin", req));
+  env.push_back("NULL_RESULT_BODY=" + write_file(o, "result.bin", prelude));
+  env.push_back("NULL_RESULT_CONTENT_TYPE=" + w.captured_content_type());
+  env.push_back(std::string("NULL_MODE=") + (s.stream ? "stream" : "buffered"));
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
 
 std::string log_tail(const std::string& path) {
   std::ifstream f(path);
@@ -58,23 +82,6 @@ watched_child start_child(std::string label, const std::string& binary, const st
 // ---------------------------------------------------------------------------------------------------------------
 // One scenario
 
-// The null forwarder replays the exact bytes the bridge produced for the scenario a moment before.
-void add_null_forwarder_env(bench_world& w, const options& o, const scenario& s, std::vector<std::string>& env) {
-  std::string prelude = w.captured_result();
-  if (s.stream) {  // the first chunk: the prelude and its 8 NULs, as the bridge sent it
-    const auto nuls = prelude.find(std::string(8, '\0'));
-    if (nuls == std::string::npos) fail(s.name + ": no prelude captured from the bridge");
-    prelude.resize(nuls + 8);
-  }
-  std::string req = w.captured_request();
-  const auto at = req.find("/bench/");
-  if (req.empty() || at == std::string::npos) fail(s.name + ": no app request captured from the bridge");
-  req.replace(at + 7, id_width, "nullnull");
-  env.push_back("NULL_APP_REQUEST=" + write_file(o, "app_request.bin", req));
-  env.push_back("NULL_RESULT_BODY=" + write_file(o, "result.bin", prelude));
-  env.push_back("NULL_RESULT_CONTENT_TYPE=" + w.captured_content_type());
-  env.push_back(std::string("NULL_MODE=") + (s.stream ? "stream" : "buffered"));
-}
 
 // The measured invocations: the bridge-added latency of each (µs), and the child's CPU and the clock at the start.
 struct measurement {
@@ -234,7 +241,7 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
   f.payload = s.payload;
   std::vector<std::string> env = base_env(w);
   if (null_child)
-    add_null_forwarder_env(w, o, s, env);
+    add_null_forwarder_env(w, o, s, {}, env);
   else
     env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, !null_child);
@@ -262,6 +269,26 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
   f.peak_rss_kb = mem.hwm_kb;
   f.idle_rss_kb = mem.rss_kb;
   return f;
+}
+
+std::string capture_app_request(bench_world& w, const options& o, const scenario& s) {
+  std::vector<std::string> env = base_env(w);
+  env.insert(env.end(), s.env.begin(), s.env.end());
+  w.set_scenario(&s, true);
+  const watched_child c = start_child(s.name + " (capture)", o.bridge, env, o.work_dir + "/" + s.name + "-capture.log");
+  if (!w.wait_polls(1, 10s)) c.give_up("the bridge did not poll /next");
+  for (int i = 0; i < 2; ++i) {
+    const uint64_t id = w.push(s);
+    if (!w.wait_done(id, per_invocation_timeout)) c.give_up("no result in time");
+    w.forget(id);
+  }
+  std::string request = w.captured_request();
+  const auto failures = w.failures();
+  stop_child(c.pid);
+  if (!failures.empty()) fail(s.name + " (capture): " + failures.front());
+  if (!w.wait_no_parked(3s)) fail("a /next long poll outlived its child");
+  if (request.empty()) fail(s.name + ": the capture run did not reach the app's route " + s.app_route);
+  return request;
 }
 
 int run_soak(bench_world& w, const options& o, long count) {

@@ -74,13 +74,16 @@ std::string quotes_escaped(const std::string& body) {
 
 std::string apigw_v2_event(std::string_view method, std::string_view body, bool b64,
                            std::string_view content_type = "application/json",
-                           std::string_view domain = "bench.execute-api.us-east-1.amazonaws.com") {
-  std::string e = R"({"version":"2.0","routeKey":"$default","rawPath":"/bench/@ID@","rawQueryString":"a=1",)";
+                           std::string_view domain = "bench.execute-api.us-east-1.amazonaws.com",
+                           std::string_view path = "/bench/@ID@") {
+  std::string e = R"({"version":"2.0","routeKey":"$default","rawPath":")";
+  e += path;
+  e += R"(","rawQueryString":"a=1",)";
   e += R"("headers":{"accept":"application/json","host":")" + std::string(domain) +
        R"(","user-agent":"lambda-bridge-bench","content-type":")" + std::string(content_type) + R"("},)";
   e += R"("queryStringParameters":{"a":"1"},"requestContext":{"accountId":"123456789012","apiId":"bench",)";
   e += R"("domainName":")" + std::string(domain) + R"(","domainPrefix":"bench","http":{"method":")" +
-       std::string(method) + R"(","path":"/bench/@ID@","protocol":"HTTP/1.1","sourceIp":"127.0.0.1",)";
+       std::string(method) + R"(","path":")" + std::string(path) + R"(","protocol":"HTTP/1.1","sourceIp":"127.0.0.1",)";
   e += R"("userAgent":"lambda-bridge-bench"},"requestId":"@ID@","routeKey":"$default","stage":"$default",)";
   e += R"("time":"12/Mar/2024:19:03:58 +0000","timeEpoch":1710270238000},)";
   if (!body.empty()) e += R"("body":")" + std::string(body) + R"(",)";
@@ -232,6 +235,24 @@ scenario alb_body(bool b64, size_t size, int k) {
   return s;
 }
 
+// The whole stack: get-1k's HTTP API GET, to the sample FastAPI app's GET /test1 under uvicorn
+// (examples/fastapi), end to end. The in-process app's canned reply is only for the capture run (whole_stack.cpp).
+scenario fastapi_get(int k) {
+  scenario s;
+  s.name = "fastapi-get";
+  s.app_route = "/test1";
+  s.real_app = true;
+  s.event_template = apigw_v2_event("GET", "", false, "application/json", "bench.execute-api.us-east-1.amazonaws.com",
+                                    s.app_route);
+  s.reply_body = R"({"message":"test"})";
+  s.warmup = 200;
+  s.measured = 2000 / k;
+  s.payload = s.reply_body.size();
+  s.expect_min_result = s.reply_body.size();
+  s.targets_rss = false;
+  return s;
+}
+
 }  // namespace
 
 // get-1k's event and reply, with the app writing its head and then its body in `writes` pieces, Nagle on: a peer
@@ -250,6 +271,7 @@ std::vector<scenario> make_scenarios(bool quick) {
   std::vector<scenario> v{get_1k(k), split_writes("split-head-body-1k", 1, k), split_writes("split-pieces-1k", 4, k),
                           post_64k(k), binary_1m(k), reply_5m(quick), stream_100m(quick)};
   for (int c : {1, 8}) v.push_back(sleep_20ms(c, k));
+  v.push_back(fastapi_get(k));
   for (bool b64 : {false, true}) {
     for (size_t size : {size_t(0), size_t(1024), size_t(64 << 10), size_t(128 << 10), size_t(256 << 10),
                         size_t(512 << 10), size_t(1 << 20), size_t(2 << 20), size_t(4 << 20), size_t(6 << 20)})

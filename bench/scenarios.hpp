@@ -32,6 +32,11 @@ struct scenario {
   bool with_null = true;
   int concurrency = 1;           // > 1: a throughput run, events queued all at once
   bool targets_rss = true;
+  // The whole stack (issue 14): the app is a real child process (the sample FastAPI app under uvicorn, see
+  // whole_stack.hpp), not the in-process one, so only t0 and t3 are seen and the figure is end to end (t3 - t0).
+  // app_route is the path it serves; the in-process app answers it too, for the capture run.
+  bool real_app = false;
+  std::string app_route;
   // Soak only: how often the mix picks it, what the result must contain, and whether it must fail instead.
   int weight = 0;
   std::string expect_in_result = "\"statusCode\":200";

@@ -303,14 +303,20 @@ bool write_in_pieces(int fd, std::string_view head, std::string_view body, int p
 // streams.
 bool bench_world::answer_app(int fd, const received& rq) {
   const http_head& h = rq.head;
-  if (!h.target.starts_with("/bench/"))  // the readiness probe (GET /)
-    return write_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
   const scenario* s;
+  {
+    std::lock_guard lk(m_);
+    s = sc_;
+  }
+  // A real app's route (its capture run) carries no id: the invocation is the one handed out last.
+  const bool routed = s && !s->app_route.empty() && h.target.starts_with(s->app_route);
+  if (!routed && !h.target.starts_with("/bench/"))  // the readiness probe (GET /)
+    return write_str(fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok");
   uint64_t id;
   {
     std::lock_guard lk(m_);
     s = sc_;
-    id = resolve(std::string_view(h.target).substr(7, id_width));
+    id = routed ? current_ : resolve(std::string_view(h.target).substr(7, id_width));
     auto it = inv_.find(id);
     if (it == inv_.end() || !s) {
       note_failure("app request for unknown invocation " + h.target);

@@ -127,9 +127,6 @@ failure backend_exchange::transport_failure(const boost::system::error_code& ec,
 }
 
 awaitable<result<reply_head>> backend_exchange::send(const backend_request& req) {
-  head_.clear();
-  req.append_head(head_);
-  const std::array<asio::const_buffer, 2> wire{asio::buffer(head_), asio::buffer(req.body)};
   const bool head_request = req.method == "HEAD";
 
   for (int attempt = 1;; ++attempt) {
@@ -143,12 +140,17 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       conn_ = std::move(fresh.value());
     }
     ++conn_->uses;
+    conn_->head.clear();
+    req.append_head(conn_->head);
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(conn_->head), asio::buffer(req.body)};
     conn_->stream.expires_at(deadline_);
     boost::system::error_code ec;
     co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
     // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body); see
     // acknowledge_at_once. Armed here because writing the request is what made the connection look interactive.
     if (!ec) acknowledge_at_once(conn_->stream.socket());
+    // A head of unusual size (an event with large headers) is not kept for the connection's life.
+    if (conn_->head.capacity() > backend_connection::read_buffer_bytes) std::string().swap(conn_->head);
     std::string_view step = "sending the request";
     reply_head head;
     std::size_t header_bytes = 0;  // consumed by the parser, over every head of this reply

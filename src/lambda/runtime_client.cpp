@@ -47,6 +47,48 @@ bool is_expected_close(const boost::system::error_code& ec) {
          ec == asio::error::broken_pipe || ec == beast::error::timeout;
 }
 
+// An answer of the Runtime API read without Beast's response_parser, which would allocate a fields node per header
+// and a fresh body per answer: the body goes into a string the caller keeps, and for /next the Lambda-Runtime-*
+// headers straight into the worker's event (`context`); other headers are not kept.
+class lean_answer_parser : public http::basic_parser<false> {
+ public:
+  // keep_old_body: the caller overwrites or clears the body itself. A recycled event buffer is read into with one
+  // resize to the declared length, which zero-fills only what it adds; clearing it first would zero-fill it all.
+  static constexpr bool keep_old_body = true;
+  lean_answer_parser(std::string& body, invocation_context* context, bool keep_old = false) : body_(body) {
+    if (!keep_old) body_.clear();
+    if (context != nullptr) context_.emplace(*context);
+  }
+  int status() const { return status_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int, beast::error_code&) override {}
+  void on_response_impl(int code, beast::string_view, int, beast::error_code&) override { status_ = code; }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value, beast::error_code&) override {
+    if (context_) context_->field(std::string_view(name.data(), name.size()), std::string_view(value.data(), value.size()));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, beast::error_code&) override {
+    // Called only once the body is read, after the header: next() has refused a declared length over the event
+    // limit by then, and a post's answer has its 64 KB limit from the start.
+    if (length) body_.reserve(static_cast<std::size_t>(*length));
+  }
+  std::size_t on_body_impl(beast::string_view piece, beast::error_code&) override {
+    body_.append(piece.data(), piece.size());
+    return piece.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view piece, beast::error_code&) override {
+    body_.append(piece.data(), piece.size());
+    return piece.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+
+  std::string& body_;
+  std::optional<invocation_context_reader> context_;
+  int status_ = 0;
+};
+
 }  // namespace
 
 runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint, std::size_t max_event_bytes)
@@ -91,20 +133,29 @@ void runtime_client::cancel() {
 }
 
 awaitable<std::optional<next_event>> runtime_client::next() {
+  next_event ev;
+  const bool got = co_await next(ev);
+  if (!got) co_return std::nullopt;
+  co_return std::move(ev);
+}
+
+awaitable<bool> runtime_client::next(next_event& ev) {
   for (int attempt = 1;; ++attempt) {
-    if (cancelled_) co_return std::nullopt;
-    co_await ensure_connected();
+    if (cancelled_) co_return false;
+    if (!connected_) co_await ensure_connected();  // no coroutine frame when connected
     boost::system::error_code ec;
     stream_.expires_never();  // the long poll may last as long as the process is frozen
     co_await asio::async_write(stream_, asio::buffer(next_request_), asio::redirect_error(asio::use_awaitable, ec));
 
     // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
     // the fields, which would fail the read before the request id is known and the event could be refused.
-    http::response_parser<http::string_body> parser;
-    parser.get().body().swap(spare_event_);  // Beast reserves the declared length in it: no new block if it fits
+    // The last event's memory comes back through recycle_event_buffer (it became the last request's body).
+    if (spare_event_.capacity() > ev.body.capacity()) ev.body.swap(spare_event_);
+    lean_answer_parser parser(ev.body, &ev.ctx, lean_answer_parser::keep_old_body);
+    ev.problem.reset();
     parser.body_limit((std::numeric_limits<std::uint64_t>::max)());  // not Beast's 8 MiB default either
     if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
-    if (cancelled_) co_return std::nullopt;
+    if (cancelled_) co_return false;
     if (ec) {
       // A dropped keep-alive connection is reconnected; a Runtime API that stays away ends the process.
       disconnect();
@@ -115,22 +166,21 @@ awaitable<std::optional<next_event>> runtime_client::next() {
       continue;
     }
 
-    next_event ev;
-    const auto status = parser.get().result_int();
-    ev.ctx = parse_invocation_context(parser.get().base());
+    const int status = parser.status();
     const auto declared = parser.content_length();
     if (declared && *declared > max_event_bytes_) {
       ev.problem = failure{error_types::event_too_large,
                            "the event is " + std::to_string(*declared) + " bytes, over the bridge's limit of " +
                                std::to_string(max_event_bytes_) + " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
       disconnect();  // the unread body makes the connection unusable
-      if (status == 200) co_return std::move(ev);
+      if (status == 200) co_return true;
     }
     parser.body_limit(max_event_bytes_);
-    if (!ev.problem && declared && !parser.chunked()) {
-      co_await read_sized_body(stream_, buffer_, parser.get().body(), static_cast<std::size_t>(*declared), ec);
+    const bool sized = declared && !parser.chunked();
+    if (ev.problem || !sized) ev.body.clear();  // a recycled buffer's old event; the parser appends to what is there
+    if (!ev.problem && sized) {
+      co_await read_sized_body(stream_, buffer_, ev.body, static_cast<std::size_t>(*declared), ec);
     } else if (!ev.problem) {
-      parser.get().body().clear();  // a recycled buffer's old event; Beast appends to what is there
       // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's
       // read.
       co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
@@ -140,27 +190,26 @@ awaitable<std::optional<next_event>> runtime_client::next() {
                                                              std::to_string(max_event_bytes_) +
                                                              " bytes (LAMBDA_BRIDGE_MAX_EVENT_BYTES)"};
       disconnect();
-      if (status == 200) co_return std::move(ev);
+      if (status == 200) co_return true;
     } else if (ec) {
       disconnect();
-      if (cancelled_) co_return std::nullopt;
+      if (cancelled_) co_return false;
       if (attempt >= next_attempts) {
         throw runtime_api_fatal("the Runtime API connection failed while reading an event: " + ec.message());
       }
       log::warn("", "the Runtime API connection failed while reading an event ({}); reconnecting", ec.message());
       continue;
     }
-    if (!parser.get().keep_alive()) disconnect();
+    if (!parser.keep_alive()) disconnect();
     if (status != 200) {
       throw runtime_api_fatal("the Runtime API answered /next with HTTP " + std::to_string(status) + ": " +
-                              parser.get().body().substr(0, 1024));
+                              ev.body.substr(0, 1024));
     }
-    ev.body = std::move(parser.get().body());
-    co_return std::move(ev);
+    co_return true;
   }
 }
 
-awaitable<post_outcome> runtime_client::post(std::string target, const invocation_context* ctx,
+awaitable<post_outcome> runtime_client::post(std::string_view target, const invocation_context* ctx,
                                              std::string_view content_type, std::string_view error_type,
                                              std::string_view body) {
   // The head is written by hand into a buffer kept across posts, and goes out with the body in one gathered write.
@@ -176,36 +225,38 @@ awaitable<post_outcome> runtime_client::post(std::string target, const invocatio
   post_head_.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
   const std::array<asio::const_buffer, 2> wire{asio::buffer(post_head_), asio::buffer(body)};
 
-  http::response<http::string_body> res;
   boost::system::error_code ec;
+  int status = 0;
+  bool keep_alive = false;
   for (int attempt = 1; attempt <= 2; ++attempt) {
-    co_await ensure_connected();
+    if (!connected_) co_await ensure_connected();  // no coroutine frame when connected
     stream_.expires_after(post_timeout);
     co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
-    if (!ec) res = co_await read_answer(ec);
+    if (!ec) co_await read_lean_answer(status, keep_alive, ec);
     if (!ec) break;
     disconnect();
     // A kept-alive connection the Runtime API closed in between is retried once on a fresh one.
     if (attempt == 2 || !is_expected_close(ec)) {
-      throw runtime_api_fatal("posting to the Runtime API (" + target + ") failed: " + ec.message());
+      std::string what = "posting to the Runtime API (";
+      what.append(target).append(") failed: ").append(ec.message());
+      throw runtime_api_fatal(what);
     }
   }
-  if (!res.keep_alive()) disconnect();
-  co_return outcome_of(res, target, ctx);
+  if (!keep_alive) disconnect();
+  co_return outcome_of(status, answer_body_, target, ctx);
 }
 
-post_outcome runtime_client::outcome_of(const http::response<http::string_body>& res, std::string_view target,
+post_outcome runtime_client::outcome_of(int status, std::string_view body, std::string_view target,
                                         const invocation_context* ctx) {
-  const int status = res.result_int();
   if (status >= 200 && status < 300) return post_outcome::accepted;
   if (status == 413) return post_outcome::too_large;
   if (status == 410) return post_outcome::gone;
   if (status >= 500) {
     throw runtime_api_fatal("the Runtime API answered " + std::string(target) + " with HTTP " +
-                            std::to_string(status) + ": " + res.body().substr(0, 1024));
+                            std::to_string(status) + ": " + std::string(body.substr(0, 1024)));
   }
   log::warn(ctx != nullptr ? std::string_view(ctx->request_id) : std::string_view{},
-            "the Runtime API refused {} with HTTP {}: {}", std::string(target), status, res.body().substr(0, 1024));
+            "the Runtime API refused {} with HTTP {}: {}", std::string(target), status, body.substr(0, 1024));
   return post_outcome::refused;
 }
 
@@ -273,15 +324,16 @@ awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
   boost::system::error_code ec;
   stream_.expires_after(post_timeout);
   co_await asio::async_write(stream_, asio::buffer(last), asio::redirect_error(asio::use_awaitable, ec));
-  http::response<http::string_body> res;
-  if (!ec) res = co_await read_answer(ec);
+  int status = 0;
+  bool keep_alive = false;
+  if (!ec) co_await read_lean_answer(status, keep_alive, ec);
   if (ec) {
     log::error(stream_ctx_->request_id, "ending the streamed response failed: {}", ec.message());
     disconnect();
     co_return post_outcome::refused;
   }
-  if (!res.keep_alive()) disconnect();
-  co_return outcome_of(res, stream_target_, stream_ctx_);
+  if (!keep_alive) disconnect();
+  co_return outcome_of(status, answer_body_, stream_target_, stream_ctx_);
 }
 
 awaitable<http::response<http::string_body>> runtime_client::extension_call(http::request<http::string_body>& req,
@@ -363,10 +415,21 @@ awaitable<http::response<http::string_body>> runtime_client::read_answer(boost::
   co_return parser.release();
 }
 
+awaitable<void> runtime_client::read_lean_answer(int& status, bool& keep_alive, boost::system::error_code& ec) {
+  // Header first, as read_answer does; the body into answer_body_, whose capacity stays.
+  lean_answer_parser parser(answer_body_, nullptr);
+  parser.body_limit(64 * 1024);
+  co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+  status = parser.status();
+  keep_alive = parser.keep_alive();
+}
+
 awaitable<post_outcome> runtime_client::post_response(const invocation_context& ctx, std::string_view body) {
-  std::string target = std::string(api_path::runtime) + "invocation/" + ctx.request_id + "/response";
-  const post_outcome outcome = co_await post(std::move(target), &ctx, "application/json", {}, body);
-  co_return outcome;
+  // Built in a string the client keeps, as the head is: no allocation per result. Not a coroutine itself, so it adds
+  // no frame (each nested frame is an allocation: Asio 1.74 recycles one per thread).
+  post_target_.assign(api_path::runtime).append("invocation/").append(ctx.request_id).append("/response");
+  return post(post_target_, &ctx, "application/json", {}, body);
 }
 
 awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx, std::string_view type,
@@ -374,7 +437,7 @@ awaitable<post_outcome> runtime_client::post_error(const invocation_context& ctx
   std::string body;
   append_error_json(body, type, message);
   std::string target = std::string(api_path::runtime) + "invocation/" + ctx.request_id + "/error";
-  const post_outcome outcome = co_await post(std::move(target), &ctx, "application/vnd.aws.lambda.error+json", type, body);
+  const post_outcome outcome = co_await post(target, &ctx, "application/vnd.aws.lambda.error+json", type, body);
   co_return outcome;
 }
 
@@ -382,7 +445,7 @@ awaitable<void> runtime_client::post_init_error(std::string_view type, std::stri
   std::string body;
   append_error_json(body, type, message);
   std::string target = std::string(api_path::runtime) + "init/error";
-  co_await post(std::move(target), nullptr, "application/vnd.aws.lambda.error+json", type, body);
+  co_await post(target, nullptr, "application/vnd.aws.lambda.error+json", type, body);
 }
 
 }  // namespace lambda_bridge

@@ -46,9 +46,9 @@ translate_options make_translate_options(const config& cfg, const std::string& d
   return o;
 }
 
-invocation::invocation(next_event event, const config& cfg, backend_pool& pool, shutdown_signal& stop,
+invocation::invocation(next_event& event, const config& cfg, backend_pool& pool, shutdown_signal& stop,
                        readiness_check* readiness)
-    : event_(std::move(event)), cfg_(cfg), pool_(pool), stop_(stop), readiness_(readiness) {}
+    : event_(event), cfg_(cfg), pool_(pool), stop_(stop), readiness_(readiness) {}
 
 awaitable<void> invocation::post_failure(runtime_client& runtime, const failure& f) {
   error_type_ = f.type;
@@ -113,7 +113,9 @@ steady_time invocation::deadline() const {
 
 awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resources& res) {
   const auto until = deadline();
-  const maybe_failure not_ready = co_await wait_until_ready(until);
+  // Awaited only while the app may not be ready: a coroutine frame per invocation is an allocation otherwise.
+  maybe_failure not_ready;
+  if (readiness_ != nullptr && !readiness_->ready()) not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return not_ready;
   // With compression a reply larger than Lambda's limit may still fit once encoded: it is read to the parser's limit
   // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
@@ -201,7 +203,8 @@ awaitable<maybe_failure> invocation::read_compressed(backend_exchange& ex, backe
 awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
   const auto& rid = event_.ctx.request_id;
   const auto until = deadline();
-  const maybe_failure not_ready = co_await wait_until_ready(until);
+  maybe_failure not_ready;
+  if (readiness_ != nullptr && !readiness_->ready()) not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return *not_ready;
   // Lambda's own limit is enforced below, with a message about streaming rather than the parser's.
   backend_exchange ex(pool_, until, std::numeric_limits<std::size_t>::max());

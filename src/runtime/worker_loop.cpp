@@ -59,12 +59,13 @@ awaitable<void> worker_loop::worker() {
   readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;
   in_flight_.reserve(cfg_.max_concurrency);
   std::string request_id;  // of the invocation in flight, for in_flight_; its capacity is reused
+  next_event ev;           // each event in turn, read into the same strings: their capacity is reused too
   while (!stop_.stopping()) {
-    auto ev = co_await runtime.next();
-    if (!ev) break;
+    const bool got = co_await runtime.next(ev);
+    if (!got) break;
     // The id goes into the /response URL; one that could not be echoed safely cannot be answered at all. A token
     // made only of dots would be a "." or ".." path segment, which a normalising server resolves elsewhere.
-    const auto& id = ev->ctx.request_id;
+    const auto& id = ev.ctx.request_id;
     if (!uri::is_token(id) || id.find_first_not_of('.') == std::string::npos) {
       log::error("", "the Runtime API sent an event without a usable {} header; it cannot be answered",
                  runtime_header::request_id);
@@ -87,7 +88,7 @@ awaitable<void> worker_loop::worker() {
       }
     } counted{in_flight, in_flight_, &request_id};
     {
-      invocation inv(std::move(*ev), cfg_, pool_, stop_, pending_readiness);
+      invocation inv(ev, cfg_, pool_, stop_, pending_readiness);
       const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer, app_log_};
       co_await inv.run(runtime, resources);
     }

@@ -190,6 +190,72 @@ TEST_CASE("an error is posted as Lambda's error document with its type in the he
                     R"("stackTrace":[]})"));
 }
 
+TEST_CASE("a worker's next event, read into the same next_event, keeps nothing of the event before") {
+  scripted_runtime_api api;
+  api.answers = {answer("200 OK",
+                        "Lambda-Runtime-Aws-Request-Id: first\r\n"
+                        "Lambda-Runtime-Deadline-Ms: 1542409706888\r\n"
+                        "Lambda-Runtime-Client-Context: {\"custom\":{\"k\":\"v\"}}\r\n"
+                        "Lambda-Runtime-Cognito-Identity: {\"cognitoIdentityId\":\"x\"}\r\n"
+                        "Lambda-Runtime-Aws-Tenant-Id: tenant-1\r\n"
+                        "Lambda-Runtime-Invocation-Id: nonce-1\r\n",
+                        std::string(300, 'a')),
+                 answer("200 OK", "Lambda-Runtime-Aws-Request-Id: second\r\n", "{}")};
+  next_event ev;
+  bool got_first = false, got_second = false;
+  std::string first_body;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    got_first = co_await c.next(ev);
+    first_body = ev.body;
+    got_second = co_await c.next(ev);
+  });
+  REQUIRE(got_first);
+  REQUIRE(got_second);
+  CHECK(first_body == std::string(300, 'a'));
+  CHECK(ev.body == "{}");
+  CHECK(ev.ctx.request_id == "second");
+  CHECK_FALSE(ev.ctx.deadline_ms);
+  CHECK(ev.ctx.client_context.empty());
+  CHECK(ev.ctx.cognito_identity.empty());
+  CHECK(ev.ctx.tenant_id.empty());
+  CHECK(ev.ctx.invocation_id.empty());
+  CHECK(ev.body.capacity() >= 300);  // the first body's room, kept for the next
+}
+
+TEST_CASE("a post's answer is read in chunks or whole, and a refusal becomes the refused outcome") {
+  scripted_runtime_api api;
+  api.answers = {"HTTP/1.1 202 Accepted\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"status\":\"OK\"}\n\r\n0\r\n\r\n",
+                 answer("400 Bad Request", "", R"({"errorMessage":"nope"})"), accepted};
+  invocation_context ctx;
+  ctx.request_id = "abc";
+  std::vector<post_outcome> outcomes;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    for (int i = 0; i < 3; ++i) outcomes.push_back(co_await c.post_response(ctx, "{}"));
+  });
+  CHECK(outcomes == std::vector{post_outcome::accepted, post_outcome::refused, post_outcome::accepted});
+}
+
+TEST_CASE("a context read again starts empty: no header of the invocation before survives") {
+  invocation_context c;
+  {
+    invocation_context_reader first(c);
+    first.field("Lambda-Runtime-Aws-Request-Id", "one");
+    first.field("Lambda-Runtime-Deadline-Ms", "1700000000123");
+    first.field("lambda-runtime-client-context", "{}");
+    first.field("Lambda-Runtime-Invocation-Id", "nonce");
+    first.field("Lambda-Runtime-Aws-Request-Id", "repeated");  // the first one counts
+  }
+  CHECK(c.request_id == "one");
+  CHECK(c.deadline_ms == 1700000000123);
+  CHECK(c.client_context == "{}");
+  invocation_context_reader second(c);
+  second.field("Lambda-Runtime-Aws-Request-Id", "two");
+  CHECK(c.request_id == "two");
+  CHECK_FALSE(c.deadline_ms);
+  CHECK(c.client_context.empty());
+  CHECK(c.invocation_id.empty());
+}
+
 TEST_CASE("a 500 from Lambda on next is fatal, as the Runtime API defines it") {
   scripted_runtime_api api;
   api.answers = {answer("500 Internal Server Error", "", R"({"errorMessage":"broken"})")};

@@ -33,6 +33,9 @@ struct backend_connection {
   static constexpr std::size_t max_header_bytes = 64 * 1024;
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
+  // The head of the request in flight, built here so that its capacity stays with the pooled connection: a request
+  // head costs no allocation once the connection has carried one.
+  std::string head;
   steady_time idle_since{};
   std::uint64_t uses = 0;
 };
@@ -105,7 +108,6 @@ class backend_exchange {
   std::size_t max_body_bytes_;
   std::unique_ptr<backend_connection> conn_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
-  std::string head_;
   bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
 };
 

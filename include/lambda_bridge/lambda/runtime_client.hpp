@@ -49,6 +49,9 @@ class runtime_client {
   void recycle_event_buffer(std::string&& buffer) {
     if (buffer.capacity() > spare_event_.capacity()) spare_event_ = std::move(buffer);
   }
+  // The same into `ev`, whose strings keep their capacity from the last event (a worker's loop reuses one
+  // next_event: no allocation per invocation for the event's head or a body that fits); false once cancelled.
+  awaitable<bool> next(next_event& ev);
   // Ends a parked /next (or extension event/next) at once and refuses further polls.
   void cancel();
   // `body` is only read: the caller keeps its buffer for the next result.
@@ -81,10 +84,14 @@ class runtime_client {
                                                               boost::system::error_code& ec);
   // Reads one answer of the Runtime API (to a post or an Extensions API call), header first, its body at most 64 KB.
   awaitable<http::response<http::string_body>> read_answer(boost::system::error_code& ec);
-  awaitable<post_outcome> post(std::string target, const invocation_context* ctx, std::string_view content_type,
+  // `target` must outlive the post (a member, or a string of the awaiting caller's frame).
+  awaitable<post_outcome> post(std::string_view target, const invocation_context* ctx, std::string_view content_type,
                                std::string_view error_type, std::string_view body);
 
-  static post_outcome outcome_of(const http::response<http::string_body>& res, std::string_view target,
+  // The answer to a post or a stream's end: its status and whether the connection stays, the body in answer_body_.
+  awaitable<void> read_lean_answer(int& status, bool& keep_alive, boost::system::error_code& ec);
+
+  static post_outcome outcome_of(int status, std::string_view body, std::string_view target,
                                  const invocation_context* ctx);
 
   beast::tcp_stream stream_;
@@ -97,6 +104,8 @@ class runtime_client {
   std::string next_request_;   // the /next request, the same bytes every time
   std::string spare_event_;    // recycle_event_buffer's
   std::string post_head_;      // the head of the last post, its capacity reused
+  std::string post_target_;    // the target of the last post, its capacity reused
+  std::string answer_body_;    // the body of the last post's answer, its capacity reused
   std::string stream_head_;  // the streamed request's head, until the first piece goes out with it
   std::string stream_target_;
   const invocation_context* stream_ctx_ = nullptr;

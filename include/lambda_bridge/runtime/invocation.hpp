@@ -1,6 +1,6 @@
-// One invocation, from the event handed out by /next to the result posted back. The object owns all of its
-// state (event, context, request, reply), so any number of them can run at once on one io_context; what it
-// borrows (translator, result buffer) belongs to the worker that runs it and is reused across invocations.
+// One invocation, from the event handed out by /next to the result posted back. The object owns its state
+// (request, reply), so any number of them can run at once on one io_context; what it borrows (the event, translator,
+// result buffer) belongs to the worker that runs it and is reused across invocations.
 #pragma once
 
 #include <string>
@@ -36,8 +36,9 @@ translate_options make_translate_options(const config& cfg, const std::string& d
 class invocation {
  public:
   // `readiness` is consulted only when the app was not ready yet at the start of the loop (async init). `stop` is
-  // the bridge's: the app's exit stops it, and a broken reply waits for that briefly to report the cause.
-  invocation(next_event event, const config& cfg, backend_pool& pool, shutdown_signal& stop,
+  // the bridge's: the app's exit stops it, and a broken reply waits for that briefly to report the cause. `event`
+  // is the worker's, reused for its next event once this invocation is over (its body may be consumed).
+  invocation(next_event& event, const config& cfg, backend_pool& pool, shutdown_signal& stop,
              readiness_check* readiness = nullptr);
 
   // Runs the invocation to the end, result or error posted. Errors of the event, the app or the result, and any
@@ -75,7 +76,7 @@ class invocation {
   // The access line: one per invocation, once its outcome is posted (docs/troubleshooting.md, "Reading the log").
   void log_access();
 
-  next_event event_;
+  next_event& event_;
   const config& cfg_;
   backend_pool& pool_;
   shutdown_signal& stop_;
