@@ -4,6 +4,7 @@
 
 #include "lambda_bridge/app/bounded_read.hpp"
 #include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/buffer.hpp"
 #include "lambda_bridge/util/log.hpp"
 #include "lambda_bridge/util/text.hpp"
 
@@ -225,18 +226,19 @@ bool backend_exchange::body_done() const { return direct_ ? direct_remaining_ ==
 
 awaitable<maybe_failure> backend_exchange::read_body(std::string& out, std::size_t limit) {
   // The string is sized ahead of the reads (once, to Content-Length when it is known) and trimmed at the end: sizing
-  // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body.
+  // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body. The
+  // room is not zero-filled at all: the reads write it.
   std::size_t used = out.size();
   const std::size_t start = used;
   // Up front at most 8 MB: a declared length is a claim, and memory is taken only as bytes arrive past that.
   constexpr std::uint64_t max_presize = 8 * 1024 * 1024;
   if (const auto len = parser_->content_length()) {
     if (*len > limit) co_return body_too_large(limit, body_step);
-    out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
+    resize_uninitialized(out, used + static_cast<std::size_t>(std::min(*len, max_presize)));
   }
   while (!body_done()) {
     // Grown only when full: with a Content-Length the first sizing already fits the whole body.
-    if (out.size() == used) out.resize(std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
+    if (out.size() == used) resize_uninitialized(out, std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
     auto read = co_await read_some(out.data() + used, out.size() - used);
     if (!read) {
       out.resize(used);

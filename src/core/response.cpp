@@ -10,6 +10,7 @@
 #include "lambda_bridge/core/compression.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/buffer.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
 
@@ -251,7 +252,7 @@ maybe_failure finish_result(const backend_reply& head, std::string& out, std::si
   constexpr std::string_view text_tail = R"(","isBase64Encoded":false})";
   constexpr std::string_view binary_tail = R"(","isBase64Encoded":true})";
   const std::string_view tail = text ? text_tail : binary_tail;
-  out.resize(body_start + body_bytes + tail.size());
+  resize_uninitialized(out, body_start + body_bytes + tail.size());  // every added byte is written next
   if (text) {
     if (*growth > 0) escape_json_in_place(out.data() + body_start, n, *growth);
   } else {
