@@ -4,6 +4,7 @@
 
 #include "lambda_bridge/app/bounded_read.hpp"
 #include "lambda_bridge/core/error_types.hpp"
+#include "lambda_bridge/util/buffer.hpp"
 #include "lambda_bridge/util/log.hpp"
 #include "lambda_bridge/util/text.hpp"
 
@@ -160,6 +161,7 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       // the head limit counts them all (bounded_read.hpp: with Boost's own limit, 100 KB of header lines were accepted
       // and one over-long line hung until the deadline).
       reusable_ = true;
+      direct_ = false;
       for (;;) {
         parser_.emplace();
         parser_->body_limit(max_body_bytes_);
@@ -220,20 +222,28 @@ std::optional<std::string> backend_exchange::refuse_framing(const http::response
   return std::nullopt;
 }
 
+std::optional<std::uint64_t> backend_exchange::declared_length() const {
+  if (!parser_ || !parser_->content_length()) return std::nullopt;
+  return *parser_->content_length();
+}
+
+bool backend_exchange::body_done() const { return direct_ ? direct_remaining_ == 0 : parser_->is_done(); }
+
 awaitable<maybe_failure> backend_exchange::read_body(std::string& out, std::size_t limit) {
   // The string is sized ahead of the reads (once, to Content-Length when it is known) and trimmed at the end: sizing
-  // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body.
+  // it to its capacity before every read would zero-fill the spare room again each time, quadratic in the body. The
+  // room is not zero-filled at all: the reads write it.
   std::size_t used = out.size();
   const std::size_t start = used;
   // Up front at most 8 MB: a declared length is a claim, and memory is taken only as bytes arrive past that.
   constexpr std::uint64_t max_presize = 8 * 1024 * 1024;
   if (const auto len = parser_->content_length()) {
     if (*len > limit) co_return body_too_large(limit, body_step);
-    out.resize(used + static_cast<std::size_t>(std::min(*len, max_presize)));
+    resize_uninitialized(out, used + static_cast<std::size_t>(std::min(*len, max_presize)));
   }
-  while (!parser_->is_done()) {
+  while (!body_done()) {
     // Grown only when full: with a Content-Length the first sizing already fits the whole body.
-    if (out.size() == used) out.resize(std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
+    if (out.size() == used) resize_uninitialized(out, std::max<std::size_t>(out.size() * 2, used + 64 * 1024));
     auto read = co_await read_some(out.data() + used, out.size() - used);
     if (!read) {
       out.resize(used);
@@ -251,10 +261,24 @@ awaitable<maybe_failure> backend_exchange::read_body(std::string& out, std::size
 }
 
 awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_t size) {
+  if (direct_) {
+    const std::size_t got = co_await read_direct(buf, size);
+    if (got == 0 && direct_remaining_ > 0) co_return transport_failure(direct_error_, body_step);
+    co_return got;
+  }
   auto& body = parser_->get().body();
   // Whatever has arrived is handed on at once (a streamed reply must not wait for a full buffer); a read that
   // parsed only chunk framing is repeated, as 0 bytes would mean the end.
   while (!parser_->is_done()) {
+    // Once the parser has what the connection's buffer held of a body framed by Content-Length, the rest comes from
+    // the socket straight into `buf`: no copy through that buffer, and never a byte read past the body.
+    if (conn_->buffer.size() == 0 && !parser_->chunked() && parser_->content_length_remaining()) {
+      direct_ = true;
+      direct_remaining_ = *parser_->content_length_remaining();
+      const std::size_t got = co_await read_direct(buf, size);
+      if (got == 0 && direct_remaining_ > 0) co_return transport_failure(direct_error_, body_step);
+      co_return got;
+    }
     body.data = buf;
     body.size = size;
     boost::system::error_code ec;
@@ -266,8 +290,25 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
   co_return std::size_t{0};
 }
 
+awaitable<std::size_t> backend_exchange::read_direct(char* buf, std::size_t size) {
+  if (direct_remaining_ == 0) {
+    finish();
+    co_return std::size_t{0};
+  }
+  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, direct_remaining_));
+  boost::system::error_code ec;
+  const std::size_t got =
+      co_await conn_->stream.async_read_some(asio::buffer(buf, want), asio::redirect_error(asio::use_awaitable, ec));
+  direct_remaining_ -= got;
+  if (got > 0) co_return got;
+  // The body is cut short: the app closed the connection (or it failed) before its Content-Length was in.
+  direct_error_ = ec == asio::error::eof ? boost::system::error_code(http::error::partial_message) : ec;
+  if (!direct_error_) direct_error_ = http::error::partial_message;
+  co_return std::size_t{0};
+}
+
 void backend_exchange::finish() {
-  if (!conn_ || !parser_ || !parser_->is_done()) return;
+  if (!conn_ || !parser_ || !body_done()) return;
   // Pooled only when the reply ended exactly at its framing: a byte already read past it belongs to no request, and
   // the next one would take it for its reply. Bytes still on the socket are looked for when the connection is taken
   // (take_idle), which also sees those that arrive while it is idle.

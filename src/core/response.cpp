@@ -10,6 +10,7 @@
 #include "lambda_bridge/core/compression.hpp"
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/buffer.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
 
@@ -117,20 +118,22 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body) {
+bool is_text_type(std::string_view content_type, std::string_view content_encoding) {
   content_encoding = text::trim(content_encoding);
   if (!content_encoding.empty() && !text::iequals(content_encoding, "identity")) return false;
   std::string_view media = text::trim(content_type.substr(0, content_type.find(';')));
-  if (!media.empty()) {
-    static constexpr std::string_view text_types[] = {
-        "application/json", "application/javascript", "application/xml", "application/yaml",
-        "application/x-www-form-urlencoded", "application/graphql"};
-    bool text = text::starts_with_ci(media, "text/") || text::ends_with_ci(media, "+json") ||
-                text::ends_with_ci(media, "+xml") || text::ends_with_ci(media, "+yaml");
-    for (auto t : text_types) text = text || text::iequals(media, t);
-    if (!text) return false;
-  }
-  return is_valid_utf8(body);
+  if (media.empty()) return true;
+  static constexpr std::string_view text_types[] = {
+      "application/json", "application/javascript", "application/xml", "application/yaml",
+      "application/x-www-form-urlencoded", "application/graphql"};
+  bool text = text::starts_with_ci(media, "text/") || text::ends_with_ci(media, "+json") ||
+              text::ends_with_ci(media, "+xml") || text::ends_with_ci(media, "+yaml");
+  for (auto t : text_types) text = text || text::iequals(media, t);
+  return text;
+}
+
+bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body) {
+  return is_text_type(content_type, content_encoding) && is_valid_utf8(body);
 }
 
 // Beast's obsolete_reason table (Boost 1.74), here so that the core needs no Beast; a unit test compares the two
@@ -206,34 +209,95 @@ std::string_view reason_phrase(int status) {
   }
 }
 
+bool begin_result(const response_shape& shape, const backend_reply& head, std::string& out,
+                  const response_options& opts) {
+  out.clear();
+  if (opts.error_status_codes != nullptr && opts.error_status_codes->contains(head.status)) return false;
+  const auto& rules = events::rules_for(shape.source);
+  if (rules.write_result == nullptr || opts.compression) return false;
+  // Every source writes the body last (result_writer.hpp, write_body): the result is written with an empty text body,
+  // whose value and what follows it are then cut off for the body to take their place.
+  json_writer w(out);
+  w.begin_object();
+  w.key("statusCode").integer(head.status);
+  rules.write_result(w, shape, head, true);
+  w.end_object();
+  constexpr std::string_view empty_tail = R"("body":"","isBase64Encoded":false})";
+  if (!out.ends_with(empty_tail)) {  // a source that broke the rule; unit tests hold every source to it
+    out.clear();
+    return false;
+  }
+  out.resize(out.size() - empty_tail.size() + std::string_view(R"("body":")").size());
+  return true;
+}
+
+maybe_failure finish_result(const backend_reply& head, std::string& out, std::size_t body_start,
+                            const response_options& opts) {
+  const std::size_t n = out.size() - body_start;
+  const std::string_view body(out.data() + body_start, n);
+  // Text when the media type says so and the bytes are UTF-8 (one pass finds both that and what escaping adds);
+  // otherwise base64. Either way the body is converted where it lies.
+  std::optional<std::size_t> growth;
+  if (is_text_type(find_header(head.headers, "content-type"), find_header(head.headers, "content-encoding"))) {
+    growth = json_escape_growth(body);
+  }
+  const bool text = growth.has_value();
+  // Refused before the body is converted: a result that cannot be sent is not worth the memory.
+  const std::size_t body_bytes = text ? n + *growth : base64::encoded_size(n);
+  if (body_bytes > opts.max_result_bytes) {
+    out.clear();
+    return failure{error_types::response_too_large,
+                   too_large_message(body_bytes, opts.max_result_bytes) + " (body alone, before headers)"};
+  }
+  constexpr std::string_view text_tail = R"(","isBase64Encoded":false})";
+  constexpr std::string_view binary_tail = R"(","isBase64Encoded":true})";
+  const std::string_view tail = text ? text_tail : binary_tail;
+  resize_uninitialized(out, body_start + body_bytes + tail.size());  // every added byte is written next
+  if (text) {
+    if (*growth > 0) escape_json_in_place(out.data() + body_start, n, *growth);
+  } else {
+    base64::encode_in_place(out.data() + body_start, n);
+  }
+  std::memcpy(out.data() + body_start + body_bytes, tail.data(), tail.size());
+  if (auto failed = check_result_size(out.size(), opts.max_result_bytes)) {
+    out.clear();
+    return failed;
+  }
+  return std::nullopt;
+}
+
 maybe_failure convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
                             const response_options& opts) {
   out.clear();
   if (opts.error_status_codes != nullptr && opts.error_status_codes->contains(reply.status)) {
     return error_status_failure(reply);
   }
-  const auto& rules = events::rules_for(shape.source);
-  if (rules.write_result == nullptr) {
+  if (events::rules_for(shape.source).write_result == nullptr) {
     if (auto failed = events::write_pass_through_result(reply, out)) return failed;
     return check_result_size(out.size(), opts.max_result_bytes);
   }
-
   if (opts.compression) compress_reply(shape, reply);
-  const bool text =
-      is_text_body(find_header(reply.headers, "content-type"), find_header(reply.headers, "content-encoding"), reply.body);
-  // Refuse before writing megabytes that cannot be sent anyway.
-  const std::size_t body_bytes = text ? reply.body.size() : base64::encoded_size(reply.body.size());
-  if (body_bytes > opts.max_result_bytes) {
-    return failure{error_types::response_too_large,
-                   too_large_message(body_bytes, opts.max_result_bytes) + " (body alone, before headers)"};
+  // The same two steps as a body read straight into the result (invocation.cpp), the body copied in between.
+  response_options rest = opts;
+  rest.compression = false;
+  {
+    std::string body;
+    body.swap(reply.body);  // the head alone: begin_result writes an empty body
+    struct swap_back {
+      std::string& a;
+      std::string& b;
+      ~swap_back() { a.swap(b); }
+    } restore{body, reply.body};
+    if (!begin_result(shape, reply, out, rest)) {
+      return failure{error_types::internal_error, "the " + std::string(to_string(shape.source)) +
+                                                      " result does not end with its body"};
+    }
   }
-  out.reserve(body_bytes + 1024);
-  json_writer w(out);
-  w.begin_object();
-  w.key("statusCode").integer(reply.status);
-  rules.write_result(w, shape, reply, text);
-  w.end_object();
-  return check_result_size(out.size(), opts.max_result_bytes);
+  // Converted in place: reserve the room the larger encoding (base64) needs, so it does not move.
+  const std::size_t body_start = out.size();
+  out.reserve(body_start + base64::encoded_size(reply.body.size()) + 32);
+  out.append(reply.body);
+  return finish_result(reply, out, body_start, rest);
 }
 
 bool can_stream(const response_shape& shape) { return events::rules_for(shape.source).write_prelude != nullptr; }

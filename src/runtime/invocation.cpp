@@ -6,6 +6,7 @@
 
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
+#include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/log.hpp"
 
 namespace lambda_bridge {
@@ -129,6 +130,14 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
 
   status_ = head->status;
   backend_reply reply = reply_from(*head);
+  // Compressed already, if at all.
+  const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
+                              max_buffered_result_bytes, false};
+  const content_coding coding = cfg_.compression ? reply_coding(t.shape, reply.headers) : content_coding::identity;
+  if (coding == content_coding::identity && begin_result(t.shape, reply, res.result_buffer, opts)) {
+    const maybe_failure direct = co_await read_into_result(ex, reply, res.result_buffer, opts);
+    co_return direct;
+  }
   reply.body = std::move(res.reply_buffer);
   reply.body.clear();
   // Handed back however the exchange ends; the capacity is what is reused. Up to what a buffered result can carry:
@@ -140,7 +149,6 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
       if (from.capacity() <= 2 * max_buffered_result_bytes) to = std::move(from);
     }
   } keep{reply.body, res.reply_buffer};
-  const content_coding coding = cfg_.compression ? reply_coding(t.shape, reply.headers) : content_coding::identity;
   // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
   maybe_failure read;
   if (coding == content_coding::identity) {
@@ -153,12 +161,27 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
     co_return settled;
   }
   log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", reply.status, reply.body.size());
-
-  // Compressed already, if at all.
-  const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
-                              max_buffered_result_bytes, false};
   const maybe_failure converted = convert_reply(t.shape, reply, res.result_buffer, opts);
   co_return converted;
+}
+
+awaitable<maybe_failure> invocation::read_into_result(backend_exchange& ex, const backend_reply& head,
+                                                      std::string& result, const response_options& opts) {
+  // The body goes from the socket straight to its place in the result, and is converted there: no body string, no
+  // copy. Room is made up front for its base64 form (the larger), so that the conversion never moves it.
+  const std::size_t body_start = result.size();
+  if (const auto declared = ex.declared_length()) {
+    const auto body = static_cast<std::size_t>(std::min<std::uint64_t>(*declared, max_buffered_result_bytes));
+    result.reserve(body_start + base64::encoded_size(body) + 64);
+  }
+  const maybe_failure read = co_await ex.read_body(result, max_buffered_result_bytes);
+  if (read) {
+    result.clear();
+    const maybe_failure settled = co_await settle(*read);
+    co_return settled;
+  }
+  log::debug(event_.ctx.request_id, "app answered {} with {} body bytes", head.status, result.size() - body_start);
+  co_return finish_result(head, result, body_start, opts);
 }
 
 awaitable<maybe_failure> invocation::read_compressed(backend_exchange& ex, backend_reply& reply,
@@ -233,7 +256,9 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
 
   // Each piece goes on as soon as it arrives; the next is read only once it is written, so memory stays at one
   // buffer whatever the size and a slow reader slows the app instead of filling the bridge.
-  constexpr std::size_t piece_bytes = 64 * 1024;
+  // Big pieces: each is one read from the app and one chunk to the Runtime API, so the calls per byte fall with
+  // their size (a read returns at once with whatever has arrived, so a slow app is not waited for).
+  constexpr std::size_t piece_bytes = 256 * 1024;
   buffer.resize(piece_bytes);
   std::size_t total = 0;
   std::optional<failure> broken;

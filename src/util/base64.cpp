@@ -22,30 +22,68 @@ constexpr auto decode_table = make_decode_table();
 
 std::size_t encoded_size(std::size_t n) { return (n + 2) / 3 * 4; }
 
+namespace {
+
+// Every 12-bit value's two characters: three bytes are two lookups instead of four shifts, masks and lookups.
+constexpr std::array<std::array<char, 2>, 4096> make_pair_table() {
+  std::array<std::array<char, 2>, 4096> t{};
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = {alphabet[i >> 6], alphabet[i & 63]};
+  return t;
+}
+constexpr auto pairs = make_pair_table();
+
+// The six bytes at `in` (eight are read) as eight characters at `out`.
+inline void encode_six(const unsigned char* in, char* out) {
+  std::uint64_t x;
+  std::memcpy(&x, in, 8);
+  if constexpr (std::endian::native == std::endian::little) x = __builtin_bswap64(x);
+  char o[8];
+  std::memcpy(o, pairs[(x >> 52) & 0xfff].data(), 2);
+  std::memcpy(o + 2, pairs[(x >> 40) & 0xfff].data(), 2);
+  std::memcpy(o + 4, pairs[(x >> 28) & 0xfff].data(), 2);
+  std::memcpy(o + 6, pairs[(x >> 16) & 0xfff].data(), 2);
+  std::memcpy(out, o, 8);
+}
+
+// The three bytes at `in` as four characters at `out`.
+inline void encode_three(const unsigned char* in, char* out) {
+  const std::uint32_t v = (std::uint32_t{in[0]} << 16) | (std::uint32_t{in[1]} << 8) | in[2];
+  char o[4];
+  std::memcpy(o, pairs[v >> 12].data(), 2);
+  std::memcpy(o + 2, pairs[v & 0xfff].data(), 2);
+  std::memcpy(out, o, 4);
+}
+
+// The last one or two bytes, padded.
+inline void encode_tail(const unsigned char* in, std::size_t n, char* out) {
+  std::uint32_t v = std::uint32_t{in[0]} << 16;
+  if (n == 2) v |= std::uint32_t{in[1]} << 8;
+  const char o[4] = {alphabet[v >> 18], alphabet[(v >> 12) & 63], n == 2 ? alphabet[(v >> 6) & 63] : '=', '='};
+  std::memcpy(out, o, 4);
+}
+
+}  // namespace
+
 void append_encoded(std::string& out, std::string_view in) {
   const std::size_t start = out.size();
   out.resize(start + encoded_size(in.size()));
   char* o = out.data() + start;
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t n = in.size();
-  while (n >= 3) {
-    const std::uint32_t v = (std::uint32_t{p[0]} << 16) | (std::uint32_t{p[1]} << 8) | p[2];
-    o[0] = alphabet[v >> 18];
-    o[1] = alphabet[(v >> 12) & 63];
-    o[2] = alphabet[(v >> 6) & 63];
-    o[3] = alphabet[v & 63];
-    p += 3;
-    o += 4;
-    n -= 3;
-  }
-  if (n > 0) {
-    std::uint32_t v = std::uint32_t{p[0]} << 16;
-    if (n == 2) v |= std::uint32_t{p[1]} << 8;
-    o[0] = alphabet[v >> 18];
-    o[1] = alphabet[(v >> 12) & 63];
-    o[2] = n == 2 ? alphabet[(v >> 6) & 63] : '=';
-    o[3] = '=';
-  }
+  for (; n >= 8; n -= 6, p += 6, o += 8) encode_six(p, o);
+  for (; n >= 3; n -= 3, p += 3, o += 4) encode_three(p, o);
+  if (n > 0) encode_tail(p, n, o);
+}
+
+void encode_in_place(char* buf, std::size_t n) {
+  // From the end: the characters of group j land at 4j, at or past its own bytes (3j) and before any later
+  // group's bytes are needed again, since those groups are done already.
+  auto* b = reinterpret_cast<unsigned char*>(buf);
+  std::size_t groups = n / 3;
+  if (const std::size_t rest = n % 3; rest > 0) encode_tail(b + groups * 3, rest, buf + groups * 4);
+  // Two groups per step; the eight bytes read end at 3j + 8, below the 4j + 8 where the written part begins.
+  for (; groups >= 2; groups -= 2) encode_six(b + (groups - 2) * 3, buf + (groups - 2) * 4);
+  if (groups == 1) encode_three(b, buf);
 }
 
 namespace {

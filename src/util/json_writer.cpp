@@ -6,6 +6,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <bit>
 #include <charconv>
 
 #include "lambda_bridge/util/base64.hpp"
@@ -49,75 +50,196 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
   return len;
 }
 
-// The escaping loop behind both public forms: with Ascii, bytes >= 0x80 are also escaped (as code points).
-template <bool Ascii>
-void append_json_string_impl(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  std::size_t run_start = 0;
-  constexpr std::uint64_t ones = 0x0101010101010101ull;
-  constexpr std::uint64_t high = ones * 0x80;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    // Sixteen, then eight bytes at a time while none needs escaping (no control byte, quote or backslash, and with
-    // Ascii no byte >= 0x80): bodies are long.
+constexpr std::uint64_t ones = 0x0101010101010101ull;
+constexpr std::uint64_t high_bits = ones * 0x80;
+
+// The bytes of a 16-byte block that a JSON string cannot hold as they are: control bytes, quote and backslash.
 #if defined(__SSE2__)
-    while (i + 16 <= s.size()) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-      const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f, unsigned
-      const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-      const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-      int special = _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash)));
-      if constexpr (Ascii) special |= _mm_movemask_epi8(x);  // the high bit of every byte
-      if (special != 0) break;
-      i += 16;
-    }
+inline int special_mask(__m128i x) {
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f, unsigned
+  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+  return _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash)));
+}
 #endif
-    while (i + 8 <= s.size()) {
-      std::uint64_t x;
-      std::memcpy(&x, s.data() + i, 8);
-      const std::uint64_t quote = x ^ (ones * '"');
-      const std::uint64_t backslash = x ^ (ones * '\\');
-      std::uint64_t special = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
-      if constexpr (Ascii) special |= x;
-      if ((special & high) != 0) break;
-      i += 8;
-    }
-    if (i >= s.size()) break;
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && (!Ascii || c < 0x80)) continue;
-    out.append(s.data() + run_start, i - run_start);
-    run_start = i + 1;
-    if (Ascii && c >= 0x80) {
-      std::uint32_t cp;
-      const std::size_t len = decode_utf8(s, i, cp);
-      append_unicode_escape(out, cp);
-      i += len - 1;
-      run_start = i + 1;
-      continue;
-    }
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
-      case '\b': out.append("\\b"); break;
-      case '\f': out.append("\\f"); break;
-      default: {
-        const char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        out.append(esc, sizeof esc);
-      }
+
+inline bool is_special(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// The index of the first byte from `i` on that needs a look (special, and with StopHigh any byte >= 0x80), or `n`.
+// Bodies are long: sixteen, then eight bytes at a time.
+template <bool StopHigh>
+inline std::size_t skip_plain(const char* s, std::size_t i, std::size_t n) {
+#if defined(__SSE2__)
+  if constexpr (StopHigh) {
+    // Sixty-four bytes per test while a body is plain. Read as signed, the bytes below 0x20 are the control bytes
+    // and every byte >= 0x80: one comparison for both.
+    const auto look = [](const char* at) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+      return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                          _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+    };
+    for (; i + 64 <= n; i += 64) {
+      const __m128i any = _mm_or_si128(_mm_or_si128(look(s + i), look(s + i + 16)),
+                                       _mm_or_si128(look(s + i + 32), look(s + i + 48)));
+      if (_mm_movemask_epi8(any) != 0) break;  // the sixteen-byte steps find which byte
     }
   }
-  out.append(s.data() + run_start, s.size() - run_start);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+    int mask = special_mask(x);
+    if constexpr (StopHigh) mask |= _mm_movemask_epi8(x);  // the high bit of every byte
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  if constexpr (std::endian::native == std::endian::little) {
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, s + i, 8);
+      const std::uint64_t quote = x ^ (ones * '"');
+      const std::uint64_t backslash = x ^ (ones * '\\');
+      // Exact in the lowest flagged byte (a borrow only flags bytes above a true one), which is the one wanted.
+      std::uint64_t special = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+      if constexpr (StopHigh) special |= x;
+      special &= high_bits;
+      if (special != 0) return i + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
+    }
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (is_special(c) || (StopHigh && c >= 0x80)) return i;
+  }
+  return n;
+}
+
+// The escape of special byte `c` into `esc`; returns its length (2, or 6 for \u00XX).
+inline std::size_t escape_of(unsigned char c, char* esc) {
+  static constexpr char hex[] = "0123456789abcdef";
+  esc[0] = '\\';
+  switch (c) {
+    case '"': esc[1] = '"'; return 2;
+    case '\\': esc[1] = '\\'; return 2;
+    case '\n': esc[1] = 'n'; return 2;
+    case '\r': esc[1] = 'r'; return 2;
+    case '\t': esc[1] = 't'; return 2;
+    case '\b': esc[1] = 'b'; return 2;
+    case '\f': esc[1] = 'f'; return 2;
+    default:
+      esc[1] = 'u';
+      esc[2] = '0';
+      esc[3] = '0';
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      return 6;
+  }
+}
+
+// What the string loop does with bytes >= 0x80: pass them on unchecked, escape their code points as \u (U+FFFD for
+// a malformed sequence), or check them and give up on the first malformed sequence.
+enum class non_ascii { pass, escape, check };
+
+// The escaping loop behind the public forms; false (and `out` as it was) only with non_ascii::check, on bytes that
+// are not UTF-8.
+template <non_ascii Mode>
+bool append_json_string_impl(std::string& out, std::string_view s) {
+  const std::size_t start = out.size();
   out.push_back('"');
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t run_start = 0;
+  for (std::size_t i = 0;;) {
+    i = skip_plain<Mode != non_ascii::pass>(p, i, n);
+    if (i >= n) break;
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (Mode != non_ascii::pass && c >= 0x80) {
+      std::uint32_t cp;
+      const std::size_t len = decode_utf8(s, i, cp);
+      if constexpr (Mode == non_ascii::check) {
+        if (len == 1) {  // every well-formed sequence is two bytes or more
+          out.resize(start);
+          return false;
+        }
+      } else {
+        out.append(p + run_start, i - run_start);
+        append_unicode_escape(out, cp);
+        run_start = i + len;
+      }
+      i += len;
+      continue;
+    }
+    out.append(p + run_start, i - run_start);
+    char esc[6];
+    out.append(esc, escape_of(c, esc));
+    run_start = ++i;
+  }
+  out.append(p + run_start, n - run_start);
+  out.push_back('"');
+  return true;
+}
+
+// One past the last special byte before `i`, or 0 when there is none.
+inline std::size_t after_last_special(const char* s, std::size_t i) {
+#if defined(__SSE2__)
+  for (; i >= 16; i -= 16) {
+    const int mask = special_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i - 16)));
+    if (mask != 0) return i - 16 + static_cast<std::size_t>(32 - __builtin_clz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i > 0; --i) {
+    if (is_special(static_cast<unsigned char>(s[i - 1]))) return i;
+  }
+  return 0;
 }
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view s) { append_json_string_impl<false>(out, s); }
+void append_json_string(std::string& out, std::string_view s) { append_json_string_impl<non_ascii::pass>(out, s); }
 
-void append_json_string_ascii(std::string& out, std::string_view s) { append_json_string_impl<true>(out, s); }
+void append_json_string_ascii(std::string& out, std::string_view s) {
+  append_json_string_impl<non_ascii::escape>(out, s);
+}
+
+bool append_json_string_if_utf8(std::string& out, std::string_view s) {
+  return append_json_string_impl<non_ascii::check>(out, s);
+}
+
+std::optional<std::size_t> json_escape_growth(std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::size_t growth = 0;
+  for (std::size_t i = 0;;) {
+    i = skip_plain<true>(p, i, n);
+    if (i >= n) break;
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (c >= 0x80) {
+      std::uint32_t cp;
+      const std::size_t len = decode_utf8(s, i, cp);
+      if (len == 1) return std::nullopt;
+      i += len;
+      continue;
+    }
+    char esc[6];
+    growth += escape_of(c, esc) - 1;
+    ++i;
+  }
+  return growth;
+}
+
+void escape_json_in_place(char* buf, std::size_t n, std::size_t growth) {
+  // From the end, so that every byte is read before the text growing behind it reaches its place; once the escapes
+  // left are none, what precedes is already where it belongs.
+  char* to = buf + n + growth;
+  std::size_t i = n;
+  while (to != buf + i) {
+    const std::size_t run = after_last_special(buf, i);
+    to -= i - run;
+    std::memmove(to, buf + run, i - run);
+    i = run - 1;  // the special byte; there is one, since escapes are left
+    char esc[6];
+    const std::size_t len = escape_of(static_cast<unsigned char>(buf[i]), esc);
+    to -= len;
+    std::memcpy(to, esc, len);
+  }
+}
 
 void json_writer::separate() {
   if (after_key_) {

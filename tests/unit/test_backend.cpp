@@ -1,4 +1,5 @@
-// The connection to the app against a real loopback socket: how much of a reply head the bridge accepts.
+// The connection to the app against a real loopback socket: how much of a reply head the bridge accepts, and how a
+// body framed by Content-Length is read.
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -16,10 +17,13 @@ struct outcome {
   int status = 0;
   std::string body;
   std::chrono::milliseconds took{};
+  std::size_t pooled = 0;        // connections back in the pool once the body was read
+  bool reusable_after = false;   // whether the pool then handed that connection out again
 };
 
-// Accepts one connection, reads the request head, and writes `reply` in pieces of `piece` bytes.
-awaitable<void> serve(tcp::acceptor& acceptor, std::string reply, std::size_t piece) {
+// Accepts one connection, reads the request head, and writes `reply` in pieces of `piece` bytes; then, with
+// `hold_open`, keeps the connection open until the bridge closes it.
+awaitable<void> serve(tcp::acceptor& acceptor, std::string reply, std::size_t piece, bool hold_open = false) {
   tcp::socket s = co_await acceptor.async_accept(asio::use_awaitable);
   std::string request;
   boost::system::error_code ec;
@@ -29,6 +33,8 @@ awaitable<void> serve(tcp::acceptor& acceptor, std::string reply, std::size_t pi
     const auto part = asio::buffer(reply.data() + at, std::min(piece, reply.size() - at));
     co_await asio::async_write(s, part, asio::redirect_error(asio::use_awaitable, ec));
   }
+  char byte;
+  if (hold_open && !ec) co_await s.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
 }
 
 awaitable<void> fetch(backend_pool& pool, outcome& out) {
@@ -46,15 +52,17 @@ awaitable<void> fetch(backend_pool& pool, outcome& out) {
     const maybe_failure err = co_await ex.read_body(out.body, 1 << 20);
     if (err) out.error = *err;
   }
+  out.pooled = pool.idle_count();
+  out.reusable_after = pool.take_idle() != nullptr;
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 }
 
-outcome exchange_with_app_replying(std::string reply, std::size_t piece) {
+outcome exchange_with_app_replying(std::string reply, std::size_t piece, bool hold_open = false) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   backend_pool pool(io.get_executor(), acceptor.local_endpoint(), std::chrono::seconds(4));
   outcome out;
-  asio::co_spawn(io, serve(acceptor, std::move(reply), piece), asio::detached);
+  asio::co_spawn(io, serve(acceptor, std::move(reply), piece, hold_open), asio::detached);
   asio::co_spawn(io, fetch(pool, out), asio::detached);
   io.run_for(std::chrono::seconds(10));
   return out;
@@ -163,4 +171,51 @@ TEST_CASE("a pooled connection keeps the room of its request head, unless the he
   CHECK(large_ok);
   CHECK(kept_small >= 30);  // "GET / HTTP/1.1" and two headers: reused by the next request, no allocation
   CHECK(kept_large <= backend_connection::read_buffer_bytes);
+}
+
+std::string pattern_of(std::size_t n) {
+  std::string s(n, '\0');
+  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  return s;
+}
+
+TEST_CASE("a Content-Length body arriving in any pieces is read whole, and its connection goes back to the pool") {
+  // Past the connection's 64 KB buffer the body is read from the socket straight into the caller's buffer.
+  const std::string body = pattern_of(300 * 1024);
+  for (const std::size_t piece : {std::size_t{1000}, std::size_t{64 * 1024 + 3}, std::size_t{1} << 20}) {
+    CAPTURE(piece);
+    const auto out = exchange_with_app_replying(
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body, piece, true);
+    REQUIRE_FALSE(out.error);
+    CHECK(out.body == body);
+    CHECK(out.pooled == 1);
+    CHECK(out.reusable_after);
+  }
+}
+
+TEST_CASE("an app that closes before its Content-Length body is complete fails the reply, in any pieces") {
+  for (const std::size_t piece : {std::size_t{1000}, std::size_t{1} << 20}) {
+    CAPTURE(piece);
+    const auto out = exchange_with_app_replying(
+        "HTTP/1.1 200 OK\r\nContent-Length: 500000\r\n\r\n" + pattern_of(200 * 1024), piece);
+    REQUIRE(out.error);
+    CHECK(out.error->type == error_types::backend_invalid_response);
+    CHECK(out.error->message.find("closed the connection before its reply was complete") != std::string::npos);
+    CHECK(out.pooled == 0);
+  }
+}
+
+TEST_CASE("bytes after a Content-Length body are not read as body, and the connection holding them is not reused") {
+  // A second reply nobody asked for, right behind the first (issue 11): it must reach no other request.
+  const std::string body = pattern_of(200 * 1024 + 100);  // in pieces, its end and the stray reply go out together
+  const std::string stray = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray";
+  for (const std::size_t piece : {std::size_t{4096}, std::size_t{1} << 20}) {
+    CAPTURE(piece);
+    const auto out = exchange_with_app_replying(
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body + stray, piece,
+        true);
+    REQUIRE_FALSE(out.error);
+    CHECK(out.body == body);
+    CHECK_FALSE(out.reusable_after);
+  }
 }

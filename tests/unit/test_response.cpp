@@ -10,6 +10,7 @@
 #include "core_test_support.hpp"
 
 using namespace lambda_bridge;
+using test_support::app_headers;
 using test_support::convert;
 using test_support::reply;
 using test_support::str;
@@ -160,4 +161,110 @@ TEST_CASE("connection and framing headers of the app's reply never reach a resul
       CHECK(headers.HasMember(h.name.c_str()) == (h.name == "X-Kept"));
     }
   }
+}
+
+namespace {
+
+// The invocation's buffered path: the result up to its body, the body appended where it goes, then converted there.
+std::optional<failure> convert_in_place(event_source source, const backend_reply& r, std::string& out,
+                                        bool multi_value = false) {
+  const backend_reply head{r.status, r.reason, r.headers, ""};
+  REQUIRE(begin_result(response_shape{source, multi_value, false}, head, out, {}));
+  REQUIRE(out.ends_with(R"("body":")"));
+  const std::size_t body_start = out.size();
+  out.append(r.body);
+  return finish_result(head, out, body_start, {});
+}
+
+}  // namespace
+
+TEST_CASE("a body converted where it was read gives every source the result convert_reply gives") {
+  static constexpr char png[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe";
+  const std::vector<backend_reply> replies = {
+      reply(200, app_headers, R"({"quote":"\"","newline":"\n","tab":"\t","nul":"\u0000","é":"€"})"),
+      reply(200, {{"Content-Type", "text/plain"}}, "ctl \x01\x1f \"q\" \\ end\xc3\xa9"),
+      reply(201, {{"Content-Type", "image/png"}}, std::string(png, sizeof png - 1)),
+      reply(200, {{"Content-Type", "text/plain"}}, "caf\xe9"),  // a text type, but Latin-1: base64
+      reply(200, {{"Content-Type", "text/plain"}, {"Content-Encoding", "gzip"}}, "abc"),
+      reply(204, {}, ""),
+      reply(200, {}, std::string(100000, 'x') + "\"" + std::string(3, '\0')),
+  };
+  for (const auto source : {event_source::alb, event_source::lattice_v1, event_source::lattice_v2,
+                            event_source::http_api_v2, event_source::function_url, event_source::rest}) {
+    for (const bool multi_value : {false, true}) {
+      for (const auto& r : replies) {
+        backend_reply copy = r;
+        std::string expected;
+        REQUIRE_FALSE(convert_reply(response_shape{source, multi_value, false}, copy, expected, {}));
+        std::string out = "a previous result, cleared first";
+        REQUIRE_FALSE(convert_in_place(source, r, out, multi_value));
+        CHECK(out == expected);
+        rapidjson::Document d;
+        d.Parse<rapidjson::kParseValidateEncodingFlag>(out.c_str(), out.size());
+        REQUIRE_FALSE(d.HasParseError());
+        std::string body = str(d["body"]);
+        if (d["isBase64Encoded"].GetBool()) {
+          std::string decoded;
+          REQUIRE(base64::append_decoded(decoded, body));
+          body = decoded;
+        }
+        CHECK(body == r.body);
+      }
+    }
+  }
+}
+
+TEST_CASE("a text body is base64 only when its type is not text or its bytes are not UTF-8") {
+  auto is_base64 = [](std::vector<header> headers, std::string body) {
+    std::string out;
+    REQUIRE_FALSE(convert_in_place(event_source::rest, reply(200, std::move(headers), std::move(body)), out));
+    rapidjson::Document d;
+    d.Parse(out.c_str(), out.size());
+    return d["isBase64Encoded"].GetBool();
+  };
+  CHECK_FALSE(is_base64({{"Content-Type", "application/json"}}, R"({"a":"é"})"));
+  CHECK_FALSE(is_base64({}, "plain utf-8 ✓"));
+  CHECK(is_base64({}, "\xff\xfe"));
+  CHECK(is_base64({{"Content-Type", "text/plain"}}, "\xed\xa0\x80 a surrogate"));
+  CHECK(is_base64({{"Content-Type", "text/plain"}}, std::string(40, 'a') + "\xc0\xaf"));  // overlong, past the blocks
+  CHECK(is_base64({{"Content-Type", "application/octet-stream"}}, "abc"));
+}
+
+TEST_CASE("a body converted in place over Lambda's limit is refused before it grows, and the result left empty") {
+  std::string out;
+  // 4.8 MB of binary is 6.4 MB once base64-encoded.
+  auto err = convert_in_place(event_source::rest,
+                              reply(200, {{"Content-Type", "application/octet-stream"}}, std::string(4'800'000, 'b')),
+                              out);
+  REQUIRE(err);
+  CHECK(err->type == error_types::response_too_large);
+  CHECK(err->message.find("body alone") != std::string::npos);
+  CHECK(out.empty());
+  // 5 MB of text that escaping doubles.
+  err = convert_in_place(event_source::rest, reply(200, {{"Content-Type", "text/plain"}}, std::string(5'000'000, '"')),
+                         out);
+  REQUIRE(err);
+  CHECK(err->type == error_types::response_too_large);
+  CHECK(out.empty());
+  // A body that fits, with headers that push the whole result over.
+  std::vector<header> many;
+  for (int i = 0; i < 100; ++i) many.push_back({"X-H" + std::to_string(i), std::string(1000, 'v')});
+  err = convert_in_place(event_source::rest, reply(200, many, std::string(max_buffered_result_bytes - 50'000, 'x')), out);
+  REQUIRE(err);
+  CHECK(err->type == error_types::response_too_large);
+  CHECK(out.empty());
+}
+
+TEST_CASE("the body is read into place only when it is the result's body as it is") {
+  const auto codes = status_set::parse("500-599");
+  std::string out = "x";
+  const backend_reply head{503, "", {}, ""};
+  CHECK_FALSE(begin_result(response_shape{event_source::rest}, head, out, {&*codes}));  // the error keeps the body
+  CHECK(out.empty());
+  CHECK(begin_result(response_shape{event_source::rest}, backend_reply{200, "", {}, ""}, out, {&*codes}));
+  CHECK_FALSE(begin_result(response_shape{event_source::pass_through}, head, out, {}));  // the body is the result
+  response_options compress;
+  compress.compression = true;
+  CHECK_FALSE(begin_result(response_shape{event_source::rest}, head, out, compress));  // encoded first
+  CHECK(out.empty());
 }

@@ -90,8 +90,11 @@ class backend_exchange {
   awaitable<result<reply_head>> send(const backend_request& req);
   // Appends the whole body to `out`; a body over `limit` bytes fails with Runtime.ResponseTooLarge.
   awaitable<maybe_failure> read_body(std::string& out, std::size_t limit);
-  // Reads the next piece of the body into `buf`; 0 bytes means the body is complete.
+  // Reads the next piece of the body into `buf`, as much as has arrived up to `size`; 0 bytes means the body is
+  // complete.
   awaitable<result<std::size_t>> read_some(char* buf, std::size_t size);
+  // The reply's Content-Length, once send() has its head: for sizing the buffer its body goes into.
+  std::optional<std::uint64_t> declared_length() const;
 
   void abort();
 
@@ -102,6 +105,10 @@ class backend_exchange {
   static std::optional<std::string> refuse_framing(const http::response_header<>& msg);
   // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
   void finish();
+  bool body_done() const;
+  // One read of the rest of a Content-Length body from the socket into `buf`, bounded by what remains of it; 0 at the
+  // end of the body, or with direct_error_ set when the connection fails or ends first.
+  awaitable<std::size_t> read_direct(char* buf, std::size_t size);
 
   backend_pool& pool_;
   steady_time deadline_;
@@ -109,6 +116,10 @@ class backend_exchange {
   std::unique_ptr<backend_connection> conn_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
   bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
+  // Past the parser: the rest of a Content-Length body read from the socket straight into the caller's buffer.
+  bool direct_ = false;
+  std::uint64_t direct_remaining_ = 0;
+  boost::system::error_code direct_error_;
 };
 
 }  // namespace lambda_bridge

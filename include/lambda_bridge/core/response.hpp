@@ -25,6 +25,17 @@ struct response_options {
 maybe_failure convert_reply(const response_shape& shape, backend_reply& reply, std::string& out,
                      const response_options& opts);
 
+// The same conversion in two steps, for a body read straight into the result buffer with no copy (the invocation's
+// buffered path). begin_result writes the result up to its body, ending in `"body":"`, into `out` (cleared first);
+// it returns false, leaving `out` empty, when the body does not go there as it is: the status is an error code, the
+// source is pass-through (the body is the result), or `opts` asks for compression. Then convert_reply serves.
+// finish_result converts the body appended to `out` from `body_start` on, where it lies (escaped text, or base64),
+// and closes the result; on failure `out` is left empty.
+bool begin_result(const response_shape& shape, const backend_reply& head, std::string& out,
+                  const response_options& opts);
+maybe_failure finish_result(const backend_reply& head, std::string& out, std::size_t body_start,
+                            const response_options& opts);
+
 // Response compression (AWS_LWA_ENABLE_COMPRESSION), decided from the reply's head alone so that the body can be
 // compressed as it arrives: the coding the client accepts, or identity for a HEAD request or a type not worth it.
 content_coding reply_coding(const response_shape& shape, const std::vector<header>& reply_headers);
@@ -49,6 +60,8 @@ maybe_failure append_stream_prelude(const response_shape& shape, const backend_r
 // Whether a body is sent as text (true) or base64 (false), from the reply's Content-Type, Content-Encoding and
 // bytes. Exposed for tests.
 bool is_text_body(std::string_view content_type, std::string_view content_encoding, std::string_view body);
+// The first half of that rule: whether the media type and Content-Encoding allow text at all.
+bool is_text_type(std::string_view content_type, std::string_view content_encoding);
 
 bool is_valid_utf8(std::string_view s);
 

@@ -11,6 +11,7 @@
 #include "lambda_bridge/app/readiness.hpp"
 #include "lambda_bridge/config/config.hpp"
 #include "lambda_bridge/core/compression.hpp"
+#include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/core/translate.hpp"
 #include "lambda_bridge/lambda/runtime_client.hpp"
 #include "lambda_bridge/runtime/shutdown.hpp"
@@ -67,6 +68,9 @@ class invocation {
   awaitable<maybe_failure> wait_until_ready(steady_time deadline);
   // Buffered: the whole reply, converted into `result`.
   awaitable<maybe_failure> exchange(translation& t, const worker_resources& res);
+  // Buffered, the body read straight into the result after its head (begin_result) and converted there.
+  awaitable<maybe_failure> read_into_result(backend_exchange& ex, const backend_reply& head, std::string& result,
+                                            const response_options& opts);
   // Buffered with compression: the body encoded as it arrives, within Lambda's limit (AWS_LWA_ENABLE_COMPRESSION).
   awaitable<maybe_failure> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
   // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.

@@ -13,6 +13,10 @@ std::size_t encoded_size(std::size_t n);
 // Appends the encoding of `in` to `out`.
 void append_encoded(std::string& out, std::string_view in);
 
+// Replaces the `n` bytes at `buf` by their encoding, which the buffer must have room for (encoded_size(n) bytes from
+// `buf`): a body read straight into the result is encoded where it lies, with no second buffer.
+void encode_in_place(char* buf, std::size_t n);
+
 // Appends the decoding of `in` to `out`. Padding may be omitted (some clients do); any other deviation — a byte
 // outside the alphabet, misplaced '=', an impossible length — returns false and leaves `out` unspecified.
 bool append_decoded(std::string& out, std::string_view in);

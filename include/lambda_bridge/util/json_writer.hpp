@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -14,6 +15,16 @@ void append_json_string(std::string& out, std::string_view s);
 // The same with every byte of the output ASCII: non-ASCII code points as \u escapes (surrogate pairs above U+FFFF),
 // malformed UTF-8 as U+FFFD. For JSON that travels in an HTTP header value.
 void append_json_string_ascii(std::string& out, std::string_view s);
+// Appends `s` as a quoted JSON string if it is valid UTF-8 (no overlong form, surrogate or code point past
+// U+10FFFF) and returns true; otherwise returns false with `out` as it was. One pass checks and escapes: a reply body
+// is text only if it is UTF-8, and scanning it twice cost as much as the escaping.
+bool append_json_string_if_utf8(std::string& out, std::string_view s);
+
+// Escaping in place, for a body read straight into the result: first how many bytes escaping `s` as a JSON
+// string's contents adds (nullopt when `s` is not valid UTF-8), then the escaping itself, of the `n` bytes at `buf`
+// with `growth` that count, into the n + growth bytes from `buf`.
+std::optional<std::size_t> json_escape_growth(std::string_view s);
+void escape_json_in_place(char* buf, std::size_t n, std::size_t growth);
 
 class json_writer {
  public:
