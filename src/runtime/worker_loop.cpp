@@ -1,5 +1,7 @@
 #include "lambda_bridge/runtime/worker_loop.hpp"
 
+#include <array>
+
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
 #include "lambda_bridge/lambda/runtime_client.hpp"
@@ -42,18 +44,19 @@ awaitable<void> worker_loop::worker() {
     if (!in_flight) runtime.cancel();
   });
   translator translate;
-  buffer_budget::kept result_buffer, reply_buffer;
+  // The event's memory is lent to the runtime client between invocations (it reads the next event into it), and
+  // stays counted meanwhile.
+  buffer_budget::kept result_buffer, reply_buffer, event_memory;
   struct return_to_budget {
     buffer_budget& budget;
-    buffer_budget::kept& a;
-    buffer_budget::kept& b;
-    ~return_to_budget() {            // a worker that ends gives back what it counted
-      std::string().swap(a.buffer);  // assigning an empty string would keep the capacity
-      std::string().swap(b.buffer);
-      budget.settle(a);
-      budget.settle(b);
+    std::array<buffer_budget::kept*, 3> kept;
+    ~return_to_budget() {  // a worker that ends gives back what it counted
+      for (auto* k : kept) {
+        std::string().swap(k->buffer);  // assigning an empty string would keep the capacity
+        budget.settle(*k);
+      }
     }
-  } budget_guard{budget_, result_buffer, reply_buffer};
+  } budget_guard{budget_, {&result_buffer, &reply_buffer, &event_memory}};
   const std::string default_host = cfg_.backend.to_string();
   const translate_options options = make_translate_options(cfg_, default_host);
   readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;
@@ -94,6 +97,9 @@ awaitable<void> worker_loop::worker() {
     }
     budget_.settle(result_buffer);
     budget_.settle(reply_buffer);
+    event_memory.buffer = runtime.take_event_memory(ev);
+    budget_.settle(event_memory);
+    runtime.recycle_event_buffer(std::move(event_memory.buffer));
     if (pending_readiness != nullptr && readiness_.ready()) pending_readiness = nullptr;
   }
 }

@@ -36,7 +36,12 @@ void append_unicode_escape(std::string& out, std::uint32_t cp) {
 std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
   const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
   const unsigned char lead = b(0);
-  const std::size_t len = lead >= 0xF0 && lead <= 0xF4 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC2 && lead <= 0xDF ? 2 : 0;
+  // 0xF5-0xFF never lead a sequence: without the upper bound on 3, F8 80 80 would pass for U+8000, and this is the
+  // check that decides whether a reply goes out as text or as base64.
+  const std::size_t len = lead >= 0xF0 && lead <= 0xF4   ? 4
+                          : lead >= 0xE0 && lead <= 0xEF ? 3
+                          : lead >= 0xC2 && lead <= 0xDF ? 2
+                                                         : 0;
   cp = 0xFFFD;
   if (len == 0 || i + len > s.size()) return 1;
   std::uint32_t v = lead & (0xFF >> (len + 1));

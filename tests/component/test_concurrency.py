@@ -123,6 +123,28 @@ class ManagedInstancesConcurrency(BridgeTestCase):
         fake.wait_polling(16, 10)
         assert_memory_below(self, bridge.pid, 64 * 1024, 'the idle bridge after the burst', field='VmRSS')
 
+    def test_sixteen_workers_after_5_mb_events_together_keep_one_budget_of_event_memory_not_sixteen(self):
+        # Each worker reads the next event into the last one's memory (runtime_client::recycle_event_buffer); kept
+        # without the budget, 16 workers that once took 5 MB events held 5-10 MB each for the life of the process.
+        body = 'y' * (5 * 1024 * 1024)
+        gathered = InFlight(5, gather=16)
+
+        def small_when_gathered(req, backend):
+            gathered(req, backend)
+            return BackendReply(200, [('Content-Type', 'text/plain')], str(len(req.body)).encode())
+        backend = self.start_backend(default=small_when_gathered, routes={'/': echo})
+        fake = self.start_fake()
+        bridge = self.start_bridge(fake, backend.port, AWS_LAMBDA_MAX_CONCURRENCY='16', AWS_LAMBDA_LOG_LEVEL='WARN')
+        fake.wait_polling(16, 10)
+        ids = [fake.push({'httpMethod': 'POST', 'path': '/big/%d' % i, 'requestContext': {}, 'body': body})
+               for i in range(16)]
+        for rid in ids:
+            result = self.assert_response(fake.wait_result(rid, 60))
+            self.assertEqual(result['body'], str(len(body)))
+        self.assertEqual(16, gathered.most, 'the events were not all in flight at once')
+        fake.wait_polling(16, 10)
+        assert_memory_below(self, bridge.pid, 64 * 1024, 'the idle bridge after the burst', field='VmRSS')
+
     def test_an_invalid_value_is_refused_at_start(self):
         fake = self.start_fake()
         backend = self.start_backend()

@@ -152,6 +152,7 @@ TEST_CASE("the fused UTF-8 check refuses overlongs, surrogates, values past U+10
            "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf", "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf",  // overlong
            "\xed\xa0\x80", "\xed\xbf\xbf", "\xed\xa0\xbd\xed\xb8\x80",                                   // surrogates
            "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xff", "\xfe",               // past U+10FFFF
+           "\xf5\x80\x80", "\xf8\x80\x80", "\xfc\xa9\xae", "\xff\xbf\xbf",  // never a lead: three bytes, then ASCII
            "\x80", "\xbf", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3\x28", "\xe2\x28\xa1", "\xf0\x9f\x28\x80"}) {
     for (std::size_t at = 0; at < 40; ++at) {
       std::string s(48, 'a');

@@ -227,6 +227,8 @@ TEST_CASE("a text body is base64 only when its type is not text or its bytes are
   CHECK(is_base64({}, "\xff\xfe"));
   CHECK(is_base64({{"Content-Type", "text/plain"}}, "\xed\xa0\x80 a surrogate"));
   CHECK(is_base64({{"Content-Type", "text/plain"}}, std::string(40, 'a') + "\xc0\xaf"));  // overlong, past the blocks
+  CHECK(is_base64({{"Content-Type", "text/plain"}}, "\xf8\xa9\xae Latin-1 o-slash, copyright, registered"));
+  CHECK(is_base64({{"Content-Type", "text/plain"}}, "a\xf5\x80\x80z"));  // 0xF5-0xFF lead nothing, even with two more
   CHECK(is_base64({{"Content-Type", "application/octet-stream"}}, "abc"));
 }
 

@@ -49,6 +49,15 @@ class runtime_client {
   void recycle_event_buffer(std::string&& buffer) {
     if (buffer.capacity() > spare_event_.capacity()) spare_event_ = std::move(buffer);
   }
+  // After an invocation: the larger of the two strings that hold event memory (`ev`'s body and the recycled one),
+  // the other freed. The worker settles it with the buffer budget and lends it back (recycle_event_buffer), so a
+  // worker keeps one event's memory, and large ones only within the budget all workers share (buffer_budget.hpp).
+  std::string take_event_memory(next_event& ev) {
+    std::string kept = std::move(ev.body.capacity() >= spare_event_.capacity() ? ev.body : spare_event_);
+    std::string().swap(ev.body);
+    std::string().swap(spare_event_);
+    return kept;
+  }
   // The same into `ev`, whose strings keep their capacity from the last event (a worker's loop reuses one
   // next_event: no allocation per invocation for the event's head or a body that fits); false once cancelled.
   awaitable<bool> next(next_event& ev);
