@@ -38,6 +38,9 @@ bool write_all(int fd, std::vector<iovec> iov) {
   return true;
 }
 
+
+}  // namespace
+
 int listen_socket(bool listen_now, int& port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -52,8 +55,6 @@ int listen_socket(bool listen_now, int& port) {
   if (listen_now && ::listen(fd, 128) != 0) fail("listen");
   return fd;
 }
-
-}  // namespace
 
 bool write_str(int fd, std::string_view a, std::string_view b) {
   return write_all(fd, {iovec{const_cast<char*>(a.data()), a.size()}, iovec{const_cast<char*>(b.data()), b.size()}});

@@ -21,6 +21,8 @@
 
 namespace bench {
 
+// A TCP socket bound to 127.0.0.1 on a port the kernel picks (returned in `port`), listening if `listen_now`.
+int listen_socket(bool listen_now, int& port);
 bool write_str(int fd, std::string_view a, std::string_view b = {});
 
 // True when the peer has closed (or reset) a connection we are holding open without reading.
