@@ -136,7 +136,9 @@ class ManagedInstancesConcurrency(BridgeTestCase):
         fake = self.start_fake()
         bridge = self.start_bridge(fake, backend.port, AWS_LAMBDA_MAX_CONCURRENCY='16', AWS_LAMBDA_LOG_LEVEL='WARN')
         fake.wait_polling(16, 10)
-        ids = [fake.push({'httpMethod': 'POST', 'path': '/big/%d' % i, 'requestContext': {}, 'body': body})
+        # A generous deadline: under the sanitizers, reading and parsing sixteen 5 MB events takes seconds.
+        ids = [fake.push({'httpMethod': 'POST', 'path': '/big/%d' % i, 'requestContext': {}, 'body': body},
+                         deadline_in=60)
                for i in range(16)]
         for rid in ids:
             result = self.assert_response(fake.wait_result(rid, 60))
