@@ -171,4 +171,11 @@ int open_fds(pid_t pid) {
   return n;
 }
 
+std::string log_tail(const std::string& path) {
+  std::ifstream f(path);
+  std::string s((std::istreambuf_iterator<char>(f)), {});
+  if (s.size() > 2000) s = "..." + s.substr(s.size() - 2000);
+  return s;
+}
+
 }  // namespace bench

@@ -24,6 +24,8 @@ void kill_all_children();
 pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path,
             const std::vector<std::string>& args = {});
 void stop_child(pid_t pid);
+// The last 2,000 bytes of a child's log, for the message that ends the bench when it misbehaves.
+std::string log_tail(const std::string& path);
 bool child_alive(pid_t pid);
 
 struct proc_mem {

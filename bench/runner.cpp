@@ -53,14 +53,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-
-std::string log_tail(const std::string& path) {
-  std::ifstream f(path);
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  if (s.size() > 2000) s = "..." + s.substr(s.size() - 2000);
-  return s;
-}
-
 // A child under test, and the way out when it misbehaves: stopped, and the bench ended with the tail of its log.
 struct watched_child {
   std::string label;  // what the failure message starts with

@@ -40,13 +40,6 @@ bool accepts_connections(int port) {
   return ok;
 }
 
-std::string file_text(const std::string& path) {
-  std::ifstream f(path);
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  if (s.size() > 2000) s = "..." + s.substr(s.size() - 2000);
-  return s;
-}
-
 struct app_process {
   pid_t pid = 0;
   int port = 0;
@@ -68,11 +61,11 @@ app_process start_fastapi(const options& o) {
   const int64_t deadline = now_ns() + 20'000'000'000;
   while (!accepts_connections(a.port)) {
     if (!child_alive(a.pid)) {
-      a.problem = "the app exited before listening:\n" + file_text(a.log);
+      a.problem = "the app exited before listening:\n" + log_tail(a.log);
       break;
     }
     if (now_ns() > deadline) {
-      a.problem = "the app did not listen within 20 s:\n" + file_text(a.log);
+      a.problem = "the app did not listen within 20 s:\n" + log_tail(a.log);
       break;
     }
     std::this_thread::sleep_for(20ms);
@@ -92,7 +85,7 @@ struct turn_taker {
   int64_t busy_ns = 0;
 
   [[noreturn]] void give_up(const std::string& why) const {
-    fail(label + ": " + why + "\n" + file_text(log));
+    fail(label + ": " + why + "\n" + log_tail(log));
   }
 
   void start(const std::string& binary, const std::vector<std::string>& env) {
@@ -127,7 +120,7 @@ struct turn_taker {
     f.end_to_end = true;
     const proc_mem mem = read_mem(pid);
     f.failures = world.failures();
-    if (!child_alive(pid)) f.failures.push_back("the child exited: " + file_text(log));
+    if (!child_alive(pid)) f.failures.push_back("the child exited: " + log_tail(log));
     stop_child(pid);
     if (!world.wait_no_parked(3s)) fail("a /next long poll outlived its child");
     world.clear_queue();
@@ -193,7 +186,7 @@ std::vector<figures> run_whole_stack(bench_world& w, const options& o, const sce
   }
   std::vector<figures> rows{bridge.finish(s, "bridge"), null.finish(s, "null")};
   null_world.stop();
-  if (!child_alive(app.pid)) rows.back().failures.push_back("the app exited:\n" + file_text(app.log));
+  if (!child_alive(app.pid)) rows.back().failures.push_back("the app exited:\n" + log_tail(app.log));
   stop_child(app.pid);
   return rows;
 }
