@@ -94,15 +94,13 @@ backend_reply reply_from(reply_head& head) {
 awaitable<maybe_failure> invocation::wait_until_ready(steady_time deadline) {
   // One co_return at the end: g++ 12 miscompiles this coroutine with an early co_return before any suspension.
   maybe_failure outcome;
-  if (readiness_ != nullptr && !readiness_->ready()) {
-    // Async init: the first invocations finish the readiness wait, within their own deadline.
-    log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
-    const bool ready = co_await readiness_->wait_ready(deadline);
-    if (!ready && readiness_->failed()) {
-      outcome = *readiness_->failed();
-    } else if (!ready) {
-      outcome = failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
-    }
+  // Async init: the first invocations finish the readiness wait, within their own deadline.
+  log::info(event_.ctx.request_id, "waiting for the app to become ready before forwarding");
+  const bool ready = co_await readiness_->wait_ready(deadline);
+  if (!ready && readiness_->failed()) {
+    outcome = *readiness_->failed();
+  } else if (!ready) {
+    outcome = failure{error_types::backend_not_ready, "the app was still not ready at the invocation deadline"};
   }
   co_return outcome;
 }
@@ -114,9 +112,8 @@ steady_time invocation::deadline() const {
 
 awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resources& res) {
   const auto until = deadline();
-  // Awaited only while the app may not be ready: a coroutine frame per invocation is an allocation otherwise.
   maybe_failure not_ready;
-  if (readiness_ != nullptr && !readiness_->ready()) not_ready = co_await wait_until_ready(until);
+  if (!app_ready()) not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return not_ready;
   // With compression a reply larger than Lambda's limit may still fit once encoded: it is read to the parser's limit
   // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
@@ -227,7 +224,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
   const auto& rid = event_.ctx.request_id;
   const auto until = deadline();
   maybe_failure not_ready;
-  if (readiness_ != nullptr && !readiness_->ready()) not_ready = co_await wait_until_ready(until);
+  if (!app_ready()) not_ready = co_await wait_until_ready(until);
   if (not_ready) co_return *not_ready;
   // Lambda's own limit is enforced below, with a message about streaming rather than the parser's.
   backend_exchange ex(pool_, until, std::numeric_limits<std::size_t>::max());

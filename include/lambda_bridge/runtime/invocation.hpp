@@ -64,7 +64,10 @@ class invocation {
   // so where the access line is written.
   awaitable<void> post(runtime_client& runtime, const outcome& o, std::string_view result);
   steady_time deadline() const;
-  // Async init: waits (within the deadline) until the app is ready, when it was not at the start.
+  // False only during async init, until the app has become ready.
+  bool app_ready() const { return readiness_ == nullptr || readiness_->ready(); }
+  // Async init: waits (within the deadline) until the app is ready. Called only when !app_ready(), so that the usual
+  // invocation makes no coroutine frame (an allocation) for it.
   awaitable<maybe_failure> wait_until_ready(steady_time deadline);
   // Buffered: the whole reply, converted into `result`.
   awaitable<maybe_failure> exchange(translation& t, const worker_resources& res);
