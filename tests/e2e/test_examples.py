@@ -51,7 +51,13 @@ class Example:
         full_env.update({"LAMBDA_BRIDGE_EMULATOR_HOST": "127.0.0.1", "LAMBDA_BRIDGE_EMULATOR_PORT": "0",
                          "LAMBDA_BRIDGE_GATEWAY_PORT": "0"})
         self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([BRIDGE] + entrypoint[1:] + cmd, cwd=os.path.join(ROOT, "examples", example),
+        cwd = os.path.join(ROOT, "examples", example)
+        if os.path.exists(os.path.join(cwd, "package-lock.json")):
+            # The image's `RUN npm ci --omit=dev`, in a copy: the dependencies package-lock.json pins, from npm.
+            cwd = shutil.copytree(cwd, os.path.join(self.bin_dir, "app"))
+            subprocess.run(["npm", "ci", "--omit=dev", "--no-audit", "--no-fund"], cwd=cwd, check=True,
+                           stdout=subprocess.DEVNULL, timeout=300)
+        self.proc = subprocess.Popen([BRIDGE] + entrypoint[1:] + cmd, cwd=cwd,
                                      env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
         self.invoke_port = self._port(r"invoke API listening on [\d.]+:(\d+)")
         self.gateway_port = self._port(r"gateway \([\w-]+\) listening on [\d.]+:(\d+)")
@@ -131,8 +137,8 @@ class FastApiExample(unittest.TestCase):
 
 class ExpressExample(unittest.TestCase):
     def setUp(self):
-        if not shutil.which("node"):
-            self.skipTest("node is not installed (scripts/setup installs it)")
+        if not shutil.which("node") or not shutil.which("npm"):
+            self.skipTest("node and npm are not installed (scripts/setup installs them)")
         self.example = Example("express")
 
     def tearDown(self):
@@ -148,7 +154,11 @@ class ExpressExample(unittest.TestCase):
                                   "requestContext": {"http": {"method": "POST"}}, "body": "{\"a\":[1,2]}"})
         self.assertEqual(200, result["statusCode"], result)
         self.assertEqual({"a": [1, 2]}, json.loads(result["body"]))
+        _, _, result = ex.invoke({"path": "/echo", "httpMethod": "POST", "requestContext": {}, "body": "not json"})
+        self.assertEqual(400, result["statusCode"], result)
+        self.assertEqual({"error": "the body is not JSON"}, json.loads(result["body"]))
         self.assertEqual(0, ex.stop(), ex.output())
+        self.assertIn("SIGTERM: closing", ex.output())
 
 
 if __name__ == "__main__":
