@@ -26,7 +26,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BRIDGE = os.environ.get('LAMBDA_BRIDGE_BIN', os.path.join(ROOT, 'build', 'release', 'lambda-bridge'))
 DOCS = ['README.md', 'docs/getting-started.md']
 
-NO_ENGINE = 'needs a container engine and a base image (the container tests of issue 15 build the image)'
+NO_ENGINE = 'needs a container engine: the container stage runs it (tests/container/test_images.py)'
 NO_AWS = 'deploys to a real AWS account'
 
 # First line of a block (comment stripped) -> how it runs: 'demo', 'server:docker', 'server:local', 'client', or
