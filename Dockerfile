@@ -4,28 +4,33 @@
 #   COPY --from=lambda-bridge /lambda-bridge /opt/lambda-bridge
 #   ENTRYPOINT ["/opt/lambda-bridge"]
 #
-# Build:  docker build -t lambda-bridge .                              (this machine's architecture)
-#         docker build --platform linux/arm64 -t lambda-bridge .       (Lambda arm64 / Graviton)
-#         docker build --platform linux/amd64 -t lambda-bridge .       (Lambda x86_64)
-# The builder always runs natively and cross-compiles for the target, so no emulation is needed for either.
+# Build:  docker build -t lambda-bridge .                                 (this machine's architecture)
+#         docker build --build-arg ARCH=arm64 -t lambda-bridge .          (Lambda arm64 / Graviton)
+#         docker build --build-arg ARCH=amd64 -t lambda-bridge .          (Lambda x86_64)
+# With BuildKit, --platform linux/arm64 (or linux/amd64) does the same and labels the image with it. Either way the
+# builder runs natively and cross-compiles for the target: no emulation, on any builder (BuildKit, the legacy
+# builder, podman).
 
 # Debian 12 is the platform scripts/setup and the test suite target, so the image is built exactly as CI builds.
 FROM --platform=$BUILDPLATFORM debian:12 AS build
-# Set by the builder from --platform (BuildKit and podman do; the legacy docker builder leaves it empty, which
-# builds for the builder's own architecture).
+# TARGETARCH is set from --platform by BuildKit and podman (the legacy builder leaves it empty: this machine's).
 ARG TARGETARCH
+ARG ARCH=$TARGETARCH
 WORKDIR /src
 # Only what compiling needs (the "build" group; "arm64" adds the cross toolchain), in a layer of its own: editing
 # the sources does not reinstall them.
 COPY scripts/setup scripts/setup
-RUN if [ "$TARGETARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then cross=arm64; fi \
+RUN case "${ARCH:-$(dpkg --print-architecture)}/$(dpkg --print-architecture)" in amd64/amd64|arm64/*) ;; \
+      amd64/*) echo "ARCH=amd64: build on an x86-64 machine (only arm64 is cross-compiled)" >&2; exit 1 ;; \
+      *) echo "ARCH=$ARCH: lambda-bridge builds for amd64 (Lambda x86_64) or arm64" >&2; exit 1 ;; esac \
+ && if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then cross=arm64; fi \
  && bash scripts/setup build $cross \
  && rm -rf /var/lib/apt/lists/*
 COPY . .
 # The release presets link fully statically and stripped, so the binary runs on any Linux image: glibc or musl
 # (Alpine), Amazon Linux 2, distroless, or none at all. The tests are not configured: the image ships no test.
 RUN preset=release \
- && if [ "$TARGETARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then preset=arm64; fi \
+ && if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then preset=arm64; fi \
  && cmake --preset "$preset" -DLAMBDA_BRIDGE_TESTS=OFF \
  && cmake --build --preset "$preset" --target lambda-bridge \
  && cp "build/$preset/lambda-bridge" /lambda-bridge
