@@ -17,6 +17,7 @@ import http.client
 import http.server
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -33,9 +34,9 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    EXTENSION_PREFIX, INVOKE_LINE, REPO_ROOT, SYSTEM_PYTHON, WEB_APP, Bridge, BridgeTestCase, ManagedProcess,
-    bridge_binary, bridge_env, child_pids, free_port, http_request, invoke, proc_stat, rest_get, scrubbed_env,
-    wait_until,
+    BRIDGE_EMULATOR, EXTENSION_PREFIX, INVOKE_LINE, REPO_ROOT, SYSTEM_PYTHON, WEB_APP, Bridge, BridgeTestCase,
+    ManagedProcess, bridge_binary, bridge_env, child_pids, free_port, http_request, invoke, proc_stat, rest_get,
+    scrubbed_env, wait_until,
 )
 
 LAYER_DIR = REPO_ROOT / 'examples' / 'layer'
@@ -310,6 +311,25 @@ class LayerZip(unittest.TestCase):
         self.assertEqual(sorted(modes), ['bootstrap', 'extensions/lambda-bridge'])
         for name, mode in modes.items():
             self.assertTrue(stat.S_ISREG(mode) and mode & 0o111 == 0o111, f'{name} has mode {oct(mode)}')
+
+    @unittest.skipIf(shutil.which('zip') is None, 'zip is not installed')
+    def test_build_script_packs_a_binary_only_into_the_layer_of_its_architecture(self):
+        # The binary under test is the arm64 one when it runs under an emulator (the arm64 preset), else the host's.
+        arch = 'arm64' if BRIDGE_EMULATOR else {'x86_64': 'x86_64', 'aarch64': 'arm64'}[platform.machine()]
+        other = {'x86_64': 'arm64', 'arm64': 'x86_64'}[arch]
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / f'layer-{arch}.zip'
+            subprocess.run(['bash', LAYER_DIR / 'build.sh', '--arch', arch, bridge_binary(), out], check=True,
+                           timeout=60, stdout=subprocess.DEVNULL)
+            with zipfile.ZipFile(out) as z:
+                self.assertEqual(z.read('extensions/lambda-bridge'), bridge_binary().read_bytes())
+
+            wrong = Path(tmp) / f'layer-{other}.zip'
+            r = subprocess.run(['bash', LAYER_DIR / 'build.sh', '--arch', other, bridge_binary(), wrong],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn(f'is {arch}, not {other}', r.stderr)
+            self.assertFalse(wrong.exists(), 'a layer of the wrong architecture was written')
 
     def test_wrapper_refuses_to_run_without_a_handler_or_command(self):
         r = subprocess.run([LAYER_DIR / 'bootstrap'], env=scrubbed_env(), capture_output=True, timeout=10)

@@ -29,9 +29,15 @@ from pathlib import Path
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from harness import (  # noqa: E402
-    EXTENSION_PREFIX, RUNTIME_PREFIX, SYSTEM_PYTHON, Bridge, Posted, SupervisedAppTestCase, bridge_binary, bridge_env,
-    free_port, port_accepts, proc_stat, process_alive, scrubbed_env, wait_until, zombie_children,
+    BRIDGE_EMULATOR, EXTENSION_PREFIX, RUNTIME_PREFIX, SYSTEM_PYTHON, Bridge, Posted, SupervisedAppTestCase,
+    bridge_command, bridge_env, free_port, port_accepts, proc_stat, process_alive, relaxed_under_emulator,
+    scrubbed_env, skip_if_emulated, wait_until, zombie_children,
 )
+
+
+# qemu-user 7.2 (the arm64 preset runs the bridge under it) answers prctl(PR_SET_CHILD_SUBREAPER) with EINVAL: the
+# app's orphans go to init, not to the bridge, which therefore cannot reap them.
+NO_SUBREAPER = 'qemu-user refuses PR_SET_CHILD_SUBREAPER, so orphans of the app go to init, not to the bridge'
 
 
 def rest_get(path, query=None):
@@ -258,8 +264,12 @@ class AppProcessGroup(SupervisionTestCase):
     def assert_gone_with_the_bridge(self, worker: int, port: int):
         # Looked at the moment the bridge has exited, not waited for: the bridge must not exit while the worker
         # runs, and must have reaped it (a zombie it left would linger, re-parented to init).
-        self.assertIsNone(proc_stat(worker), f'the app\'s worker (pid {worker}) outlived the bridge: '
-                                             f'{proc_stat(worker)}' + self.context())
+        if relaxed_under_emulator(self, f'{NO_SUBREAPER}: the worker is checked dead, not reaped'):
+            self.assertFalse(process_alive(worker), f'the app\'s worker (pid {worker}) outlived the bridge: '
+                                                    f'{proc_stat(worker)}' + self.context())
+        else:
+            self.assertIsNone(proc_stat(worker), f'the app\'s worker (pid {worker}) outlived the bridge: '
+                                                 f'{proc_stat(worker)}' + self.context())
         self.assertFalse(port_accepts(port), f'the app\'s port {port} is still taken')
 
     def test_sigterm_to_the_bridge_kills_a_worker_of_the_app_that_ignores_it_after_the_grace(self):
@@ -312,8 +322,14 @@ class SignalDispositions(SupervisionTestCase):
         # Except glibc's own internal signals (32 and 33), which its posix_spawn leaves ignored in every child and
         # which no libc lets a program use.
         glibc_internal = (1 << 31) | (1 << 32)
-        self.assertEqual(ignored & ~glibc_internal, 0, f'the app inherited ignored signals: {ignored:#x}')
-        self.assertEqual(blocked, 0, f'the app inherited blocked signals: {blocked:#x}')
+        # qemu-user keeps the host's signals 34 and 35 for itself: the bridge under it cannot name them, so the app
+        # inherits them as qemu set them.
+        qemu_reserved = 0
+        if relaxed_under_emulator(self, 'signals 34 and 35 are not checked: qemu-user keeps them for itself'):
+            qemu_reserved = (1 << 33) | (1 << 34)
+        self.assertEqual(ignored & ~(glibc_internal | qemu_reserved), 0,
+                         f'the app inherited ignored signals: {ignored:#x}')
+        self.assertEqual(blocked & ~qemu_reserved, 0, f'the app inherited blocked signals: {blocked:#x}')
         with open(f'/proc/{bridge.pid}/status') as f:
             bridge_ignored = int(re.search(r'^SigIgn:\s*([0-9a-f]+)', f.read(), re.M).group(1), 16)
         self.assertTrue(bridge_ignored & (1 << (signal.SIGPIPE - 1)), 'the bridge does not ignore SIGPIPE')
@@ -327,7 +343,7 @@ class SignalDispositions(SupervisionTestCase):
         fake = self.start_fake()
         port = free_port()
         read_end, write_end = os.pipe()
-        proc = subprocess.Popen([str(bridge_binary()), *self.web_app_args(port)],
+        proc = subprocess.Popen([*bridge_command(), *self.web_app_args(port)],
                                 env=scrubbed_env(bridge_env(fake, port)), stdin=subprocess.DEVNULL,
                                 stdout=write_end, stderr=write_end, start_new_session=True)
         os.close(write_end)
@@ -356,6 +372,7 @@ class SignalDispositions(SupervisionTestCase):
 class ZombieReaping(SupervisionTestCase):
 
     def test_orphaned_grandchild_of_the_app_is_adopted_and_reaped_by_the_bridge(self):
+        skip_if_emulated(self, NO_SUBREAPER)
         fake = self.start_fake()
         orphan_file = self.tmp / 'orphan.json'
         bridge = self.start_supervised(fake, '--orphan', orphan_file)
@@ -393,6 +410,12 @@ class AppExitAndStartFailures(SupervisionTestCase):
 
         message = self.assert_init_error(fake.wait_init_error(10), 'Runtime.AppExited')
 
+        if BRIDGE_EMULATOR:
+            self.assertRegex(message, r'\b127\b', 'the message must give the exit status')
+            self.assertNotEqual(bridge.wait_exit(5), 0, self.context())
+            skip_if_emulated(self, 'qemu-user runs posix_spawn\'s clone(CLONE_VM|CLONE_VFORK) as a fork, so exec\'s '
+                                   'error never reaches the bridge: it sees the app exit 127, and cannot name the '
+                                   'reason (checked: Runtime.AppExited with status 127)')
         self.assertIn(command, message)
         self.assertRegex(message, r'(?i)no such file|not found', 'the message must give the reason')
         self.assertNotEqual(bridge.wait_exit(5), 0, self.context())

@@ -149,7 +149,7 @@ class Bridge(ManagedProcess):
                                     f'`cmake --preset release && cmake --build --preset release`, '
                                     f'or set LAMBDA_BRIDGE_BIN')
         self.env = scrubbed_env(env)
-        super().__init__([binary, *args], env=self.env, name='lambda-bridge')
+        super().__init__([*bridge_command(binary), *args], env=self.env, name='lambda-bridge')
 
 
 def bridge_env(fake: Optional[FakeRuntimeApi], backend_port: Optional[int], **extra) -> dict:
