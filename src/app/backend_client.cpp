@@ -31,7 +31,7 @@ void close_quietly(beast::tcp_stream& stream) {
 }  // namespace
 
 backend_pool::backend_pool(asio::any_io_executor ex, tcp::endpoint endpoint, std::chrono::milliseconds idle_timeout)
-    : ex_(std::move(ex)), endpoint_(endpoint), idle_timeout_(idle_timeout) {}
+    : ex_(ex), endpoint_(endpoint), idle_timeout_(idle_timeout), watch_(ex) {}
 
 std::unique_ptr<backend_connection> backend_pool::take_idle() {
   const auto now = std::chrono::steady_clock::now();
@@ -69,6 +69,8 @@ awaitable<result<std::unique_ptr<backend_connection>>> backend_pool::connect(ste
                       "cannot connect to the app at " + to_string(endpoint_) + ": " + ec.message()};
   }
   c->stream.socket().set_option(tcp::no_delay(true));
+  c->stream.socket().non_blocking(true);  // for write_at_once
+  c->stream.expires_never();  // Beast's timer bounded the connect only: the exchange's deadline bounds the rest
   ++opened_;
   co_return std::move(c);
 }
@@ -81,8 +83,22 @@ void backend_pool::abort_all(failure why) {
 }
 
 backend_exchange::backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes)
-    : pool_(pool), deadline_(deadline), max_body_bytes_(max_body_bytes) {
+    : pool_(pool),
+      deadline_(deadline),
+      max_body_bytes_(max_body_bytes),
+      deadline_entry_([](void* self) { static_cast<backend_exchange*>(self)->abort(); }, this) {
   pool_.active_.push_back(this);
+  pool_.watch_.add(deadline_entry_, deadline_);
+}
+
+bool backend_exchange::past_deadline(boost::system::error_code& ec) const {
+  if (!deadline_entry_.expired()) return false;
+  ec = beast::error::timeout;
+  return true;
+}
+
+void backend_exchange::timed(boost::system::error_code& ec) const {
+  if (ec && deadline_entry_.expired()) ec = beast::error::timeout;
 }
 
 void backend_exchange::abort() {
@@ -90,6 +106,7 @@ void backend_exchange::abort() {
 }
 
 backend_exchange::~backend_exchange() {
+  pool_.watch_.remove(deadline_entry_);
   std::erase(pool_.active_, this);
   // An exchange abandoned half way leaves unread bytes: the connection is closed, never pooled.
   if (conn_) close_quietly(conn_->stream);
@@ -144,9 +161,16 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     conn_->head.clear();
     req.append_head(conn_->head);
     const std::array<asio::const_buffer, 2> wire{asio::buffer(conn_->head), asio::buffer(req.body)};
-    conn_->stream.expires_at(deadline_);
     boost::system::error_code ec;
-    co_await asio::async_write(conn_->stream, wire, asio::redirect_error(asio::use_awaitable, ec));
+    if (!past_deadline(ec)) {
+      const std::size_t took = write_at_once(socket(), wire, ec);
+      if (!ec && took < conn_->head.size() + req.body.size()) {
+        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
+        rest.consume(took);
+        co_await asio::async_write(socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
+      }
+      timed(ec);
+    }
     // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body); see
     // acknowledge_at_once. Armed here because writing the request is what made the connection look interactive.
     if (!ec) acknowledge_at_once(conn_->stream.socket());
@@ -167,8 +191,10 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
         parser_->body_limit(max_body_bytes_);
         parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
-        co_await read_head_bounded(conn_->stream, conn_->buffer, *parser_, backend_connection::max_header_bytes,
+        if (past_deadline(ec)) break;
+        co_await read_head_bounded(socket(), conn_->buffer, *parser_, backend_connection::max_header_bytes,
                                    header_bytes, ec);
+        timed(ec);
         const int code = ec ? 0 : parser_->get().result_int();
         if (code / 100 != 1 || code == 101) break;
         // 100 Continue and 103 Early Hints are what a well-behaved app sends; after any other interim reply the
@@ -282,7 +308,10 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
     body.data = buf;
     body.size = size;
     boost::system::error_code ec;
-    co_await read_body_some_bounded(conn_->stream, conn_->buffer, *parser_, backend_connection::max_header_bytes, ec);
+    if (!past_deadline(ec)) {
+      co_await read_body_some_bounded(socket(), conn_->buffer, *parser_, backend_connection::max_header_bytes, ec);
+      timed(ec);
+    }
     if (ec) co_return transport_failure(ec, body_step);
     if (const std::size_t got = size - body.size; got > 0) co_return got;
   }
@@ -297,8 +326,11 @@ awaitable<std::size_t> backend_exchange::read_direct(char* buf, std::size_t size
   }
   const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, direct_remaining_));
   boost::system::error_code ec;
-  const std::size_t got =
-      co_await conn_->stream.async_read_some(asio::buffer(buf, want), asio::redirect_error(asio::use_awaitable, ec));
+  std::size_t got = 0;
+  if (!past_deadline(ec)) {
+    got = co_await socket().async_read_some(asio::buffer(buf, want), asio::redirect_error(asio::use_awaitable, ec));
+    timed(ec);
+  }
   direct_remaining_ -= got;
   if (got > 0) co_return got;
   // The body is cut short: the app closed the connection (or it failed) before its Content-Length was in.

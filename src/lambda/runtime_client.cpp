@@ -100,7 +100,14 @@ runtime_client::runtime_client(asio::any_io_executor ex, tcp::endpoint endpoint,
       // The same bytes every time. Beast's generic request serializer cost more instructions than the rest of the
       // poll (docs/performance.md), so every request here is written from a head built by hand.
       next_request_("GET " + std::string(api_path::runtime) + "invocation/next HTTP/1.1\r\n" + common_fields_ +
-                    "\r\n") {
+                    "\r\n"),
+      watch_(stream_.get_executor()),
+      post_entry_(
+          [](void* self) {
+            boost::system::error_code ignored;
+            static_cast<runtime_client*>(self)->stream_.socket().close(ignored);
+          },
+          this) {
   buffer_.reserve(64 * 1024);  // Beast reads at most the free capacity at a time: 512 bytes per read otherwise
 }
 
@@ -121,6 +128,8 @@ awaitable<void> runtime_client::ensure_connected() {
     throw runtime_api_fatal("cannot connect to the Runtime API at " + to_string(endpoint_) + ": " + ec.message());
   }
   stream_.socket().set_option(tcp::no_delay(true));
+  stream_.socket().non_blocking(true);  // for write_at_once
+  stream_.expires_never();  // Beast's timer bounded the connect; posts are bounded by watch_
   connected_ = true;
 }
 
@@ -145,7 +154,11 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     if (!connected_) co_await ensure_connected();  // no coroutine frame when connected
     boost::system::error_code ec;
     stream_.expires_never();  // the long poll may last as long as the process is frozen
-    co_await asio::async_write(stream_, asio::buffer(next_request_), asio::redirect_error(asio::use_awaitable, ec));
+    const std::size_t took = write_at_once(stream_.socket(), asio::buffer(next_request_), ec);
+    if (!ec && took < next_request_.size()) {
+      co_await asio::async_write(stream_.socket(), asio::buffer(next_request_.data() + took, next_request_.size() - took),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+    }
 
     // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
     // the fields, which would fail the read before the request id is known and the event could be refused.
@@ -230,9 +243,17 @@ awaitable<post_outcome> runtime_client::post(std::string_view target, const invo
   bool keep_alive = false;
   for (int attempt = 1; attempt <= 2; ++attempt) {
     if (!connected_) co_await ensure_connected();  // no coroutine frame when connected
-    stream_.expires_after(post_timeout);
-    co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
+    bounded();
+    // Written at once when the socket takes it all (write_at_once); the socket, not Beast's tcp_stream, which would
+    // arm its timer for each write. Inline rather than a helper coroutine, which would cost a frame per post.
+    const std::size_t took = write_at_once(stream_.socket(), wire, ec);
+    if (!ec && took < post_head_.size() + body.size()) {
+      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
+      rest.consume(took);
+      co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (!ec) co_await read_lean_answer(status, keep_alive, ec);
+    settled(ec);
     if (!ec) break;
     disconnect();
     // A kept-alive connection the Runtime API closed in between is retried once on a fresh one.
@@ -288,9 +309,15 @@ awaitable<bool> runtime_client::write_stream(std::string_view piece) {
   // response has arrived anywhere yet, so it is sent once more on a fresh connection.
   const int attempts = stream_head_.empty() ? 1 : 2;
   for (int attempt = 1; attempt <= attempts; ++attempt) {
-    co_await ensure_connected();
-    stream_.expires_after(post_timeout);
-    co_await asio::async_write(stream_, wire, asio::redirect_error(asio::use_awaitable, ec));
+    if (!connected_) co_await ensure_connected();
+    bounded();
+    const std::size_t took = write_at_once(stream_.socket(), wire, ec);
+    if (!ec && took < asio::buffer_size(wire)) {
+      beast::buffers_suffix<std::array<asio::const_buffer, 4>> rest(wire);
+      rest.consume(took);
+      co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
+    }
+    settled(ec);
     if (!ec || !is_expected_close(ec)) break;
     disconnect();
   }
@@ -322,11 +349,16 @@ awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
   }
   last.append("\r\n");
   boost::system::error_code ec;
-  stream_.expires_after(post_timeout);
-  co_await asio::async_write(stream_, asio::buffer(last), asio::redirect_error(asio::use_awaitable, ec));
+  bounded();
+  const std::size_t took = write_at_once(stream_.socket(), asio::buffer(last), ec);
+  if (!ec && took < last.size()) {
+    co_await asio::async_write(stream_.socket(), asio::buffer(last.data() + took, last.size() - took),
+                               asio::redirect_error(asio::use_awaitable, ec));
+  }
   int status = 0;
   bool keep_alive = false;
   if (!ec) co_await read_lean_answer(status, keep_alive, ec);
+  settled(ec);
   if (ec) {
     log::error(stream_ctx_->request_id, "ending the streamed response failed: {}", ec.message());
     disconnect();
@@ -415,12 +447,20 @@ awaitable<http::response<http::string_body>> runtime_client::read_answer(boost::
   co_return parser.release();
 }
 
+void runtime_client::bounded() { watch_.add(post_entry_, std::chrono::steady_clock::now() + post_timeout); }
+
+void runtime_client::settled(boost::system::error_code& ec) {
+  if (ec && post_entry_.expired()) ec = beast::error::timeout;
+  watch_.remove(post_entry_);
+}
+
 awaitable<void> runtime_client::read_lean_answer(int& status, bool& keep_alive, boost::system::error_code& ec) {
-  // Header first, as read_answer does; the body into answer_body_, whose capacity stays.
+  // Header first, as read_answer does; the body into answer_body_, whose capacity stays. On the socket: the post
+  // timeout is watch_'s, and Beast's tcp_stream would add its per-operation work for nothing.
   lean_answer_parser parser(answer_body_, nullptr);
   parser.body_limit(64 * 1024);
-  co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+  co_await http::async_read_header(stream_.socket(), buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) co_await read_body_bounded(stream_.socket(), buffer_, parser, max_trailer_bytes, ec);
   status = parser.status();
   keep_alive = parser.keep_alive();
 }

@@ -24,6 +24,13 @@ worker_loop::worker_loop(const config& cfg, tcp::endpoint runtime_api, backend_p
 
 awaitable<void> worker_loop::run() {
   const auto ex = co_await asio::this_coro::executor;
+  // The timer bounding the app's exchanges stays armed between invocations (deadline_watch.hpp), and stops when the
+  // workers have all ended, so that nothing of theirs outlives them.
+  struct keep_armed {
+    deadline_watch& watch;
+    explicit keep_armed(deadline_watch& w) : watch(w) { watch.keep_armed(true); }
+    ~keep_armed() { watch.keep_armed(false); }
+  } armed{pool_.watch()};
   for (std::size_t i = 0; i < cfg_.max_concurrency; ++i) {
     asio::co_spawn(ex, worker(), [this, running = task_count::guard(workers_)](std::exception_ptr e) {
       if (e && !fatal_) {
@@ -38,6 +45,7 @@ awaitable<void> worker_loop::run() {
 
 awaitable<void> worker_loop::worker() {
   runtime_client runtime(co_await asio::this_coro::executor, runtime_api_, cfg_.max_event_bytes);
+  runtime.keep_timer_armed(true);  // a post then costs no timer system call (deadline_watch.hpp)
   bool in_flight = false;
   // A worker parked in /next stops at once; one with an invocation in flight finishes it first.
   const shutdown_signal::hook leave_next(stop_, [&] {

@@ -174,6 +174,20 @@ class Streaming(SupervisedAppTestCase):
         # Buffering even a tenth of the body would show; the bridge's whole footprint stays a few MB.
         assert_memory_below(self, bridge.pid, 16 * 1024, 'the bridge, streaming 100 MB')
 
+    def test_an_app_writing_faster_than_lambda_drains_is_relayed_in_order_with_the_memory_flat(self):
+        # A Runtime API that reads slower than the app writes: the bridge holds one piece at a time, the app waits,
+        # and the pieces go out whole and in order, each write ending after several partial ones (issue 14: the
+        # writes go to the socket under one timer, not through Beast's timer per write).
+        fake, bridge = self.start()
+        fake.chunk_delay = 0.004
+        n = 48 * 1024 * 1024
+        posted = self.invoke(fake, url_event('/stream/bytes', f'n={n}'), deadline_in=120, timeout=120)
+        prelude, body = self.assert_streamed(posted)
+        self.assertEqual(n, len(body))
+        self.assertEqual(hashlib.sha256(pattern(n)).hexdigest(), hashlib.sha256(body).hexdigest())
+        self.assertEqual([], posted.trailers)
+        assert_memory_below(self, bridge.pid, 16 * 1024, 'the bridge, streaming to a slow reader')
+
 
 if __name__ == '__main__':
     unittest.main()

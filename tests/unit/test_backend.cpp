@@ -37,9 +37,9 @@ awaitable<void> serve(tcp::acceptor& acceptor, std::string reply, std::size_t pi
   if (hold_open && !ec) co_await s.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
 }
 
-awaitable<void> fetch(backend_pool& pool, outcome& out) {
+awaitable<void> fetch(backend_pool& pool, outcome& out, std::chrono::milliseconds budget) {
   const auto started = std::chrono::steady_clock::now();
-  backend_exchange ex(pool, started + std::chrono::seconds(5), 1 << 20);
+  backend_exchange ex(pool, started + budget, 1 << 20);
   backend_request req;
   req.method = "GET";
   req.target = "/";
@@ -57,13 +57,14 @@ awaitable<void> fetch(backend_pool& pool, outcome& out) {
   out.took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
 }
 
-outcome exchange_with_app_replying(std::string reply, std::size_t piece, bool hold_open = false) {
+outcome exchange_with_app_replying(std::string reply, std::size_t piece, bool hold_open = false,
+                                   std::chrono::milliseconds budget = std::chrono::seconds(5)) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   backend_pool pool(io.get_executor(), acceptor.local_endpoint(), std::chrono::seconds(4));
   outcome out;
   asio::co_spawn(io, serve(acceptor, std::move(reply), piece, hold_open), asio::detached);
-  asio::co_spawn(io, fetch(pool, out), asio::detached);
+  asio::co_spawn(io, fetch(pool, out, budget), asio::detached);
   io.run_for(std::chrono::seconds(10));
   return out;
 }
@@ -95,6 +96,42 @@ TEST_CASE("a header line longer than 64 KB is refused at once, not waited on unt
   CHECK(out.error->type == error_types::backend_invalid_response);
   CHECK(out.error->message.find("over the bridge's limit") != std::string::npos);
   CHECK(out.took < std::chrono::seconds(2));
+}
+
+TEST_CASE("an app that stalls mid-body fails at the deadline with the step it stalled in, and is not pooled") {
+  const auto out = exchange_with_app_replying("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n12345", 1 << 20, true,
+                                              std::chrono::milliseconds(300));
+  REQUIRE(out.error);
+  CHECK(out.error->type == error_types::backend_timeout);
+  CHECK(out.error->message.find("the app did not answer before the invocation deadline (reading the reply's body, app at "
+                                "127.0.0.1:") == 0);
+  CHECK(out.took >= std::chrono::milliseconds(300));
+  CHECK(out.took < std::chrono::seconds(2));
+  CHECK(out.pooled == 0);
+}
+
+TEST_CASE("an app that stalls mid-head fails at the deadline while its header is read") {
+  const auto out = exchange_with_app_replying("HTTP/1.1 200 OK\r\nContent-Le", 1 << 20, true,
+                                              std::chrono::milliseconds(300));
+  REQUIRE(out.error);
+  CHECK(out.error->type == error_types::backend_timeout);
+  CHECK(out.error->message.find("(reading the reply's header, app at ") != std::string::npos);
+  CHECK(out.took >= std::chrono::milliseconds(300));
+  CHECK(out.took < std::chrono::seconds(2));
+}
+
+TEST_CASE("an exchange over before its deadline leaves no timer behind: the io_context runs out of work") {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  backend_pool pool(io.get_executor(), acceptor.local_endpoint(), std::chrono::seconds(4));
+  outcome out;
+  asio::co_spawn(io, serve(acceptor, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", 1 << 20), asio::detached);
+  asio::co_spawn(io, fetch(pool, out, std::chrono::seconds(8)), asio::detached);
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(std::chrono::seconds(10));
+  CHECK_FALSE(out.error);
+  CHECK(out.body == "ok");
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(4));
 }
 
 TEST_CASE("interim 1xx heads count towards the reply head limit") {

@@ -3,7 +3,8 @@
 // A pooled connection idle longer than the idle timeout is not reused (a Lambda freeze can leave the app's side
 // closed), and a request that fails on a reused connection before any response byte arrives is sent once more
 // on a fresh connection — aws-lambda-web-adapter sends each request once and turns a stale socket into a 5xx.
-// Every operation is bounded by the invocation's deadline.
+// Every operation is bounded by the invocation's deadline: one entry per exchange in the pool's deadline_watch, not
+// Beast's timer per operation (a timerfd_settime each, issue 14); the connection's tcp_stream times the connect alone.
 //
 // A connection goes back to the pool only when its reply ended exactly at its framing, with no byte left over, and a
 // pooled connection with anything to read (a byte, or its end) is closed rather than reused: a reply can never be
@@ -21,6 +22,7 @@
 #include "lambda_bridge/core/http_message.hpp"
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/util/asio.hpp"
+#include "lambda_bridge/util/deadline_watch.hpp"
 
 namespace lambda_bridge {
 
@@ -62,6 +64,8 @@ class backend_pool {
   bool app_supervised() const { return app_supervised_; }
   std::size_t idle_count() const { return idle_.size(); }
   std::uint64_t connections_opened() const { return opened_; }
+  // The timer that bounds the exchanges; the workers' loop keeps it armed between invocations (deadline_watch.hpp).
+  deadline_watch& watch() { return watch_; }
 
  private:
   asio::any_io_executor ex_;
@@ -72,6 +76,7 @@ class backend_pool {
   std::vector<backend_exchange*> active_;
   std::optional<failure> aborted_;
   bool app_supervised_ = false;
+  deadline_watch watch_;
   friend class backend_exchange;
 };
 
@@ -99,6 +104,13 @@ class backend_exchange {
   void abort();
 
  private:
+  // The operations on the app's connection go to its socket: Beast's tcp_stream would arm its timer for each.
+  tcp::socket& socket() { return conn_->stream.socket(); }
+  // Before an operation: beast::error::timeout once the deadline has passed. After one: an error of an operation
+  // the deadline ended (the watch closed the socket) becomes beast::error::timeout, as Beast reports it.
+  bool past_deadline(boost::system::error_code& ec) const;
+  void timed(boost::system::error_code& ec) const;
+
   failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;
   failure body_too_large(std::size_t limit, std::string_view step) const;
   // Why a reply head cannot be relayed at all (101, a status outside 100-599, a transfer coding other than chunked).
@@ -120,6 +132,7 @@ class backend_exchange {
   bool direct_ = false;
   std::uint64_t direct_remaining_ = 0;
   boost::system::error_code direct_error_;
+  deadline_watch::entry deadline_entry_;  // registered for the exchange's life
 };
 
 }  // namespace lambda_bridge

@@ -14,6 +14,7 @@
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/lambda/runtime_headers.hpp"
 #include "lambda_bridge/util/asio.hpp"
+#include "lambda_bridge/util/deadline_watch.hpp"
 
 namespace lambda_bridge {
 
@@ -63,6 +64,9 @@ class runtime_client {
   awaitable<bool> next(next_event& ev);
   // Ends a parked /next (or extension event/next) at once and refuses further polls.
   void cancel();
+  // Keeps the timer that bounds posts armed between them (deadline_watch.hpp): set by the worker that owns the
+  // client, so that a post costs no timer system call.
+  void keep_timer_armed(bool on) { watch_.keep_armed(on); }
   // `body` is only read: the caller keeps its buffer for the next result.
   awaitable<post_outcome> post_response(const invocation_context& ctx, std::string_view body);
   awaitable<post_outcome> post_error(const invocation_context& ctx, std::string_view type, std::string_view message);
@@ -99,6 +103,10 @@ class runtime_client {
 
   // The answer to a post or a stream's end: its status and whether the connection stays, the body in answer_body_.
   awaitable<void> read_lean_answer(int& status, bool& keep_alive, boost::system::error_code& ec);
+  // Bounds what follows by the post timeout, until settled() (which turns the error of an operation the timeout
+  // ended into beast::error::timeout, as Beast reports it).
+  void bounded();
+  void settled(boost::system::error_code& ec);
 
   static post_outcome outcome_of(int status, std::string_view body, std::string_view target,
                                  const invocation_context* ctx);
@@ -119,6 +127,9 @@ class runtime_client {
   std::string stream_target_;
   const invocation_context* stream_ctx_ = nullptr;
   bool stream_failed_ = false;
+  // Bounds each post, stream piece and stream end (the post timeout); the /next poll is never bounded.
+  deadline_watch watch_;
+  deadline_watch::entry post_entry_;
 };
 
 

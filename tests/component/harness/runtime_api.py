@@ -161,6 +161,7 @@ class FakeRuntimeApi(StopOnExit):
         self.streams_in_progress: dict[str, bytearray] = {}  # request id → chunked body bytes received so far
         self.requests: list[tuple[str, str, list]] = []  # (method, path, headers) of every request, in order
         self.default_chunked = False
+        self.chunk_delay = 0.0  # seconds slept after each chunk of a streamed post: a Runtime API draining slowly
         self.extra_context: Callable[[], str] = lambda: ''  # appended to timeout messages (e.g. the bridge's log)
         fake = self
 
@@ -437,6 +438,8 @@ class FakeRuntimeApi(StopOnExit):
             with self._cond:
                 progress.extend(data)
                 self._cond.notify_all()
+            if self.chunk_delay:
+                time.sleep(self.chunk_delay)
         body, trailers, chunked = read_handler_body(handler, on_chunk)
         if m:
             request_id, kind = m.group(1), m.group(2)
