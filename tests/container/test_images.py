@@ -259,8 +259,9 @@ class ContainerCase(unittest.TestCase):
         self.assertEqual(0, code, logs)
         self.assertRegex(logs, app_sigterm_line)
         self.assertLess(inside, 1.0, logs)
-        # Far inside the 10 s after which the engine would SIGKILL (and the exit code would be 137).
-        self.assertLess(took, 3.0, logs)
+        # The whole `docker stop`, engine included (0.4-0.65 s on the 2-core test machine when it runs nothing else;
+        # over 1 s only when other builds load it): far inside the 10 s after which the engine would SIGKILL.
+        self.assertLess(took, 1.0, logs)
 
 
 class BridgeImage(unittest.TestCase):
