@@ -235,6 +235,13 @@ def read_live(url, event):
 
 
 class ContainerCase(unittest.TestCase):
+    def assert_streamed_live_then_stopped(self, image, app_sigterm_line):
+        """`GET /events` with AWS_LWA_INVOKE_MODE=response_stream, read with `curl -N`, then `docker stop`."""
+        c = Container(image, env={"AWS_LWA_INVOKE_MODE": "response_stream"})
+        c.wait_for_log(r"app ready after")
+        self.assert_ticks_arrive_live(c, "/events")
+        self.assert_stops_within_a_second(c, app_sigterm_line)
+
     def assert_ticks_arrive_live(self, container, path):
         event = {"version": "2.0", "rawPath": path,
                  "requestContext": {"domainName": "x.lambda-url.us-east-1.on.aws", "http": {"method": "GET"}}}
@@ -337,10 +344,7 @@ class FastApiImage(ContainerCase):
         self.assert_stops_within_a_second(c, r"Finished server process")
 
     def test_a_streamed_reply_arrives_live(self):
-        c = Container("my-app", env={"AWS_LWA_INVOKE_MODE": "response_stream"})
-        c.wait_for_log(r"app ready after")
-        self.assert_ticks_arrive_live(c, "/events")
-        self.assert_stops_within_a_second(c, r"Finished server process")
+        self.assert_streamed_live_then_stopped("my-app", r"Finished server process")
 
     def test_an_app_that_never_becomes_ready_is_reported(self):
         # The image's own app, on a port the bridge does not probe: it starts, listens, and is never found.
@@ -387,10 +391,7 @@ class ExpressImage(ContainerCase):
         self.assert_stops_within_a_second(c, r"SIGTERM: closing")
 
     def test_a_streamed_reply_arrives_live(self):
-        c = Container("node-bridge", env={"AWS_LWA_INVOKE_MODE": "response_stream"})
-        c.wait_for_log(r"app ready after")
-        self.assert_ticks_arrive_live(c, "/events")
-        self.assert_stops_within_a_second(c, r"SIGTERM: closing")
+        self.assert_streamed_live_then_stopped("node-bridge", r"SIGTERM: closing")
 
 
 if __name__ == "__main__":
