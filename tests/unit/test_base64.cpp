@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "lambda_bridge/util/base64.hpp"
@@ -127,5 +128,48 @@ TEST_CASE("base64 encoding in place gives the same characters as encoding into a
     std::copy(in.begin(), in.end(), buf.begin());
     base64::encode_in_place(buf.data(), n);
     REQUIRE_MESSAGE(buf == reference_encoding(in), "length " << n);
+  }
+}
+
+namespace {
+
+// RFC 4648's decoding, one character at a time: the reference the vector and table steps are held to.
+std::optional<std::string> reference_decoding(std::string_view in) {
+  static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  // Padding: at most two '=' ending a whole number of groups; and no length leaves a single character over.
+  std::size_t padding = 0;
+  while (in.size() % 4 == 0 && padding < 2 && in.size() > padding && in[in.size() - 1 - padding] == '=') ++padding;
+  in.remove_suffix(padding);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  std::uint32_t bits = 0;
+  int have = 0;
+  for (const char c : in) {
+    const std::size_t v = alphabet.find(c);
+    if (v == std::string_view::npos) return std::nullopt;
+    bits = (bits << 6) | static_cast<std::uint32_t>(v);
+    if ((have += 6) >= 8) out.push_back(static_cast<char>(bits >> (have -= 8)));
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("base64 decoding takes exactly the 64 characters of the alphabet, every byte value at every position") {
+  // 256 characters without padding: the vector steps (16 or 64 characters), the eight-character steps and the last
+  // group each see every byte value.
+  std::string enc;
+  base64::append_encoded(enc, all_byte_values(192));
+  REQUIRE(enc.size() == 256);
+  for (int value = 0; value < 256; ++value) {
+    for (std::size_t at = 0; at < enc.size(); ++at) {
+      std::string in = enc;
+      in[at] = static_cast<char>(value);
+      const auto expected = reference_decoding(in);
+      std::string out;
+      const bool decoded = base64::append_decoded(out, in);
+      REQUIRE_MESSAGE(decoded == expected.has_value(), "byte " << value << " at " << at);
+      if (decoded) REQUIRE_MESSAGE(out == *expected, "byte " << value << " at " << at);
+    }
   }
 }

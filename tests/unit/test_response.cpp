@@ -120,14 +120,16 @@ TEST_CASE("an error-status message quoting a binary body is still valid UTF-8") 
   CHECK(is_valid_utf8(err->message));
 }
 
-TEST_CASE("UTF-8 validation finds a bad byte at every offset of the sixteen- and eight-byte fast paths") {
-  for (std::size_t at = 0; at < 40; ++at) {
-    std::string s(40, 'a');
-    s[at] = '\xff';
-    CHECK_FALSE(is_valid_utf8(s));
-    std::string ok(40, 'a');
-    ok.replace(at, 2, "\xc3\xa9");  // é
-    CHECK(is_valid_utf8(ok.substr(0, 40)) == (at != 39));  // at 39 the sequence is cut short
+TEST_CASE("UTF-8 validation finds a bad byte at every offset of the 64-, sixteen- and eight-byte fast paths") {
+  for (const std::size_t size : {40, 200}) {
+    for (std::size_t at = 0; at < size; ++at) {
+      std::string s(size, 'a');
+      s[at] = '\xff';
+      CHECK_FALSE(is_valid_utf8(s));
+      std::string ok(size, 'a');
+      ok.replace(at, 2, "\xc3\xa9");  // é
+      CHECK(is_valid_utf8(ok.substr(0, size)) == (at != size - 1));  // at the end the sequence is cut short
+    }
   }
 }
 
