@@ -68,110 +68,43 @@ inline void encode_tail(const unsigned char* in, std::size_t n, char* out) {
   std::memcpy(out, o, 4);
 }
 
-
 // ---- Vector steps. Base64 is the largest cost of a binary body either way (a base64 ALB event, a binary reply),
-// and its characters map to values by ranges, so a vector register classifies 16 (x86-64) or 64 (arm64) of them at
-// once. x86-64's baseline (SSE2) lacks the byte shuffle both directions need, so that path is compiled for SSSE3
-// and taken only where the CPU has it (every x86-64 CPU Lambda runs on has, and AVX2 besides); arm64's NEON is
-// baseline. The scalar steps above and below stay for the tails and for CPUs without SSSE3.
+// and its characters map to values by ranges, so a vector register takes 32 (x86-64) or 64 (arm64) of them a step.
+// On x86-64 that is AVX2, which every CPU Lambda runs on has but the baseline (SSE2) does not: those loops are
+// compiled for it and taken where the CPU has it. arm64's NEON is baseline. The scalar steps above and below stay
+// for the tails and for CPUs without AVX2.
 #if defined(__x86_64__)
-#define LAMBDA_BRIDGE_SSSE3 __attribute__((target("ssse3")))
 #define LAMBDA_BRIDGE_AVX2 __attribute__((target("avx2")))
 
 // Read once at start; __builtin_cpu_init first, since this may run before libgcc's own constructor has filled in the
 // CPU model.
-const bool have_ssse3 = (__builtin_cpu_init(), __builtin_cpu_supports("ssse3") != 0);
 const bool have_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
 
-// The loops are the SSSE3 functions, not their steps, so that the constants stay in registers: a step of its own
-// could not be inlined into a caller compiled for the baseline.
+// The loops are the AVX2 functions, not their steps, so that the constants stay in registers: a step of its own
+// could not be inlined into a caller compiled for the baseline, nor take or return 32-byte values through one.
+// AVX2's byte shuffles work within each 16-byte half, so every table is 16 bytes repeated in both halves.
+LAMBDA_BRIDGE_AVX2 inline __m256i in_both_halves(__m128i half) { return _mm256_broadcastsi128_si256(half); }
 
-// Decodes 16 characters per step from p[i] while 28 or more are left, storing 16 bytes at out + 3i/4 of which 12
-// are kept (the last four are zeros, written over by the next step). Returns the characters decoded, or nullopt if
-// one is outside the alphabet.
-LAMBDA_BRIDGE_SSSE3 std::optional<std::size_t> decode_vectors(const unsigned char* p, std::size_t len, char* out) {
+// Decodes 32 characters per step from p[i] while 48 or more are left, storing 32 bytes at out + 3i/4 of which 24 are
+// kept (the last eight are zeros, written over by the next step): 3i/4 + 32 stays below the decoded size, and in
+// place below i + 32, the end of what was just read. Returns the characters decoded, or nullopt if one is outside
+// the alphabet.
+LAMBDA_BRIDGE_AVX2 std::optional<std::size_t> decode_vectors(const unsigned char* p, std::size_t len, char* out) {
   // Each character is classified by its two nibbles: a byte of the low nibble's table and one of the high nibble's
   // share a bit exactly where the character is outside the alphabet (every byte of 0x80 or more included). The high
   // nibble then tells the range, hence what to add to give the 6-bit value: 'A'-'Z' -> 0-25, 'a'-'z' -> 26-51,
   // '0'-'9' -> 52-61, '+' -> 62; '/' shares its high nibble with '+' and is told apart by a compare.
-  const __m128i low_table = _mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1a, 0x1b,
-                                          0x1b, 0x1b, 0x1a);
-  const __m128i high_table = _mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10, 0x10,
-                                           0x10, 0x10, 0x10);
-  const __m128i add_table = _mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m128i nibble = _mm_set1_epi8(0x0f), slash = _mm_set1_epi8('/'), zero = _mm_setzero_si128();
-  // Pairs of values into 12 bits (first * 64 + second), pairs of those into 24 (first * 4096 + second), then the
-  // three bytes of each 32-bit lane, most significant first, packed together.
-  const __m128i pair_weights = _mm_set1_epi32(0x01400140), quad_weights = _mm_set1_epi32(0x00011000);
-  const __m128i pack = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1);
-  std::size_t i = 0;
-  for (char* o = out; i + 28 <= len; i += 16, o += 12) {
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const __m128i high = _mm_and_si128(_mm_srli_epi32(c, 4), nibble);
-    const __m128i flags =
-        _mm_and_si128(_mm_shuffle_epi8(low_table, _mm_and_si128(c, nibble)), _mm_shuffle_epi8(high_table, high));
-    if (_mm_movemask_epi8(_mm_cmpeq_epi8(flags, zero)) != 0xffff) return std::nullopt;
-    const __m128i add = _mm_shuffle_epi8(add_table, _mm_add_epi8(high, _mm_cmpeq_epi8(c, slash)));
-    const __m128i v = _mm_add_epi8(c, add);
-    const __m128i bytes = _mm_madd_epi16(_mm_maddubs_epi16(v, pair_weights), quad_weights);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm_shuffle_epi8(bytes, pack));
-  }
-  return i;
-}
-
-// The 12 bytes at `in` (16 are read) as 16 characters at `out`: each group of three bytes b0 b1 b2 goes into a
-// 32-bit lane as b1 b0 b2 b1, where two multiplies move each of its four 6-bit fields into a byte of its own; then
-// each value's range (0-25, 26-51, 52-61, 62, 63) adds its own offset, found by a shuffle on the value's rank above
-// 51 (0 below it), 0-25 told apart by a compare and sent to entry 13.
-struct encoder_ssse3 {
-  __m128i spread = _mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10);
-  __m128i first_third_mask = _mm_set1_epi32(0x0fc0fc00), first_third_shift = _mm_set1_epi32(0x04000040);
-  __m128i second_fourth_mask = _mm_set1_epi32(0x003f03f0), second_fourth_shift = _mm_set1_epi32(0x01000010);
-  __m128i fifty_one = _mm_set1_epi8(51), twenty_six = _mm_set1_epi8(26), thirteen = _mm_set1_epi8(13);
-  __m128i offsets = _mm_setr_epi8('a' - 26, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52, '0' - 52,
-                                  '0' - 52, '0' - 52, '0' - 52, '+' - 62, '/' - 63, 'A', 0, 0);
-
-  LAMBDA_BRIDGE_SSSE3 void operator()(const unsigned char* in, char* out) const {
-    const __m128i x = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in)), spread);
-    const __m128i values = _mm_or_si128(_mm_mulhi_epu16(_mm_and_si128(x, first_third_mask), first_third_shift),
-                                        _mm_mullo_epi16(_mm_and_si128(x, second_fourth_mask), second_fourth_shift));
-    const __m128i rank = _mm_or_si128(_mm_subs_epu8(values, fifty_one),
-                                      _mm_and_si128(_mm_cmpgt_epi8(twenty_six, values), thirteen));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_add_epi8(values, _mm_shuffle_epi8(offsets, rank)));
-  }
-};
-
-// Forward, 12 bytes per step while 16 are left to read: advances `in`, `n` and `out`.
-LAMBDA_BRIDGE_SSSE3 void encode_vectors(const unsigned char*& in, std::size_t& n, char*& out) {
-  const encoder_ssse3 encode;
-  for (; n >= 16; n -= 12, in += 12, out += 16) encode(in, out);
-}
-
-// In place from the end, four groups per step while four are left: their 16 bytes read (12 used) end at
-// 3j + 16 <= 4j, within the buffer and over characters written already. Returns the groups left.
-LAMBDA_BRIDGE_SSSE3 std::size_t encode_vectors_backward(unsigned char* b, std::size_t groups) {
-  const encoder_ssse3 encode;
-  for (; groups >= 4; groups -= 4) encode(b + (groups - 4) * 3, reinterpret_cast<char*>(b) + (groups - 4) * 4);
-  return groups;
-}
-
-// The same with AVX2, twice as wide: every x86-64 CPU Lambda runs on has it. Its shuffles work within each 16-byte
-// half, so the tables are the SSSE3 ones in both halves, and each half holds the same 16 characters or 12 bytes.
-
-LAMBDA_BRIDGE_AVX2 inline __m256i in_both_halves(__m128i half) { return _mm256_broadcastsi128_si256(half); }
-
-// 32 characters per step from p[i] while 48 or more are left: 24 bytes kept of the 32 stored at out + 3i/4
-// (3i/4 + 32 stays below the decoded size, and in place below i + 32).
-LAMBDA_BRIDGE_AVX2 std::optional<std::size_t> decode_vectors_avx2(const unsigned char* p, std::size_t len, char* out) {
-  const __m256i low_table = in_both_halves(_mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x13, 0x1a,
-                                               0x1b, 0x1b, 0x1b, 0x1a));
-  const __m256i high_table = in_both_halves(_mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10, 0x10, 0x10,
-                                                0x10, 0x10, 0x10, 0x10));
+  const __m256i low_table = in_both_halves(_mm_setr_epi8(0x15, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+                                                         0x13, 0x1a, 0x1b, 0x1b, 0x1b, 0x1a));
+  const __m256i high_table = in_both_halves(_mm_setr_epi8(0x10, 0x10, 0x01, 0x02, 0x04, 0x08, 0x04, 0x08, 0x10, 0x10,
+                                                          0x10, 0x10, 0x10, 0x10, 0x10, 0x10));
   const __m256i add_table = in_both_halves(_mm_setr_epi8(0, 16, 19, 4, -65, -65, -71, -71, 0, 0, 0, 0, 0, 0, 0, 0));
   const __m256i nibble = _mm256_set1_epi8(0x0f), slash = _mm256_set1_epi8('/');
+  // Pairs of values into 12 bits (first * 64 + second), pairs of those into 24 (first * 4096 + second), then the
+  // three bytes of each 32-bit lane, most significant first, packed in each half, and the halves' 12 bytes joined.
   const __m256i pair_weights = _mm256_set1_epi32(0x01400140), quad_weights = _mm256_set1_epi32(0x00011000);
   const __m256i pack = in_both_halves(_mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12, -1, -1, -1, -1));
-  const __m256i halves_together = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);  // the two 12-byte runs, adjacent
+  const __m256i join_halves = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
   std::size_t i = 0;
   for (char* o = out; i + 48 <= len; i += 32, o += 24) {
     const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i));
@@ -182,19 +115,21 @@ LAMBDA_BRIDGE_AVX2 std::optional<std::size_t> decode_vectors_avx2(const unsigned
     const __m256i add = _mm256_shuffle_epi8(add_table, _mm256_add_epi8(high, _mm256_cmpeq_epi8(c, slash)));
     const __m256i v = _mm256_add_epi8(c, add);
     const __m256i bytes = _mm256_madd_epi16(_mm256_maddubs_epi16(v, pair_weights), quad_weights);
-    const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(bytes, pack), halves_together);
+    const __m256i packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(bytes, pack), join_halves);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), packed);
   }
   return i;
 }
 
-// 24 bytes at `in` (28 are read) as 32 characters at `out`, as encoder_ssse3 does with 12 in each half.
-struct encoder_avx2 {
+// 24 bytes at `in` (28 are read) as 32 characters at `out`, 12 bytes in each half: each group of three bytes
+// b0 b1 b2 goes into a 32-bit lane as b1 b0 b2 b1, where two multiplies move each of its four 6-bit fields into a byte
+// of its own; then each value's range (0-25, 26-51, 52-61, 62, 63) adds its own offset, found by a shuffle on the
+// value's rank above 51 (0 below it), 0-25 told apart by a compare and sent to entry 13.
+struct encoder {
   __m256i spread, first_third_mask, first_third_shift, second_fourth_mask, second_fourth_shift, fifty_one, twenty_six,
       thirteen, offsets;
 
-  // Built in the AVX2 loops only: 32-byte values are not passed through code compiled for the baseline.
-  LAMBDA_BRIDGE_AVX2 encoder_avx2()
+  LAMBDA_BRIDGE_AVX2 encoder()
       : spread(in_both_halves(_mm_setr_epi8(1, 0, 2, 1, 4, 3, 5, 4, 7, 6, 8, 7, 10, 9, 11, 10))),
         first_third_mask(_mm256_set1_epi32(0x0fc0fc00)),
         first_third_shift(_mm256_set1_epi32(0x04000040)),
@@ -220,14 +155,16 @@ struct encoder_avx2 {
   }
 };
 
-LAMBDA_BRIDGE_AVX2 void encode_vectors_avx2(const unsigned char*& in, std::size_t& n, char*& out) {
-  const encoder_avx2 encode;
+// Forward, 24 bytes per step while 28 are left to read: advances `in`, `n` and `out`.
+LAMBDA_BRIDGE_AVX2 void encode_vectors(const unsigned char*& in, std::size_t& n, char*& out) {
+  const encoder encode;
   for (; n >= 28; n -= 24, in += 24, out += 32) encode(in, out);
 }
 
-// Eight groups per step: the 28 bytes read end at 3j + 4 <= 4j, within the buffer.
-LAMBDA_BRIDGE_AVX2 std::size_t encode_vectors_backward_avx2(unsigned char* b, std::size_t groups) {
-  const encoder_avx2 encode;
+// In place from the end, eight groups per step while eight are left: their 28 bytes read (24 used) end at
+// 3j + 4 <= 4j, within the buffer and over characters written already. Returns the groups left.
+LAMBDA_BRIDGE_AVX2 std::size_t encode_vectors_backward(unsigned char* b, std::size_t groups) {
+  const encoder encode;
   for (; groups >= 8; groups -= 8) encode(b + (groups - 8) * 3, reinterpret_cast<char*>(b) + (groups - 8) * 4);
   return groups;
 }
@@ -291,8 +228,7 @@ void append_encoded(std::string& out, std::string_view in) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t n = in.size();
 #if defined(__x86_64__)
-  if (have_avx2) encode_vectors_avx2(p, n, o);
-  if (have_ssse3) encode_vectors(p, n, o);
+  if (have_avx2) encode_vectors(p, n, o);
 #elif defined(__aarch64__)
   for (; n >= 48; n -= 48, p += 48, o += 64) encode48(p, o);
 #endif
@@ -310,8 +246,7 @@ void encode_in_place(char* buf, std::size_t n) {
   // Many groups per step where vectors are: each step reads its bytes before writing its characters, over bytes of
   // groups encoded already (arm64: sixteen groups, reading and writing exactly theirs).
 #if defined(__x86_64__)
-  if (have_avx2) groups = encode_vectors_backward_avx2(b, groups);
-  if (have_ssse3) groups = encode_vectors_backward(b, groups);
+  if (have_avx2) groups = encode_vectors_backward(b, groups);
 #elif defined(__aarch64__)
   for (; groups >= 16; groups -= 16) encode48(b + (groups - 16) * 3, buf + (groups - 16) * 4);
 #endif
@@ -370,21 +305,14 @@ std::optional<std::size_t> decode_into(std::string_view in, char* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   char* o = out;
   std::size_t i = 0;
-  // Vector steps while well inside the input. x86-64: 16 characters, 16 bytes written at 3i/4 of which 12 are kept;
-  // with 28 characters left the last byte written, 3i/4 + 16, is below the decoded size (at least 3len/4 - 2.25),
-  // and in place below i + 16, the end of what was just read. arm64: 64 characters, exactly 48 bytes written.
+  // Vector steps while well inside the input (decode_vectors for x86-64; arm64: 64 characters, exactly 48 bytes
+  // written).
 #if defined(__x86_64__)
   if (have_avx2) {
-    const auto decoded = decode_vectors_avx2(p, len, o);
+    const auto decoded = decode_vectors(p, len, o);
     if (!decoded) return std::nullopt;
     i = *decoded;
     o += i / 4 * 3;
-  }
-  if (have_ssse3) {
-    const auto decoded = decode_vectors(p + i, len - i, o);
-    if (!decoded) return std::nullopt;
-    i += *decoded;
-    o += *decoded / 4 * 3;
   }
 #elif defined(__aarch64__)
   for (; i + 64 <= len; i += 64, o += 48) {
