@@ -163,10 +163,8 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     const std::array<asio::const_buffer, 2> wire{asio::buffer(conn_->head), asio::buffer(req.body)};
     boost::system::error_code ec;
     if (!past_deadline(ec)) {
-      const std::size_t took = write_at_once(socket(), wire, ec);
-      if (!ec && took < conn_->head.size() + req.body.size()) {
-        beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
-        rest.consume(took);
+      const auto rest = write_at_once(socket(), wire, ec);
+      if (!ec && asio::buffer_size(rest) > 0) {
         co_await asio::async_write(socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
       }
       timed(ec);

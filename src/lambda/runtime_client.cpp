@@ -157,10 +157,9 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     if (!connected_) co_await ensure_connected();  // no coroutine frame when connected
     boost::system::error_code ec;
     stream_.expires_never();  // the long poll may last as long as the process is frozen
-    const std::size_t took = write_at_once(stream_.socket(), asio::buffer(next_request_), ec);
-    if (!ec && took < next_request_.size()) {
-      co_await asio::async_write(stream_.socket(), asio::buffer(next_request_.data() + took, next_request_.size() - took),
-                                 asio::redirect_error(asio::use_awaitable, ec));
+    const auto rest = write_at_once(stream_.socket(), asio::buffer(next_request_), ec);
+    if (!ec && asio::buffer_size(rest) > 0) {
+      co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
     }
 
     // The body limit is set only once the header is in: Beast checks Content-Length against it while parsing
@@ -249,10 +248,8 @@ awaitable<post_outcome> runtime_client::post(std::string_view target, const invo
     bounded();
     // Written at once when the socket takes it all (write_at_once); the socket, not Beast's tcp_stream, which would
     // arm its timer for each write. Inline rather than a helper coroutine, which would cost a frame per post.
-    const std::size_t took = write_at_once(stream_.socket(), wire, ec);
-    if (!ec && took < post_head_.size() + body.size()) {
-      beast::buffers_suffix<std::array<asio::const_buffer, 2>> rest(wire);
-      rest.consume(took);
+    const auto rest = write_at_once(stream_.socket(), wire, ec);
+    if (!ec && asio::buffer_size(rest) > 0) {
       co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
     }
     if (!ec) co_await read_lean_answer(status, keep_alive, ec);
@@ -314,10 +311,8 @@ awaitable<bool> runtime_client::write_stream(std::string_view piece) {
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     if (!connected_) co_await ensure_connected();
     bounded();
-    const std::size_t took = write_at_once(stream_.socket(), wire, ec);
-    if (!ec && took < asio::buffer_size(wire)) {
-      beast::buffers_suffix<std::array<asio::const_buffer, 4>> rest(wire);
-      rest.consume(took);
+    const auto rest = write_at_once(stream_.socket(), wire, ec);
+    if (!ec && asio::buffer_size(rest) > 0) {
       co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
     }
     settled(ec);
@@ -353,10 +348,9 @@ awaitable<post_outcome> runtime_client::end_stream(const failure* error) {
   last.append("\r\n");
   boost::system::error_code ec;
   bounded();
-  const std::size_t took = write_at_once(stream_.socket(), asio::buffer(last), ec);
-  if (!ec && took < last.size()) {
-    co_await asio::async_write(stream_.socket(), asio::buffer(last.data() + took, last.size() - took),
-                               asio::redirect_error(asio::use_awaitable, ec));
+  const auto rest = write_at_once(stream_.socket(), asio::buffer(last), ec);
+  if (!ec && asio::buffer_size(rest) > 0) {
+    co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
   }
   int status = 0;
   bool keep_alive = false;

@@ -40,16 +40,22 @@ std::string to_string(const tcp::endpoint& endpoint);
 // (the worst case is the delay this avoids).
 void acknowledge_at_once(tcp::socket& socket);
 
-// One non-blocking send of `buffers`; returns what the socket took (0 when it took nothing). The caller writes the
-// rest, if any, with asio::async_write. A request or result of a few KB is nearly always taken whole, and an
-// asynchronous write that completes at once still goes through the scheduler, which polls the reactor first (an
-// epoll_wait with no timeout): a system call per write for nothing (issue 14). The socket must be in non-blocking
-// mode (socket.non_blocking(true), set once on connecting). Not a coroutine, so that it costs no frame.
+// One non-blocking send of `buffers`; returns what the socket did not take, which the caller writes with
+// asio::async_write when it is not empty (and `ec` is clear):
+//   auto rest = write_at_once(socket, buffers, ec);
+//   if (!ec && asio::buffer_size(rest) > 0) co_await asio::async_write(socket, rest, ...);
+// A request or result of a few KB is nearly always taken whole, and an asynchronous write that completes at once
+// still goes through the scheduler, which polls the reactor first (an epoll_wait with no timeout): a system call per
+// write for nothing (issue 14). The socket must be in non-blocking mode (socket.non_blocking(true), set once on
+// connecting). Not a coroutine, so that it costs no frame: each caller awaits the rest inline.
 template <class Buffers>
-std::size_t write_at_once(tcp::socket& socket, const Buffers& buffers, boost::system::error_code& ec) {
+beast::buffers_suffix<Buffers> write_at_once(tcp::socket& socket, const Buffers& buffers,
+                                             boost::system::error_code& ec) {
+  beast::buffers_suffix<Buffers> rest(buffers);
   const std::size_t took = socket.write_some(buffers, ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-  return ec ? 0 : took;
+  if (!ec) rest.consume(took);
+  return rest;
 }
 
 }  // namespace lambda_bridge
