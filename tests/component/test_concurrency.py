@@ -19,26 +19,21 @@ from harness import BackendReply, BridgeTestCase, assert_memory_below, echo, hea
 
 class InFlight:
     """A backend behaviour that holds each request until `gather` requests are held at once (or `seconds` pass)
-    and records the most requests held at once. Gathering makes the count independent of the peers' pace.
-    Once gathered, every held request goes: waiting for `now >= gather` instead kept all but the first to leave
-    for the whole `seconds`, as each one leaving lowers `now` again (5 s per test for nothing)."""
+    and records the most requests held at once. Gathering makes the count independent of the peers' pace."""
 
     def __init__(self, seconds, gather=None):
         self.seconds = seconds
         self.gather = gather
         self.now = 0
         self.most = 0
-        self.gathered = False
         self.cond = threading.Condition()
 
     def __call__(self, req, backend):
         with self.cond:
             self.now += 1
             self.most = max(self.most, self.now)
-            if self.gather is not None and self.now >= self.gather:
-                self.gathered = True
             self.cond.notify_all()
-            self.cond.wait_for(lambda: self.gathered, self.seconds)
+            self.cond.wait_for(lambda: self.gather is not None and self.now >= self.gather, self.seconds)
             self.now -= 1
         return echo(req, backend)
 
