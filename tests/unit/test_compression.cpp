@@ -86,7 +86,10 @@ TEST_CASE("gzip and br round-trip") {
 
 TEST_CASE("a compressed result is base64 with Content-Encoding and decodes to the app's body") {
   const std::string body = json_body(20'000);
-  for (auto [accept, coding] : {std::pair{"gzip", "gzip"}, std::pair{"br, gzip", "br"}}) {
+  for (const auto& accept_and_coding : {std::pair{"gzip", "gzip"}, std::pair{"br, gzip", "br"}}) {
+    // Named, not a structured binding: CAPTURE's lambda may not capture one before C++20 as clang 14 implements it.
+    const char* accept = accept_and_coding.first;
+    const char* coding = accept_and_coding.second;
     CAPTURE(accept);
     backend_reply reply{200, "OK", {{"Content-Type", "application/json"}}, body};
     response_shape shape{event_source::http_api_v2, false, false, accept};
