@@ -28,12 +28,14 @@ RUN case "${ARCH:-$(dpkg --print-architecture)}/$(dpkg --print-architecture)" in
  && rm -rf /var/lib/apt/lists/*
 COPY . .
 # The release presets link fully statically and stripped, so the binary runs on any Linux image: glibc or musl
-# (Alpine), Amazon Linux 2, distroless, or none at all. The tests are not configured: the image ships no test.
+# (Alpine), Amazon Linux 2, distroless, or none at all. The tests are not configured: the image ships no test. The
+# build tree goes in the same step: the layer keeps the binary, not the objects, which no later build reuses.
 RUN preset=release \
  && if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then preset=arm64; fi \
  && cmake --preset "$preset" -DLAMBDA_BRIDGE_TESTS=OFF \
  && cmake --build --preset "$preset" --target lambda-bridge \
- && cp "build/$preset/lambda-bridge" /lambda-bridge
+ && cp "build/$preset/lambda-bridge" /lambda-bridge \
+ && rm -rf build
 
 # scratch: the image is a carrier for one file, so COPY --from=<image> takes nothing else with it.
 FROM scratch

@@ -11,12 +11,15 @@ The engine is `docker` where the client is installed (driving podman through its
 Docker engine on the test machines) and `podman` otherwise; LAMBDA_BRIDGE_CONTAINER_ENGINE picks one. Base images
 come from tests/container/base-images (no registry is reachable). Containers are removed at the end; the images
 stay as the build cache of the next run.
+
+`test_images.py --prebuild` builds the two bridge images only (scripts/test runs it in the background, see there).
 """
 import datetime
 import json
 import os
 import re
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -105,21 +108,46 @@ def podman_cgroups():
 CGROUPS_BEFORE = set(podman_cgroups())
 
 
+# The repository's Dockerfile, for this machine's architecture and cross-compiled for arm64: the build arguments of
+# each tag, the same for the tests and for --prebuild (the engine's layer cache matches them exactly).
+BRIDGE_IMAGES = {"lambda-bridge": (), "lambda-bridge:arm64": ("--build-arg", "ARCH=arm64")}
+
+
+def make_base_images():
+    start = time.monotonic()
+    subprocess.run(["bash", os.path.join(HERE, "base-images"), ENGINE.name], env=ENGINE.env, check=True,
+                   stdout=LOG, stderr=sys.stderr, timeout=1200)
+    print("  base images ready in %.1f s" % (time.monotonic() - start), file=sys.stderr, flush=True)
+
+
+def prebuild():
+    """Builds the two bridge images, and nothing else, exactly as the tests do. scripts/test runs this in the
+    background at idle CPU priority while its other stages run, so that the compiling uses the CPU their tests leave
+    idle; the tests' own `docker build` then comes from the engine's layer cache. Exits non-zero if a build fails."""
+    global ENGINE
+    # scripts/test stops it with SIGTERM when an earlier stage fails: close the engine's API service on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    ENGINE = Engine()
+    try:
+        make_base_images()
+        for tag, extra in BRIDGE_IMAGES.items():
+            ENGINE.build(tag, ROOT, *extra)
+    finally:
+        ENGINE.close()
+
+
 def setUpModule():
     global ENGINE
     ENGINE = Engine()
     try:
-        start = time.monotonic()
-        subprocess.run(["bash", os.path.join(HERE, "base-images"), ENGINE.name], env=ENGINE.env, check=True,
-                       stdout=LOG, stderr=sys.stderr, timeout=1200)
-        print("  base images ready in %.1f s" % (time.monotonic() - start), file=sys.stderr, flush=True)
+        make_base_images()
         if os.environ.get("LAMBDA_BRIDGE_REUSE_BRIDGE_IMAGE") == "1" and ENGINE.run(
                 "image", "inspect", "lambda-bridge", check=False).returncode == 0:
             # For iterating on the app images only: the bridge image of an earlier run, not rebuilt.
             print("  reusing the lambda-bridge image (LAMBDA_BRIDGE_REUSE_BRIDGE_IMAGE=1)", file=sys.stderr)
         else:
             # The README's and getting-started's first command, from the repository root.
-            ENGINE.build("lambda-bridge", ROOT)
+            ENGINE.build("lambda-bridge", ROOT, *BRIDGE_IMAGES["lambda-bridge"])
     except BaseException:
         ENGINE.close()  # tearDownModule does not run when this fails
         raise
@@ -282,7 +310,7 @@ class BridgeImage(unittest.TestCase):
 
     def test_the_arm64_build_holds_an_aarch64_static_binary(self):
         # The Dockerfile's cross build (--build-arg ARCH=arm64): the builder stays native, the binary is aarch64.
-        ENGINE.build("lambda-bridge:arm64", ROOT, "--build-arg", "ARCH=arm64")
+        ENGINE.build("lambda-bridge:arm64", ROOT, *BRIDGE_IMAGES["lambda-bridge:arm64"])
         name = "lambda-bridge-test-%d-%d" % (os.getpid(), len(NAMES))
         NAMES.append(name)
         ENGINE.run("create", "--name", name, "lambda-bridge:arm64")
@@ -395,4 +423,7 @@ class ExpressImage(ContainerCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    if sys.argv[1:] == ["--prebuild"]:
+        prebuild()
+    else:
+        unittest.main(verbosity=2)
