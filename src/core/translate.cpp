@@ -110,6 +110,10 @@ struct translator::impl {
   alignas(std::max_align_t) char value_buffer[pool_bytes];
   events::json_allocator value_alloc{value_buffer, sizeof value_buffer};
   rapidjson::CrtAllocator stack_alloc;
+  events::builder_scratch scratch;
+  // The last request's header list and target, reused (recycle).
+  std::vector<header> spare_list;
+  std::string spare_target;
 };
 
 translator::translator() : impl_(std::make_unique<impl>()) {}
@@ -134,8 +138,11 @@ result<translation> translator::translate(std::string&& event, const invocation_
   }
 
   translation out;
+  out.request.headers.swap(impl_->spare_list);
+  out.request.target.swap(impl_->spare_target);
+  out.request.target.clear();
   out.shape.source = detect(doc);
-  events::request_builder b(doc, text, opts, out);
+  events::request_builder b(doc, text, opts, out, impl_->scratch);
   // Type-checked for HTTP sources only: a custom event may hold anything under this name.
   if (out.shape.source != event_source::pass_through) b.read_request_context();
   events::rules_for(out.shape.source).build_request(b);
@@ -144,6 +151,20 @@ result<translation> translator::translate(std::string&& event, const invocation_
   b.finish_body();
   if (b.error) return std::move(*b.error);
   return out;
+}
+
+void translator::recycle(backend_request&& used) {
+  // Bounded, so that one event with a thousand headers or a 60 KB cookie does not stay in memory for good: what is
+  // kept is what the next ordinary request will reuse.
+  constexpr std::size_t max_spare_headers = 64, max_spare_string = 4096;
+  auto& spare = impl_->scratch.spare_headers;
+  for (auto& h : used.headers) {
+    if (spare.size() == max_spare_headers) break;
+    if (h.name.capacity() <= max_spare_string && h.value.capacity() <= max_spare_string) spare.push_back(std::move(h));
+  }
+  used.headers.clear();
+  if (used.headers.capacity() <= max_spare_headers) impl_->spare_list = std::move(used.headers);
+  if (used.target.capacity() <= max_spare_string) impl_->spare_target = std::move(used.target);
 }
 
 }  // namespace lambda_bridge

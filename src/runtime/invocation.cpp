@@ -451,7 +451,10 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
     bytes_out_ = 0;
     co_await post(runtime, internal, {});
   }
-  if (translated_) runtime.recycle_event_buffer(std::move(translated_->request.body));
+  if (translated_) {
+    runtime.recycle_event_buffer(std::move(translated_->request.body));
+    res.translate.recycle(std::move(translated_->request));
+  }
 }
 
 }  // namespace lambda_bridge

@@ -131,7 +131,7 @@ def prebuild():
     try:
         make_base_images()
         for tag, extra in BRIDGE_IMAGES.items():
-            ENGINE.build(tag, ROOT, *extra)
+            ENGINE.build(tag, ROOT, "--cpu-shares", "2", *extra)
     finally:
         ENGINE.close()
 

@@ -225,6 +225,49 @@ TEST_CASE("a translator reused across events carries nothing over") {
   CHECK(second->request.body == "b");
 }
 
+TEST_CASE("a translator given back its requests translates each next event exactly as a fresh one") {
+  // recycle() hands the strings of a served request to the next translation; none of their old text may show.
+  std::string many_headers = R"({"httpMethod":"GET","path":"/many","headers":{)";
+  for (int i = 0; i < 80; ++i) {
+    if (i > 0) many_headers += ',';
+    many_headers.append("\"x-h").append(std::to_string(i)).append("\":\"").append(std::string(i, 'v')).append("\"");
+  }
+  many_headers += "}}";
+  const std::string events[] = {
+      R"({"httpMethod":"GET","path":"/first/path/that/is/long","queryStringParameters":{"q":"a long query value"},
+          "headers":{"user-agent":"Mozilla/5.0 (X11; Linux x86_64) a long header value","x-short":"1"},
+          "requestContext":{"stage":"prod","requestId":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}})",
+      R"({"httpMethod":"POST","path":"/2","body":"b","headers":{"x-crlf":"a\r\nInjected: 1","x-ok":"ok"}})",
+      many_headers,
+      R"({"httpMethod":"PUT","path":"/big","headers":{"x-big":")" + std::string(10'000, 'z') + R"("}})",
+      R"({"version":"2.0","rawPath":"/v2","rawQueryString":"a=1&b=2","headers":{"content-type":"text/plain"},
+          "requestContext":{"http":{"method":"PATCH"}},"body":"aGVsbG8=","isBase64Encoded":true})",
+      R"({"httpMethod":"GET","path":"/"})",
+  };
+  lambda_bridge::translator reused;
+  translate_options opts;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& event : events) {
+      CAPTURE(event.substr(0, 60));
+      lambda_bridge::translator fresh;
+      auto want = fresh.translate(std::string(event), test_support::sample_context(), opts);
+      auto got = reused.translate(std::string(event), test_support::sample_context(), opts);
+      REQUIRE(want);
+      REQUIRE(got);
+      CHECK(got->request.method == want->request.method);
+      CHECK(got->request.target == want->request.target);
+      CHECK(got->request.body == want->request.body);
+      CHECK(got->dropped_headers == want->dropped_headers);
+      REQUIRE(got->request.headers.size() == want->request.headers.size());
+      for (std::size_t i = 0; i < want->request.headers.size(); ++i) {
+        CHECK(got->request.headers[i].name == want->request.headers[i].name);
+        CHECK(got->request.headers[i].value == want->request.headers[i].value);
+      }
+      reused.recycle(std::move(got->request));
+    }
+  }
+}
+
 TEST_CASE("an event nested deeper than any real one is refused before it can exhaust the stack") {
   const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
   auto f = must_fail(deep);

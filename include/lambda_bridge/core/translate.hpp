@@ -61,6 +61,9 @@ class translator {
 
   // `event` is consumed: a pass-through event moves into the request body unchanged.
   result<translation> translate(std::string&& event, const invocation_context& ctx, const translate_options& opts);
+  // A served request's strings and lists, kept for the next translate: a steady stream of similar events then
+  // translates without allocating (its body goes back to the runtime client instead, as the next event's buffer).
+  void recycle(backend_request&& used);
 
  private:
   struct impl;

@@ -215,6 +215,16 @@ void request_builder::add_raw_query(std::string_view query) {
   uri::append_raw_query(req_.target, query);
 }
 
+header request_builder::make_header(std::string_view name, std::string_view v) {
+  auto& spare = scratch_.spare_headers;
+  if (spare.empty()) return {std::string(name), std::string(v)};
+  header h = std::move(spare.back());
+  spare.pop_back();
+  h.name.assign(name);
+  h.value.assign(v);
+  return h;
+}
+
 void request_builder::add_headers(const json_value* map, std::string_view field) {
   for_each_value(map, field, [&](std::string_view n, std::string_view v) { add_header(n, v); });
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/core/translate.hpp"
@@ -66,12 +67,21 @@ class event_text {
   bool changed_ = false;
 };
 
+// What the translator keeps from one invocation to the next, so that a steady stream of similar events translates
+// without allocating: the string the JSON header values are composed in, and the strings of the last requests'
+// headers (translator::recycle), assigned again instead of allocated anew.
+struct builder_scratch {
+  std::string json;
+  std::vector<header> spare_headers;
+};
+
 class request_builder {
  public:
   // `text` holds the event `event` was parsed from, in place; a pass-through source moves it into the request
-  // body.
-  request_builder(const json_value& event, event_text& text, const translate_options& opts, translation& out)
-      : event_(event), text_(text), opts_(opts), out_(out), req_(out.request) {}
+  // body. `scratch` is the translator's (builder_scratch).
+  request_builder(const json_value& event, event_text& text, const translate_options& opts, translation& out,
+                  builder_scratch& scratch)
+      : event_(event), text_(text), opts_(opts), out_(out), req_(out.request), scratch_(scratch) {}
 
   const json_value& event() const { return event_; }
   const translate_options& options() const { return opts_; }
@@ -134,9 +144,9 @@ class request_builder {
   void add_raw_query(std::string_view query);
 
   // Headers and body.
-  void add_header(std::string_view name, std::string_view v) {
-    req_.headers.push_back({std::string(name), std::string(v)});
-  }
+  void add_header(std::string_view name, std::string_view v) { req_.headers.push_back(make_header(name, v)); }
+  // A header in strings of an earlier request when there are any (builder_scratch).
+  header make_header(std::string_view name, std::string_view v);
   void add_headers(const json_value* map, std::string_view field);
   // A header the gateway always sends, for the events written without it (by hand, or by a test tool).
   void add_header_if_absent(std::string_view name, std::string_view v) {
@@ -168,7 +178,8 @@ class request_builder {
  private:
   void begin_pair();
   bool has_header(std::string_view name) const;
-  std::string lambda_context_json(const invocation_context& ctx) const;
+  // Composes the x-amzn-lambda-context value in scratch_.json.
+  void compose_lambda_context(const invocation_context& ctx);
   std::optional<std::string_view> scalar_text(const json_value& v, const value_position& at);
   std::string_view number_as_written(const json_value& v, const value_position& at);
 
@@ -177,6 +188,7 @@ class request_builder {
   const translate_options& opts_;
   translation& out_;
   backend_request& req_;
+  builder_scratch& scratch_;
   bool query_started_ = false;
   // The event parsed again with every number kept as its text, on the first number where a string belongs: only
   // hand-written events have one, so real events pay nothing (see number_as_written).

@@ -3,6 +3,8 @@
 // invocation (x-amzn-request-context, x-amzn-lambda-context, x-amzn-trace-id, x-amz-tenant-id).
 #include "request_builder.hpp"
 
+#include <charconv>
+
 #include "lambda_bridge/util/json_writer.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
@@ -142,32 +144,40 @@ void request_builder::finish_headers(const invocation_context& ctx) {
       if (!out_.shape.accept_encoding.empty()) out_.shape.accept_encoding.push_back(',');
       out_.shape.accept_encoding.append(h.value);
     }
-    if (kept != i) hs[kept] = std::move(h);
+    if (kept != i) std::swap(hs[kept], h);  // a swap: the dropped header's strings stay for make_header
     ++kept;
   }
-  hs.resize(kept);
+  while (hs.size() > kept) {
+    scratch_.spare_headers.push_back(std::move(hs.back()));
+    hs.pop_back();
+  }
 
   if (!has_host) {
     // domainName comes from the event: used only when it is a plain host name (no CR/LF, spaces or slashes).
     const bool usable = !domain_name.empty() && uri::is_field_value(domain_name) &&
                         domain_name.find_first_of(" \t/\\?#@") == std::string_view::npos;
-    hs.push_back({"host", std::string(usable ? domain_name : opts_.default_host)});
+    hs.push_back(make_header("host", usable ? domain_name : opts_.default_host));
   }
-  hs.push_back({"content-length", std::to_string(body_size())});
+  char length[24];
+  hs.push_back(make_header("content-length", {length, std::to_chars(length, length + sizeof length, body_size()).ptr}));
 
-  header rc{std::string(context_header::request_context), {}};
-  if (request_context != nullptr) {
-    append_compact_json(rc.value, *request_context);
-  } else {
-    rc.value = "null";
-  }
-  hs.push_back(std::move(rc));
-  hs.push_back({std::string(context_header::lambda_context), lambda_context_json(ctx)});
+  // The two JSON values are composed in the translator's scratch string, which keeps its capacity from one
+  // invocation to the next, and then copied into a header's strings. Grown in place from empty, as before, each took
+  // four to eight allocations (counted with the bench's counting bridge, docs/performance.md).
+  auto& json = scratch_.json;
+  json.clear();
+  if (request_context != nullptr)
+    append_compact_json(json, *request_context);
+  else
+    json = "null";
+  hs.push_back(make_header(context_header::request_context, json));
+  compose_lambda_context(ctx);
+  hs.push_back(make_header(context_header::lambda_context, json));
   if (!ctx.trace_id.empty() && uri::is_field_value(ctx.trace_id)) {
-    hs.push_back({std::string(context_header::trace_id), ctx.trace_id});
+    hs.push_back(make_header(context_header::trace_id, ctx.trace_id));
   }
   if (!ctx.tenant_id.empty() && uri::is_field_value(ctx.tenant_id)) {
-    hs.push_back({std::string(context_header::tenant_id), ctx.tenant_id});
+    hs.push_back(make_header(context_header::tenant_id, ctx.tenant_id));
   }
 }
 
@@ -180,9 +190,9 @@ bool request_builder::has_header(std::string_view name) const {
 
 // The JSON aws-lambda-web-adapter sends as x-amzn-lambda-context (lambda_runtime's Context), so apps written for
 // it read the same fields. json_writer escapes controls but passes UTF-8 through: the value stays on one line.
-std::string request_builder::lambda_context_json(const invocation_context& ctx) const {
-  std::string out;
-  json_writer w(out);
+void request_builder::compose_lambda_context(const invocation_context& ctx) {
+  scratch_.json.clear();
+  json_writer w(scratch_.json);
   w.begin_object();
   w.key("request_id").string(ctx.request_id);
   w.key("deadline").integer(ctx.deadline_ms.value_or(0));
@@ -211,7 +221,6 @@ std::string request_builder::lambda_context_json(const invocation_context& ctx) 
   else
     w.string(ctx.tenant_id);
   w.end_object();
-  return out;
 }
 
 }  // namespace lambda_bridge::events
