@@ -144,13 +144,10 @@ void request_builder::finish_headers(const invocation_context& ctx) {
       if (!out_.shape.accept_encoding.empty()) out_.shape.accept_encoding.push_back(',');
       out_.shape.accept_encoding.append(h.value);
     }
-    if (kept != i) std::swap(hs[kept], h);  // a swap: the dropped header's strings stay for make_header
+    if (kept != i) hs[kept] = std::move(h);
     ++kept;
   }
-  while (hs.size() > kept) {
-    scratch_.spare_headers.push_back(std::move(hs.back()));
-    hs.pop_back();
-  }
+  hs.resize(kept);
 
   if (!has_host) {
     // domainName comes from the event: used only when it is a plain host name (no CR/LF, spaces or slashes).
