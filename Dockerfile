@@ -13,19 +13,21 @@
 
 # Debian 12 is the platform scripts/setup and the test suite target, so the image is built exactly as CI builds.
 FROM --platform=$BUILDPLATFORM debian:12 AS build
+WORKDIR /src
+# Only what compiling needs (scripts/setup's "build" group), in a layer of its own: editing the sources does not
+# reinstall it. It comes before the ARGs below, whose values are part of the cache key of every later step, so that
+# both architectures' builds share it.
+COPY scripts/setup scripts/setup
+RUN bash scripts/setup build && rm -rf /var/lib/apt/lists/*
 # TARGETARCH is set from --platform by BuildKit and podman (the legacy builder leaves it empty: this machine's).
 ARG TARGETARCH
 ARG ARCH=$TARGETARCH
-WORKDIR /src
-# Only what compiling needs (the "build" group; "arm64" adds the cross toolchain), in a layer of its own: editing
-# the sources does not reinstall them.
-COPY scripts/setup scripts/setup
+# arm64 on another machine adds the cross toolchain ("arm64": g++-aarch64-linux-gnu and the arm64 libraries).
 RUN case "${ARCH:-$(dpkg --print-architecture)}/$(dpkg --print-architecture)" in amd64/amd64|arm64/*) ;; \
       amd64/*) echo "ARCH=amd64: build on an x86-64 machine (only arm64 is cross-compiled)" >&2; exit 1 ;; \
       *) echo "ARCH=$ARCH: lambda-bridge builds for amd64 (Lambda x86_64) or arm64" >&2; exit 1 ;; esac \
- && if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then cross=arm64; fi \
- && bash scripts/setup build $cross \
- && rm -rf /var/lib/apt/lists/*
+ && if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then \
+      bash scripts/setup arm64 && rm -rf /var/lib/apt/lists/*; fi
 COPY . .
 # The release presets link fully statically and stripped, so the binary runs on any Linux image: glibc or musl
 # (Alpine), Amazon Linux 2, distroless, or none at all. The tests are not configured: the image ships no test. The
