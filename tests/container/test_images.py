@@ -12,7 +12,8 @@ Docker engine on the test machines) and `podman` otherwise; LAMBDA_BRIDGE_CONTAI
 come from tests/container/base-images (no registry is reachable). Containers are removed at the end; the images
 stay as the build cache of the next run.
 
-`test_images.py --prebuild` builds the two bridge images only (scripts/test runs it in the background, see there).
+`test_images.py --prebuild [--compile-after FILE]` builds the two bridge images only (scripts/test runs it in the
+background, see there); with --compile-after it makes the base images at once and starts compiling once FILE exists.
 """
 import datetime
 import json
@@ -120,11 +121,12 @@ def make_base_images():
     print("  base images ready in %.1f s" % (time.monotonic() - start), file=sys.stderr, flush=True)
 
 
-def prebuild():
+def prebuild(compile_after=None):
     """Builds the two bridge images, and nothing else, exactly as the tests do. scripts/test runs this in the
     background while its other stages run, and the compiling at the lowest CPU priority, so that it uses the CPU
-    their tests leave idle; the tests' own `docker build` then comes from the engine's layer cache. Exits non-zero if
-    a build fails."""
+    their tests leave idle; the tests' own `docker build` then comes from the engine's layer cache. With
+    `compile_after`, the compiling waits until that file exists (scripts/test makes it when its release stage has
+    passed). Exits non-zero if a build fails."""
     global ENGINE
     # scripts/test stops it with SIGTERM when an earlier stage fails: close the engine's API service on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -135,6 +137,11 @@ def prebuild():
         make_base_images()
     finally:
         ENGINE.close()
+    if compile_after:
+        waited = time.monotonic()
+        while not os.path.exists(compile_after):
+            time.sleep(1)
+        print("  waited %.0f s for %s" % (time.monotonic() - waited, compile_after), file=sys.stderr, flush=True)
     # Then the compiling, as little in the way of the stages in front as Linux allows: this process and the API
     # service it starts under SCHED_IDLE, and the build containers, which run in cgroups of their own where that
     # policy does not count, at the lowest CPU shares.
@@ -434,7 +441,10 @@ class ExpressImage(ContainerCase):
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--prebuild"]:
-        prebuild()
+    if sys.argv[1:2] == ["--prebuild"]:
+        options = sys.argv[2:]
+        if options and not (len(options) == 2 and options[0] == "--compile-after"):
+            sys.exit("usage: test_images.py --prebuild [--compile-after FILE]")
+        prebuild(options[1] if options else None)
     else:
         unittest.main(verbosity=2)
