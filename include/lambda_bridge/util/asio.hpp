@@ -11,6 +11,27 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/version.hpp>
+
+#include "lambda_bridge/util/frame_cache.hpp"
+
+// Asio's awaitable frames come from util/frame_cache.hpp's per-thread cache instead of Asio 1.74's single recycled
+// block (why: see there). Asio allocates them through this one function pair, for this one purpose; specialising it
+// here, where every source of the bridge gets Asio from, keeps Asio's own recycling for its other purposes (handlers,
+// executor functions). Written against Boost 1.74's signatures (Debian 12's): another Boost gets Asio's own recycling.
+#if BOOST_VERSION == 107400 && !defined(BOOST_ASIO_DISABLE_AWAITABLE_FRAME_RECYCLING)
+namespace boost::asio::detail {
+template <>
+inline void* thread_info_base::allocate(thread_info_base::awaitable_frame_tag, thread_info_base*, std::size_t size) {
+  return lambda_bridge::frame_cache::allocate(size);
+}
+template <>
+inline void thread_info_base::deallocate(thread_info_base::awaitable_frame_tag, thread_info_base*, void* pointer,
+                                         std::size_t size) {
+  lambda_bridge::frame_cache::deallocate(pointer, size);
+}
+}  // namespace boost::asio::detail
+#endif
 
 namespace lambda_bridge {
 
