@@ -1,5 +1,7 @@
 #include "lambda_bridge/app/backend_client.hpp"
 
+#include <iterator>
+
 #include <poll.h>
 
 #include "lambda_bridge/app/bounded_read.hpp"
@@ -222,6 +224,8 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
+    // Sized once: grown field by field, the list allocated again at each doubling (issue 14, allocations).
+    head.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
     for (const auto& f : msg) head.headers.push_back({std::string(f.name_string()), std::string(f.value())});
     co_return head;
   }
