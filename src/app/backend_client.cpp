@@ -1,5 +1,6 @@
 #include "lambda_bridge/app/backend_client.hpp"
 
+#include <functional>
 #include <iterator>
 
 #include <poll.h>
@@ -146,6 +147,28 @@ failure backend_exchange::transport_failure(const boost::system::error_code& ec,
   return failure{error_types::backend_invalid_response, "the connection to the app failed: " + ec.message() + where};
 }
 
+void* reply_fields_arena::allocate(std::size_t bytes) {
+  constexpr std::size_t align = alignof(std::max_align_t);
+  const std::size_t rounded = (bytes + align - 1) / align * align;
+  if (live_ == 0) used_ = 0;
+  if (rounded <= capacity - used_) {
+    void* pointer = block_ + used_;
+    used_ += rounded;
+    ++live_;
+    return pointer;
+  }
+  return ::operator new(bytes);
+}
+
+void reply_fields_arena::deallocate(void* pointer, std::size_t) noexcept {
+  auto* p = static_cast<unsigned char*>(pointer);
+  if (!std::less<>{}(p, block_) && std::less<>{}(p, block_ + capacity)) {  // std::less: pointers of any two objects
+    --live_;
+    return;
+  }
+  ::operator delete(pointer);
+}
+
 awaitable<result<reply_head>> backend_exchange::send(const backend_request& req) {
   const bool head_request = req.method == "HEAD";
 
@@ -187,7 +210,9 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       reusable_ = true;
       direct_ = false;
       for (;;) {
-        parser_.emplace();
+        parser_.reset();  // the last head's fields go back to the arena first
+        parser_.emplace(std::piecewise_construct, std::make_tuple(),
+                        std::make_tuple(reply_fields_allocator<char>(fields_arena_)));
         parser_->body_limit(max_body_bytes_);
         parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
@@ -231,7 +256,7 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
   }
 }
 
-std::optional<std::string> backend_exchange::refuse_framing(const http::response_header<>& msg) {
+std::optional<std::string> backend_exchange::refuse_framing(const http::response_header<reply_fields>& msg) {
   const int code = msg.result_int();
   if (code == 101) {
     return std::string("the app answered 101 Switching Protocols: a Lambda result cannot carry an upgraded "

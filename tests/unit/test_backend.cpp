@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstring>
 #include <optional>
 
 #include "lambda_bridge/app/backend_client.hpp"
@@ -16,6 +17,7 @@ struct outcome {
   std::optional<failure> error;
   int status = 0;
   std::string body;
+  std::vector<header> headers;
   std::chrono::milliseconds took{};
   std::size_t pooled = 0;        // connections back in the pool once the body was read
   bool reusable_after = false;   // whether the pool then handed that connection out again
@@ -49,6 +51,7 @@ awaitable<void> fetch(backend_pool& pool, outcome& out, std::chrono::millisecond
     out.error = head.error();
   } else {
     out.status = head->status;
+    out.headers = head->headers;
     const maybe_failure err = co_await ex.read_body(out.body, 1 << 20);
     if (err) out.error = *err;
   }
@@ -151,6 +154,42 @@ TEST_CASE("a reply head just under 64 KB, in any pieces, is still accepted with 
     CHECK(out.status == 200);
     CHECK(out.body == "ok");
   }
+}
+
+TEST_CASE("the reply's fields arrive intact whether they fit the exchange's block or spill to the heap") {
+  // Under 2 KB of fields, after an interim 103 whose fields went back to the block; then 6 KB, most of it past it.
+  for (const std::size_t filler : {std::size_t{0}, std::size_t{300}, std::size_t{6 * 1024}}) {
+    CAPTURE(filler);
+    const std::string lines = header_lines(filler);
+    const auto out = exchange_with_app_replying("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+                                                "HTTP/1.1 201 Made Up Reason\r\n" + lines +
+                                                "Content-Type: application/json; charset=utf-8\r\nContent-Length: 2\r\n\r\nok",
+                                                4096);
+    REQUIRE_FALSE(out.error);
+    CHECK(out.status == 201);
+    CHECK(out.body == "ok");
+    std::string rebuilt;
+    for (const auto& h : out.headers) rebuilt += h.name + ": " + h.value + "\r\n";
+    CHECK(rebuilt == lines + "Content-Type: application/json; charset=utf-8\r\nContent-Length: 2\r\n");
+  }
+}
+
+TEST_CASE("the fields block is used again from its start only once all it holds is freed, and spills to the heap") {
+  reply_fields_arena arena;
+  void* a = arena.allocate(100);
+  void* b = arena.allocate(100);
+  CHECK(a != b);
+  arena.deallocate(a, 100);
+  void* c = arena.allocate(100);  // b is still alive: not a's place again
+  CHECK(c != a);
+  CHECK(c != b);
+  arena.deallocate(b, 100);
+  arena.deallocate(c, 100);
+  CHECK(arena.allocate(50) == a);  // all freed: from the start
+  void* big = arena.allocate(reply_fields_arena::capacity);  // does not fit beside it: from the heap
+  std::memset(big, 'x', reply_fields_arena::capacity);       // all of it writable (AddressSanitizer checks)
+  arena.deallocate(big, reply_fields_arena::capacity);
+  arena.deallocate(a, 50);
 }
 
 namespace {

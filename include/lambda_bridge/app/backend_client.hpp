@@ -14,6 +14,7 @@
 // (streaming): send() returns once the reply's header is in, then read_body() or read_some() takes the body.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,40 @@ struct reply_head {
   std::vector<header> headers;
 };
 
+// Where Beast's parser keeps the fields of the app's reply head (the reason phrase and one element per field): a
+// block inside the exchange, so that a usual head costs no heap allocation (issue 14: three per 1 KB invocation
+// before). Bump allocation; the block is used again from its start once everything in it has been freed (a parser is
+// destroyed before the next is made). What does not fit comes from the heap, as before.
+class reply_fields_arena {
+ public:
+  static constexpr std::size_t capacity = 2048;
+  void* allocate(std::size_t bytes);
+  void deallocate(void* pointer, std::size_t bytes) noexcept;
+
+ private:
+  alignas(std::max_align_t) unsigned char block_[capacity];
+  std::size_t used_ = 0;
+  std::size_t live_ = 0;  // allocations in the block not yet freed
+};
+
+template <class T>
+struct reply_fields_allocator {
+  using value_type = T;
+  reply_fields_arena* arena;
+  explicit reply_fields_allocator(reply_fields_arena& a) noexcept : arena(&a) {}
+  template <class U>
+  reply_fields_allocator(const reply_fields_allocator<U>& other) noexcept : arena(other.arena) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(arena->allocate(n * sizeof(T))); }
+  void deallocate(T* pointer, std::size_t n) noexcept { arena->deallocate(pointer, n * sizeof(T)); }
+  template <class U>
+  bool operator==(const reply_fields_allocator<U>& other) const noexcept {
+    return arena == other.arena;
+  }
+};
+
+using reply_fields = http::basic_fields<reply_fields_allocator<char>>;
+using reply_parser = http::response_parser<http::buffer_body, reply_fields_allocator<char>>;
+
 class backend_exchange {
  public:
   backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes);
@@ -114,7 +149,7 @@ class backend_exchange {
   failure transport_failure(const boost::system::error_code& ec, std::string_view step) const;
   failure body_too_large(std::size_t limit, std::string_view step) const;
   // Why a reply head cannot be relayed at all (101, a status outside 100-599, a transfer coding other than chunked).
-  static std::optional<std::string> refuse_framing(const http::response_header<>& msg);
+  static std::optional<std::string> refuse_framing(const http::response_header<reply_fields>& msg);
   // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
   void finish();
   bool body_done() const;
@@ -126,7 +161,8 @@ class backend_exchange {
   steady_time deadline_;
   std::size_t max_body_bytes_;
   std::unique_ptr<backend_connection> conn_;
-  std::optional<http::response_parser<http::buffer_body>> parser_;
+  reply_fields_arena fields_arena_;  // before parser_: outlives it
+  std::optional<reply_parser> parser_;
   bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
   // Past the parser: the rest of a Content-Length body read from the socket straight into the caller's buffer.
   bool direct_ = false;
