@@ -210,7 +210,6 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
       reusable_ = true;
       direct_ = false;
       for (;;) {
-        parser_.reset();  // the last head's fields go back to the arena first
         parser_.emplace(std::piecewise_construct, std::make_tuple(),
                         std::make_tuple(reply_fields_allocator<char>(fields_arena_)));
         parser_->body_limit(max_body_bytes_);

@@ -13,7 +13,7 @@ come from tests/container/base-images (no registry is reachable). Containers are
 stay as the build cache of the next run.
 
 `test_images.py --prebuild [--compile-after FILE]` builds the two bridge images only (scripts/test runs it in the
-background, see there); with --compile-after it makes the base images at once and starts compiling once FILE exists.
+background, see there); with --compile-after the compiling, not the making of base images, waits until FILE exists.
 """
 import datetime
 import json
