@@ -312,25 +312,23 @@ awaitable<maybe_failure> backend_exchange::read_body(std::string& out, std::size
   co_return std::nullopt;
 }
 
-awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_t size) {
-  if (direct_) {
-    const std::size_t got = co_await read_direct(buf, size);
-    if (got == 0 && direct_remaining_ > 0) co_return transport_failure(direct_error_, body_step);
-    co_return got;
+bool backend_exchange::direct_body() {
+  // Once the parser has what the connection's buffer held of a body framed by Content-Length, the rest comes from
+  // the socket straight to its destination: no copy through that buffer, and never a byte read past the body.
+  if (!direct_ && conn_ && parser_ && !parser_->is_done() && conn_->buffer.size() == 0 && !parser_->chunked()) {
+    if (const auto remaining = parser_->content_length_remaining()) {
+      direct_ = true;
+      direct_remaining_ = *remaining;
+    }
   }
+  return direct_;
+}
+
+awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_t size) {
   auto& body = parser_->get().body();
   // Whatever has arrived is handed on at once (a streamed reply must not wait for a full buffer); a read that
   // parsed only chunk framing is repeated, as 0 bytes would mean the end.
-  while (!parser_->is_done()) {
-    // Once the parser has what the connection's buffer held of a body framed by Content-Length, the rest comes from
-    // the socket straight into `buf`: no copy through that buffer, and never a byte read past the body.
-    if (conn_->buffer.size() == 0 && !parser_->chunked() && parser_->content_length_remaining()) {
-      direct_ = true;
-      direct_remaining_ = *parser_->content_length_remaining();
-      const std::size_t got = co_await read_direct(buf, size);
-      if (got == 0 && direct_remaining_ > 0) co_return transport_failure(direct_error_, body_step);
-      co_return got;
-    }
+  while (!direct_body() && !parser_->is_done()) {
     body.data = buf;
     body.size = size;
     boost::system::error_code ec;
@@ -341,28 +339,46 @@ awaitable<result<std::size_t>> backend_exchange::read_some(char* buf, std::size_
     if (ec) co_return transport_failure(ec, body_step);
     if (const std::size_t got = size - body.size; got > 0) co_return got;
   }
-  finish();
-  co_return std::size_t{0};
-}
-
-awaitable<std::size_t> backend_exchange::read_direct(char* buf, std::size_t size) {
-  if (direct_remaining_ == 0) {
+  if (!direct_) {
     finish();
     co_return std::size_t{0};
   }
-  const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(size, direct_remaining_));
   boost::system::error_code ec;
   std::size_t got = 0;
-  if (!past_deadline(ec)) {
+  const std::size_t want = direct_want(size);
+  if (want > 0 && !past_deadline(ec)) {
     got = co_await socket().async_read_some(asio::buffer(buf, want), asio::redirect_error(asio::use_awaitable, ec));
     timed(ec);
   }
+  co_return direct_moved(got, ec);
+}
+
+awaitable<result<std::size_t>> backend_exchange::splice_some(splice_pipe& pipe, std::size_t size) {
+  boost::system::error_code ec;
+  std::size_t got = 0;
+  const std::size_t want = direct_want(size);
+  if (want > 0 && !past_deadline(ec)) {
+    got = co_await pipe.fill_from(socket(), want, ec);
+    if (!pipe.valid()) co_return std::size_t{0};  // the kernel cannot splice here: nothing moved, the caller reads
+    timed(ec);
+  }
+  co_return direct_moved(got, ec);
+}
+
+std::size_t backend_exchange::direct_want(std::size_t size) const {
+  return static_cast<std::size_t>(std::min<std::uint64_t>(size, direct_remaining_));
+}
+
+result<std::size_t> backend_exchange::direct_moved(std::size_t got, boost::system::error_code ec) {
   direct_remaining_ -= got;
-  if (got > 0) co_return got;
+  if (got > 0) return got;
+  if (direct_remaining_ == 0) {
+    finish();
+    return std::size_t{0};
+  }
   // The body is cut short: the app closed the connection (or it failed) before its Content-Length was in.
-  direct_error_ = ec == asio::error::eof ? boost::system::error_code(http::error::partial_message) : ec;
-  if (!direct_error_) direct_error_ = http::error::partial_message;
-  co_return std::size_t{0};
+  if (ec == asio::error::eof || !ec) ec = http::error::partial_message;
+  return transport_failure(ec, body_step);
 }
 
 void backend_exchange::finish() {

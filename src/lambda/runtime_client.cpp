@@ -320,13 +320,47 @@ awaitable<bool> runtime_client::write_stream(std::string_view piece) {
     disconnect();
   }
   stream_head_.clear();
-  if (ec) {
-    log::error(stream_ctx_->request_id, "streaming the response to the Runtime API failed: {}", ec.message());
-    stream_failed_ = true;
-    disconnect();
+  co_return stream_written(ec);
+}
+
+awaitable<bool> runtime_client::write_stream(splice_pipe& pipe) {
+  if (stream_failed_) {
+    pipe.discard();
     co_return false;
   }
-  co_return true;
+  if (pipe.held() == 0) co_return true;  // an empty chunk would end the body
+  char size_line[24];
+  const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", pipe.held());
+  // stream_head_ is empty here (the prelude went first, as bytes); were it not, it goes out first, with no retry.
+  const std::array<asio::const_buffer, 2> head{asio::buffer(stream_head_),
+                                               asio::buffer(size_line, static_cast<std::size_t>(n))};
+  const std::array<asio::const_buffer, 1> tail{asio::buffer("\r\n", 2)};
+  boost::system::error_code ec;
+  if (!connected_) co_await ensure_connected();
+  bounded();
+  auto rest = write_at_once(stream_.socket(), head, ec);
+  if (!ec && asio::buffer_size(rest) > 0) {
+    co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
+  }
+  if (!ec) co_await pipe.drain_to(stream_.socket(), ec);
+  if (!ec) {
+    auto crlf = write_at_once(stream_.socket(), tail, ec);
+    if (!ec && asio::buffer_size(crlf) > 0) {
+      co_await asio::async_write(stream_.socket(), crlf, asio::redirect_error(asio::use_awaitable, ec));
+    }
+  }
+  settled(ec);
+  stream_head_.clear();
+  if (ec) pipe.discard();  // what it still holds belongs to a request that has failed
+  co_return stream_written(ec);
+}
+
+bool runtime_client::stream_written(const boost::system::error_code& ec) {
+  if (!ec) return true;
+  log::error(stream_ctx_->request_id, "streaming the response to the Runtime API failed: {}", ec.message());
+  stream_failed_ = true;
+  disconnect();
+  return false;
 }
 
 awaitable<post_outcome> runtime_client::end_stream(const failure* error) {

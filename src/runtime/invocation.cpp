@@ -220,7 +220,8 @@ awaitable<maybe_failure> invocation::read_compressed(backend_exchange& ex, backe
   co_return std::nullopt;
 }
 
-awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer) {
+awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client& runtime, std::string& buffer,
+                                                     splice_pipe* pipe) {
   const auto& rid = event_.ctx.request_id;
   const auto until = deadline();
   maybe_failure not_ready;
@@ -257,12 +258,28 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
   // their size (a read returns at once with whatever has arrived, so a slow app is not waited for). 512 KB rather
   // than 256: the bridge's CPU per 100 MB stream fell from 61-67 to 48-53 ms (four quiet runs), for 0.3 MB more
   // peak memory; 1 MB saved little more (44-51 ms) for another 0.5 MB (docs/performance.md).
+  // A body framed by Content-Length (a file, a download), once the connection's buffer holds none of it, goes
+  // through `pipe` instead: the pieces never enter the bridge's memory (util/splice_pipe.hpp). A chunked body is
+  // decoded by the parser, so it is read.
   constexpr std::size_t piece_bytes = 512 * 1024;
   buffer.resize(piece_bytes);
+  if (pipe != nullptr && !pipe->valid()) pipe = nullptr;
   std::size_t total = 0;
+  bool spliced = false;
   std::optional<failure> broken;
   while (sent) {
-    auto got = co_await ex.read_some(buffer.data(), buffer.size());
+    const bool splice = pipe != nullptr && ex.direct_body();
+    spliced = spliced || splice;
+    result<std::size_t> got = std::size_t{0};
+    if (splice) {
+      got = co_await ex.splice_some(*pipe, piece_bytes);
+      if (!pipe->valid()) {  // refused by the kernel before anything moved: this piece and the rest are read
+        pipe = nullptr;
+        continue;
+      }
+    } else {
+      got = co_await ex.read_some(buffer.data(), buffer.size());
+    }
     if (!got) {
       const maybe_failure settled = co_await settle(got.error());
       broken = *settled;
@@ -275,8 +292,13 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
                                                             std::to_string(max_streamed_body_bytes) + " bytes"};
       break;
     }
-    sent = co_await runtime.write_stream(std::string_view(buffer.data(), *got));
+    if (splice) {
+      sent = co_await runtime.write_stream(*pipe);
+    } else {
+      sent = co_await runtime.write_stream(std::string_view(buffer.data(), *got));
+    }
   }
+  if (pipe != nullptr && pipe->held() > 0) pipe->discard();  // a piece over the limit, never sent
   buffer.clear();
   bytes_out_ = total;
   if (!sent) co_return stream_ended{};  // the Runtime API connection broke; logged by the client
@@ -284,7 +306,8 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
     error_type_ = broken->type;
     log::error(rid, "the stream failed after {} body bytes: {}: {}", total, broken->type, broken->message);
   } else {
-    log::debug(rid, "app answered {}; streamed {} body bytes", reply.status, total);
+    log::debug(rid, "app answered {}; streamed {} body bytes{}", reply.status, total,
+               spliced ? " (spliced: from the app's socket to the Runtime API's, not copied)" : "");
   }
   const post_outcome outcome = co_await runtime.end_stream(broken ? &*broken : nullptr);
   if (outcome == post_outcome::gone) {
@@ -315,7 +338,7 @@ awaitable<invocation::outcome> invocation::handle(runtime_client& runtime, const
       }
       // One co_await per statement: g++ 12 destroys temporaries of a conditional co_await expression twice.
       if (cfg_.response_stream && can_stream(translated_->shape)) {
-        const outcome streamed = co_await stream(*translated_, runtime, res.result_buffer);
+        const outcome streamed = co_await stream(*translated_, runtime, res.result_buffer, res.stream_pipe);
         o = streamed;
       } else {
         const maybe_failure err = co_await exchange(*translated_, res);

@@ -1,6 +1,7 @@
 #include "lambda_bridge/runtime/worker_loop.hpp"
 
 #include <array>
+#include <optional>
 
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/core/response.hpp"
@@ -65,6 +66,9 @@ awaitable<void> worker_loop::worker() {
       }
     }
   } budget_guard{budget_, {&result_buffer, &reply_buffer, &event_memory}};
+  // Two descriptors per worker, only where replies are streamed (issue 14: a streamed download costs no copies).
+  std::optional<splice_pipe> stream_pipe;
+  if (cfg_.response_stream) stream_pipe.emplace(512 * 1024);
   const std::string default_host = cfg_.backend.to_string();
   const translate_options options = make_translate_options(cfg_, default_host);
   readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;
@@ -100,7 +104,8 @@ awaitable<void> worker_loop::worker() {
     } counted{in_flight, in_flight_, &request_id};
     {
       invocation inv(ev, cfg_, pool_, stop_, pending_readiness);
-      const worker_resources resources{translate, options, result_buffer.buffer, reply_buffer.buffer, app_log_};
+      const worker_resources resources{translate,           options, result_buffer.buffer, reply_buffer.buffer,
+                                       app_log_,            stream_pipe ? &*stream_pipe : nullptr};
       co_await inv.run(runtime, resources);
     }
     budget_.settle(result_buffer);

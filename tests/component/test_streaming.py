@@ -174,6 +174,41 @@ class Streaming(SupervisedAppTestCase):
         # Buffering even a tenth of the body would show; the bridge's whole footprint stays a few MB.
         assert_memory_below(self, bridge.pid, 16 * 1024, 'the bridge, streaming 100 MB')
 
+    def test_a_body_framed_by_content_length_is_spliced_through_whole(self):
+        # Issue 14: a Content-Length body goes from the app's socket to the Runtime API's through a pipe (splice),
+        # never copied into the bridge; the log line says which way each stream went.
+        fake, bridge = self.start(AWS_LAMBDA_LOG_LEVEL='debug')
+        n = 24 * 1024 * 1024 + 12345
+        posted = self.invoke(fake, url_event('/stream/bytes', f'n={n}&length={n}'), deadline_in=120, timeout=120)
+        prelude, body = self.assert_streamed(posted)
+        self.assertEqual(200, prelude['statusCode'])
+        self.assertEqual(n, len(body))
+        self.assertEqual(hashlib.sha256(pattern(n)).hexdigest(), hashlib.sha256(body).hexdigest())
+        self.assertEqual([], posted.trailers)
+        wait_until(lambda: f'streamed {n} body bytes (spliced' in bridge.output(), 5, 'the spliced stream logged')
+        # A chunked body is decoded, so it is read and copied; and the pipe serves the next stream again, whole.
+        prelude, body = self.assert_streamed(self.invoke(fake, url_event('/stream/bytes', 'n=70000')))
+        self.assertEqual(pattern(70000), body)
+        wait_until(lambda: 'streamed 70000 body bytes\n' in bridge.output(), 5, 'the copied stream logged')
+        prelude, body = self.assert_streamed(self.invoke(fake, url_event('/stream/bytes', 'n=1000&length=1000')))
+        self.assertEqual(pattern(1000), body)
+        self.assertTrue(bridge.running)
+
+    def test_an_app_closing_before_its_content_length_is_in_is_reported_in_trailers(self):
+        fake, bridge = self.start()
+        posted = self.invoke(fake, url_event('/stream/cut', 'n=300000&length=900000'))
+        prelude, body = self.assert_streamed(posted)
+        self.assertEqual(b'y' * 300000, body, 'the bytes sent before the failure arrive intact, with nothing appended')
+        trailers = dict(posted.trailers)
+        self.assertEqual('Runtime.StreamError', trailers.get('Lambda-Runtime-Function-Error-Type'), posted.trailers)
+        error = json.loads(base64.b64decode(trailers['Lambda-Runtime-Function-Error-Body']))
+        self.assertEqual('Runtime.BackendInvalidResponse', error['errorType'])
+        # The bridge keeps serving, through the same pipe.
+        n = 3 * 1024 * 1024
+        prelude, body = self.assert_streamed(self.invoke(fake, url_event('/stream/bytes', f'n={n}&length={n}')))
+        self.assertEqual(pattern(n), body)
+        self.assertTrue(bridge.running)
+
     def test_an_app_writing_faster_than_lambda_drains_is_relayed_in_order_with_the_memory_flat(self):
         # A Runtime API that reads slower than the app writes: the bridge holds one piece at a time, the app waits,
         # and the pieces go out whole and in order, each write ending after several partial ones (issue 14: the

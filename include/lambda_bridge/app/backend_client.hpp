@@ -24,6 +24,7 @@
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/util/asio.hpp"
 #include "lambda_bridge/util/deadline_watch.hpp"
+#include "lambda_bridge/util/splice_pipe.hpp"
 
 namespace lambda_bridge {
 
@@ -133,6 +134,12 @@ class backend_exchange {
   // Reads the next piece of the body into `buf`, as much as has arrived up to `size`; 0 bytes means the body is
   // complete.
   awaitable<result<std::size_t>> read_some(char* buf, std::size_t size);
+  // Whether the rest of the body can go by splice_some: it is framed by Content-Length and the connection's buffer
+  // holds none of it (read_some hands on what it does hold first). Once true, stays true for the exchange.
+  bool direct_body();
+  // The next piece of a direct_body() into `pipe` (empty), up to `size` bytes and without copying it: as read_some.
+  // If the kernel refuses to splice, nothing moves, 0 is returned and the pipe is no longer valid(): read_some then.
+  awaitable<result<std::size_t>> splice_some(splice_pipe& pipe, std::size_t size);
   // The reply's Content-Length, once send() has its head: for sizing the buffer its body goes into.
   std::optional<std::uint64_t> declared_length() const;
 
@@ -153,9 +160,10 @@ class backend_exchange {
   // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
   void finish();
   bool body_done() const;
-  // One read of the rest of a Content-Length body from the socket into `buf`, bounded by what remains of it; 0 at the
-  // end of the body, or with direct_error_ set when the connection fails or ends first.
-  awaitable<std::size_t> read_direct(char* buf, std::size_t size);
+  // For a direct_body(): how much of `size` the body still has, and the outcome of a move of `got` bytes (the
+  // pooling at the end of the body, a failure when the connection ended or failed before it).
+  std::size_t direct_want(std::size_t size) const;
+  result<std::size_t> direct_moved(std::size_t got, boost::system::error_code ec);
 
   backend_pool& pool_;
   steady_time deadline_;
@@ -167,7 +175,6 @@ class backend_exchange {
   // Past the parser: the rest of a Content-Length body read from the socket straight into the caller's buffer.
   bool direct_ = false;
   std::uint64_t direct_remaining_ = 0;
-  boost::system::error_code direct_error_;
   deadline_watch::entry deadline_entry_;  // registered for the exchange's life
 };
 

@@ -15,6 +15,7 @@
 #include "lambda_bridge/lambda/runtime_headers.hpp"
 #include "lambda_bridge/util/asio.hpp"
 #include "lambda_bridge/util/deadline_watch.hpp"
+#include "lambda_bridge/util/splice_pipe.hpp"
 
 namespace lambda_bridge {
 
@@ -78,6 +79,9 @@ class runtime_client {
   // makes write_stream() return false, and end_stream() then returns refused. `ctx` must outlive the stream.
   void begin_stream(const invocation_context& ctx);
   awaitable<bool> write_stream(std::string_view piece);
+  // The same for a piece waiting in `pipe` (util/splice_pipe.hpp): it goes to the socket without being copied, and
+  // the pipe is empty afterwards, whatever happened. Only after a first piece given as bytes (the prelude).
+  awaitable<bool> write_stream(splice_pipe& pipe);
   awaitable<post_outcome> end_stream(const failure* error);
 
   // Extensions API (runtime-api.md §3). Registers `name` for `events_json` and returns the identifier, or ""
@@ -101,6 +105,8 @@ class runtime_client {
   awaitable<post_outcome> post(std::string_view target, const invocation_context* ctx, std::string_view content_type,
                                std::string_view error_type, std::string_view body);
 
+  // After a piece was written: true, or on failure false with the stream marked failed and the connection closed.
+  bool stream_written(const boost::system::error_code& ec);
   // The answer to a post or a stream's end: its status and whether the connection stays, the body in answer_body_.
   awaitable<void> read_lean_answer(int& status, bool& keep_alive, boost::system::error_code& ec);
   // Bounds what follows by the post timeout, until settled() (which turns the error of an operation the timeout

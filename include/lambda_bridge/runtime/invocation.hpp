@@ -29,6 +29,9 @@ struct worker_resources {
   std::string& reply_buffer;
   // The app's output when the bridge tags it with request ids (LAMBDA_BRIDGE_APP_LOG=tag), else null.
   app_output* app_log = nullptr;
+  // In streaming mode, the pipe a body framed by Content-Length goes through from the app to the Runtime API
+  // without a copy (util/splice_pipe.hpp); null otherwise, or when no pipe could be made: the body is then copied.
+  splice_pipe* stream_pipe = nullptr;
 };
 
 // The translation options a configuration implies; `default_host` must outlive them.
@@ -77,7 +80,7 @@ class invocation {
   // Buffered with compression: the body encoded as it arrives, within Lambda's limit (AWS_LWA_ENABLE_COMPRESSION).
   awaitable<maybe_failure> read_compressed(backend_exchange& ex, backend_reply& reply, content_coding coding);
   // Streamed (runtime-api.md §2): the prelude, then each piece of the body as it arrives, through `buffer`.
-  awaitable<outcome> stream(translation& t, runtime_client& runtime, std::string& buffer);
+  awaitable<outcome> stream(translation& t, runtime_client& runtime, std::string& buffer, splice_pipe* pipe);
   awaitable<void> post_failure(runtime_client& runtime, const failure& f);
   awaitable<maybe_failure> settle(const failure& f);
   // The access line: one per invocation, once its outcome is posted (docs/troubleshooting.md, "Reading the log").

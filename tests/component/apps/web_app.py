@@ -46,6 +46,7 @@ Streamed replies (Transfer-Encoding: chunked, each piece flushed at once):
                                    waits (up to 20 s) until the file PATH exists
   /stream/bytes?n=N                application/octet-stream, N bytes, byte i = i % 251, in 64 KiB chunks
   /stream/cut?n=N                  N bytes of 'y', then the connection is closed without the last chunk
+  /stream/...&length=L             bytes and cut: framed by Content-Length: L instead of chunked (cut: L > N)
   /stream/crash?n=N                N bytes of 'y', then os._exit(3)
   /stream/redirect                 302 to /elsewhere, empty body, plus two Set-Cookie lines
 """
@@ -216,7 +217,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header('Content-Type', content_type)
         self.send_header('Cache-Control', 'no-cache')
-        self.send_header('Transfer-Encoding', 'chunked')
+        length = query.get('length', [None])[0]
+        if length is None:
+            self.send_header('Transfer-Encoding', 'chunked')
+            piece_out = self.chunk
+        else:
+            self.send_header('Content-Length', length)
+            piece_out = self.wfile.write
         self.end_headers()
         if what == 'sse':
             events = int(query.get('events', ['3'])[0])
@@ -233,10 +240,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sent = 0
             while sent < n:
                 piece = block[:min(len(block), n - sent)]
-                self.chunk(piece)
+                piece_out(piece)
                 sent += len(piece)
         elif what in ('cut', 'crash'):
-            self.chunk(b'y' * int(query['n'][0]))
+            piece_out(b'y' * int(query['n'][0]))
+            self.wfile.flush()
             time.sleep(0.05)  # let the bytes reach the bridge before the end
             if what == 'crash':
                 print('app: crashing mid-stream', flush=True)
@@ -244,7 +252,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
-        self.wfile.write(b'0\r\n\r\n')
+        if length is None:
+            self.wfile.write(b'0\r\n\r\n')
         self.wfile.flush()
 
 
