@@ -183,10 +183,10 @@ scenario stream_100m(bool quick) {
   s.stream_bytes = 100ull * 1024 * 1024;
   s.env = {"AWS_LWA_INVOKE_MODE=response_stream"};
   s.stream = true;
-  // Unmeasured streams first, for either child. The first few 100 MB streams of a run are slow whichever child
-  // carries them (1.5-3x: 225, 195, 154, 133 ms, then 70-100), and they fell on the bridge, measured first: run
-  // again after the null forwarder, in the same bench process, the same bridge streamed at 1.14x instead of 1.79x
-  // (docs/performance.md, "Streams: a splice, and a fair start").
+  // Unmeasured streams first, for either child. The first few 100 MB streams of a bench run are slow (225, 195,
+  // 154, 133 ms, then 70-100) and they fell on the bridge, measured first: run again after the null forwarder, in
+  // the same bench process, the same bridge streamed at 1.14x instead of 1.79x (docs/performance.md, "Streams: a
+  // splice, and a fair start").
   s.warmup = quick ? 1 : 4;
   s.measured = quick ? 1 : 4;
   s.payload = s.stream_bytes;
