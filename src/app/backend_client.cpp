@@ -169,7 +169,7 @@ void reply_fields_arena::deallocate(void* pointer, std::size_t) noexcept {
   ::operator delete(pointer);
 }
 
-awaitable<result<reply_head>> backend_exchange::send(const backend_request& req) {
+awaitable<result<reply_head>> backend_exchange::send(const backend_request& req, std::vector<header> spare) {
   const bool head_request = req.method == "HEAD";
 
   for (int attempt = 1;; ++attempt) {
@@ -249,8 +249,19 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req)
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
     // Sized once: grown field by field, the list allocated again at each doubling (issue 14, allocations).
+    head.headers = std::move(spare);
     head.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
-    for (const auto& f : msg) head.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+    std::size_t n = 0;
+    for (const auto& f : msg) {
+      if (n < head.headers.size()) {
+        head.headers[n].name.assign(f.name_string());
+        head.headers[n].value.assign(f.value());
+      } else {
+        head.headers.push_back({std::string(f.name_string()), std::string(f.value())});
+      }
+      ++n;
+    }
+    head.headers.resize(n);
     co_return head;
   }
 }

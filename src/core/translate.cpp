@@ -109,7 +109,7 @@ struct translator::impl {
   static constexpr std::size_t pool_bytes = 64 * 1024;
   alignas(std::max_align_t) char value_buffer[pool_bytes];
   events::json_allocator value_alloc{value_buffer, sizeof value_buffer};
-  rapidjson::CrtAllocator stack_alloc;
+  events::parse_stack_allocator stack_alloc;
   events::builder_scratch scratch;
   // The last request's header list and target, reused (recycle).
   std::vector<header> spare_list;
@@ -124,7 +124,8 @@ result<translation> translator::translate(std::string&& event, const invocation_
   if (auto refused = check_event_text(event)) return std::move(*refused);
   events::event_text text(event);
   impl_->value_alloc.Clear();
-  events::json_document doc(&impl_->value_alloc, 16 * 1024, &impl_->stack_alloc);
+  // The document's stack starts at 8 KB, within the block cache's sizes (request_builder.hpp).
+  events::json_document doc(&impl_->value_alloc, 8 * 1024, &impl_->stack_alloc);
   // Iterative: no input can exhaust the stack, whatever the parse depth. In place: the strings are decoded where
   // they lie instead of copied to the parse stack and again into the document (three copies of a body in memory).
   doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());

@@ -119,7 +119,7 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
   // only when it is being compressed, as it arrives (read_compressed); any other reply stops at Lambda's limit.
   const std::size_t max_reply = cfg_.compression ? max_compressed_input_bytes : max_buffered_result_bytes;
   backend_exchange ex(pool_, until, max_reply);
-  auto head = co_await ex.send(t.request);
+  auto head = co_await ex.send(t.request, std::move(res.reply_headers));
   if (!head) {
     const maybe_failure settled = co_await settle(head.error());
     co_return settled;
@@ -127,6 +127,20 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
 
   status_ = head->status;
   backend_reply reply = reply_from(*head);
+  // The header list goes back to the worker however the exchange ends, for the next reply to fill; bounded as the
+  // translator's recycling is, so one reply with a thousand headers or a 60 KB cookie is not kept for good.
+  struct give_back_headers {
+    std::vector<header>& from;
+    std::vector<header>& to;
+    ~give_back_headers() {
+      constexpr std::size_t max_headers = 64, max_string = 4096;
+      if (from.size() > max_headers) return;
+      for (const auto& h : from) {
+        if (h.name.capacity() > max_string || h.value.capacity() > max_string) return;
+      }
+      to = std::move(from);
+    }
+  } keep_headers{reply.headers, res.reply_headers};
   // Compressed already, if at all.
   const response_options opts{cfg_.error_status_codes ? &*cfg_.error_status_codes : nullptr,
                               max_buffered_result_bytes, false};

@@ -74,6 +74,7 @@ awaitable<void> worker_loop::worker() {
   readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;
   in_flight_.reserve(cfg_.max_concurrency);
   std::string request_id;  // of the invocation in flight, for in_flight_; its capacity is reused
+  std::vector<header> reply_headers;  // the last reply's, filled again by the next (worker_resources)
   next_event ev;           // each event in turn, read into the same strings: their capacity is reused too
   while (!stop_.stopping()) {
     const bool got = co_await runtime.next(ev);
@@ -104,8 +105,9 @@ awaitable<void> worker_loop::worker() {
     } counted{in_flight, in_flight_, &request_id};
     {
       invocation inv(ev, cfg_, pool_, stop_, pending_readiness);
-      const worker_resources resources{translate,           options, result_buffer.buffer, reply_buffer.buffer,
-                                       app_log_,            stream_pipe ? &*stream_pipe : nullptr};
+      splice_pipe* const pipe = stream_pipe ? &*stream_pipe : nullptr;
+      const worker_resources resources{translate,     options,  result_buffer.buffer, reply_buffer.buffer,
+                                       reply_headers, app_log_, pipe};
       co_await inv.run(runtime, resources);
     }
     budget_.settle(result_buffer);

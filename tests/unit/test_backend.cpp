@@ -2,9 +2,11 @@
 // body framed by Content-Length is read.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <optional>
+#include <vector>
 
 #include "lambda_bridge/app/backend_client.hpp"
 #include "lambda_bridge/core/error_types.hpp"
@@ -39,19 +41,20 @@ awaitable<void> serve(tcp::acceptor& acceptor, std::string reply, std::size_t pi
   if (hold_open && !ec) co_await s.async_read_some(asio::buffer(&byte, 1), asio::redirect_error(asio::use_awaitable, ec));
 }
 
-awaitable<void> fetch(backend_pool& pool, outcome& out, std::chrono::milliseconds budget) {
+awaitable<void> fetch(backend_pool& pool, outcome& out, std::chrono::milliseconds budget,
+                      std::vector<header> spare = {}) {
   const auto started = std::chrono::steady_clock::now();
   backend_exchange ex(pool, started + budget, 1 << 20);
   backend_request req;
   req.method = "GET";
   req.target = "/";
   req.headers = {{"host", "app"}, {"content-length", "0"}};
-  auto head = co_await ex.send(req);
+  auto head = co_await ex.send(req, std::move(spare));
   if (!head) {
     out.error = head.error();
   } else {
     out.status = head->status;
-    out.headers = head->headers;
+    out.headers = std::move(head->headers);
     const maybe_failure err = co_await ex.read_body(out.body, 1 << 20);
     if (err) out.error = *err;
   }
@@ -61,13 +64,14 @@ awaitable<void> fetch(backend_pool& pool, outcome& out, std::chrono::millisecond
 }
 
 outcome exchange_with_app_replying(std::string reply, std::size_t piece, bool hold_open = false,
-                                   std::chrono::milliseconds budget = std::chrono::seconds(5)) {
+                                   std::chrono::milliseconds budget = std::chrono::seconds(5),
+                                   std::vector<header> spare = {}) {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   backend_pool pool(io.get_executor(), acceptor.local_endpoint(), std::chrono::seconds(4));
   outcome out;
   asio::co_spawn(io, serve(acceptor, std::move(reply), piece, hold_open), asio::detached);
-  asio::co_spawn(io, fetch(pool, out, budget), asio::detached);
+  asio::co_spawn(io, fetch(pool, out, budget, std::move(spare)), asio::detached);
   io.run_for(std::chrono::seconds(10));
   return out;
 }
@@ -171,6 +175,34 @@ TEST_CASE("the reply's fields arrive intact whether they fit the exchange's bloc
     std::string rebuilt;
     for (const auto& h : out.headers) rebuilt += h.name + ": " + h.value + "\r\n";
     CHECK(rebuilt == lines + "Content-Type: application/json; charset=utf-8\r\nContent-Length: 2\r\n");
+  }
+}
+
+TEST_CASE("a reply head filled into an earlier reply's header list holds this reply's fields, in their storage") {
+  // The worker hands each exchange the last reply's list (issue 14: no allocation for the head's strings); whatever
+  // that list held, longer or shorter, the head must be exactly this reply's.
+  const std::string reply = "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                            "X-Request-Id: 0123456789abcdef0123\r\nContent-Length: 2\r\n\r\nok";
+  const std::string expected =
+      "Content-Type: application/json; charset=utf-8\r\nX-Request-Id: 0123456789abcdef0123\r\nContent-Length: 2\r\n";
+  std::vector<header> longer;
+  for (int i = 0; i < 6; ++i) longer.push_back({"X-Old-Name-" + std::string(40, 'n'), std::string(200, 'v')});
+  const std::vector<std::vector<header>> spares{{}, {{"A", "b"}}, longer};
+  for (const auto& spare : spares) {
+    CAPTURE(spare.size());
+    std::vector<header> given = spare;
+    std::vector<const char*> storage;
+    for (const auto& h : given) storage.push_back(h.value.data());
+    const auto out = exchange_with_app_replying(reply, 7, false, std::chrono::seconds(5), std::move(given));
+    REQUIRE_FALSE(out.error);
+    CHECK(out.body == "ok");
+    std::string rebuilt;
+    for (const auto& h : out.headers) rebuilt += h.name + ": " + h.value + "\r\n";
+    CHECK(rebuilt == expected);
+    // Where the earlier list had a string with room, the field went into it instead of a new allocation.
+    for (std::size_t i = 0; i < std::min(storage.size(), out.headers.size()); ++i) {
+      if (spare[i].value.capacity() >= out.headers[i].value.size()) CHECK(out.headers[i].value.data() == storage[i]);
+    }
   }
 }
 

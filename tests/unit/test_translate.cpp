@@ -6,6 +6,7 @@
 
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/frame_cache.hpp"
 #include "core_test_support.hpp"
 
 using namespace lambda_bridge;
@@ -266,6 +267,32 @@ TEST_CASE("a translator given back its requests translates each next event exact
       reused.recycle(std::move(got->request));
     }
   }
+}
+
+TEST_CASE("a usual event's parse stacks come from the block cache once warm, and a large one's from the heap") {
+  // RapidJSON makes two stacks per parse (the document's and the reader's); with the C allocator they were two heap
+  // allocations per invocation (issue 14). Wide and deep enough that both stacks are used, within 16 KB.
+  std::string event = R"({"httpMethod":"POST","path":"/p","headers":{)";
+  for (int i = 0; i < 40; ++i) event.append(i ? "," : "").append("\"x-h").append(std::to_string(i)).append("\":\"v\"");
+  event += R"(},"requestContext":{"a":{"b":{"c":[1,2,3,{"d":[4.5,null,true]}]}}},"body":"x"})";
+  lambda_bridge::translator tr;
+  translate_options opts;
+  for (int i = 0; i < 3; ++i) REQUIRE(tr.translate(std::string(event), test_support::sample_context(), opts));
+  const auto before = frame_cache::this_thread_counters();
+  for (int i = 0; i < 20; ++i) {
+    auto t = tr.translate(std::string(event), test_support::sample_context(), opts);
+    REQUIRE(t);
+    CHECK(t->request.headers.size() >= 40);
+    tr.recycle(std::move(t->request));
+  }
+  const auto after = frame_cache::this_thread_counters();
+  CHECK(after.from_heap == before.from_heap);
+  CHECK(after.reused - before.reused >= 40);  // two stacks for each of the 20
+  // An event whose document stack outgrows the cache's sizes (200,000 members) parses whole, on the heap.
+  std::string wide = R"({"httpMethod":"GET","path":"/","stageVariables":{)";
+  for (int i = 0; i < 200'000; ++i) wide.append(i ? "," : "").append("\"k").append(std::to_string(i)).append("\":0");
+  wide += "}}";
+  CHECK(must_translate(wide).request.method == "GET");
 }
 
 TEST_CASE("an event nested deeper than any real one is refused before it can exhaust the stack") {

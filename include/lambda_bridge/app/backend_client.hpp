@@ -127,8 +127,9 @@ class backend_exchange {
   backend_exchange(backend_pool& pool, steady_time deadline, std::size_t max_body_bytes);
   ~backend_exchange();
 
-  // Sends the request and reads the reply's status line and headers (skipping 1xx interim replies).
-  awaitable<result<reply_head>> send(const backend_request& req);
+  // Sends the request and reads the reply's status line and headers (skipping 1xx interim replies). The head's header
+  // list is built in `spare`, a list an earlier reply left (its strings are assigned again, not allocated: issue 14).
+  awaitable<result<reply_head>> send(const backend_request& req, std::vector<header> spare = {});
   // Appends the whole body to `out`; a body over `limit` bytes fails with Runtime.ResponseTooLarge.
   awaitable<maybe_failure> read_body(std::string& out, std::size_t limit);
   // Reads the next piece of the body into `buf`, as much as has arrived up to `size`; 0 bytes means the body is

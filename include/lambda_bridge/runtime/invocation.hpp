@@ -27,6 +27,8 @@ struct worker_resources {
   // fragmenting the heap with a fresh block each time (docs/performance.md): the result, and the app's reply body.
   std::string& result_buffer;
   std::string& reply_buffer;
+  // The header list of the last reply, given back for the next one to fill (backend_exchange::send).
+  std::vector<header>& reply_headers;
   // The app's output when the bridge tags it with request ids (LAMBDA_BRIDGE_APP_LOG=tag), else null.
   app_output* app_log = nullptr;
   // In streaming mode, the pipe a body framed by Content-Length goes through from the app to the Runtime API

@@ -2,15 +2,72 @@
 
 #include <rapidjson/internal/dtoa.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstddef>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/frame_cache.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
 
 namespace lambda_bridge::events {
+
+namespace {
+
+// In front of each parse-stack block: its size (what the caller asked for), so that Free knows where it came from.
+constexpr std::size_t stack_header = alignof(std::max_align_t);
+bool from_cache(std::size_t size) { return size + stack_header <= frame_cache::largest_class; }
+std::size_t& stored_size(void* pointer) {
+  return *reinterpret_cast<std::size_t*>(static_cast<char*>(pointer) - stack_header);
+}
+
+}  // namespace
+
+void* parse_stack_allocator::Malloc(std::size_t size) {
+  if (size == 0) return nullptr;
+  void* base = from_cache(size) ? frame_cache::allocate(size + stack_header) : std::malloc(size + stack_header);
+  if (base == nullptr) throw std::bad_alloc();
+  void* pointer = static_cast<char*>(base) + stack_header;
+  stored_size(pointer) = size;
+  return pointer;
+}
+
+void* parse_stack_allocator::Realloc(void* original, std::size_t original_size, std::size_t new_size) {
+  if (original == nullptr) return Malloc(new_size);
+  if (new_size == 0) {
+    Free(original);
+    return nullptr;
+  }
+  const std::size_t size = stored_size(original);
+  if (new_size <= size) return original;  // a stack shrinking to fit keeps its block
+  if (!from_cache(size) && !from_cache(new_size)) {
+    void* base = std::realloc(static_cast<char*>(original) - stack_header, new_size + stack_header);
+    if (base == nullptr) throw std::bad_alloc();
+    void* pointer = static_cast<char*>(base) + stack_header;
+    stored_size(pointer) = new_size;
+    return pointer;
+  }
+  void* moved = Malloc(new_size);
+  std::memcpy(moved, original, std::min(original_size, size));
+  Free(original);
+  return moved;
+}
+
+void parse_stack_allocator::Free(void* pointer) {
+  if (pointer == nullptr) return;
+  const std::size_t size = stored_size(pointer);
+  void* base = static_cast<char*>(pointer) - stack_header;
+  if (from_cache(size)) {
+    frame_cache::deallocate(base, size + stack_header);
+  } else {
+    std::free(base);
+  }
+}
 
 // The deepest nesting of arrays and objects in JSON text, strings skipped; a linear scan, so that a hostile event
 // is refused before any recursive code (serialising requestContext) could meet it.

@@ -17,10 +17,19 @@
 namespace lambda_bridge::events {
 
 using json_allocator = rapidjson::MemoryPoolAllocator<>;
-// A parse that copies strings (number_as_written's; the event's own is in place) holds each on the parse stack
-// whole before storing it: on the C allocator the stack grows by realloc (mremap for a large body) instead of the
-// pool's allocate-and-copy, which copied a 1 MB body about twice over.
-using json_document = rapidjson::GenericDocument<rapidjson::UTF8<>, json_allocator, rapidjson::CrtAllocator>;
+// RapidJSON's parse stacks: the document's and the reader's, made anew for every parse. Up to 16 KB they come from the
+// per-thread block cache of util/frame_cache.hpp, so a usual event's two stacks cost no heap allocation (issue 14: two
+// per 1 KB invocation). Larger ones live on the C heap and grow by realloc: a parse that copies strings
+// (number_as_written's; the event's own is in place) holds each on the stack whole before storing it, and realloc
+// (mremap for a large body) spares the copy that allocate-and-copy made of a 1 MB body about twice over.
+// RapidJSON's allocator concept has a static Free and gives Realloc the old size; each block keeps its size in front.
+struct parse_stack_allocator {
+  static const bool kNeedFree = true;
+  void* Malloc(std::size_t size);
+  void* Realloc(void* original, std::size_t original_size, std::size_t new_size);
+  static void Free(void* pointer);
+};
+using json_document = rapidjson::GenericDocument<rapidjson::UTF8<>, json_allocator, parse_stack_allocator>;
 using json_value = json_document::ValueType;
 
 // Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.

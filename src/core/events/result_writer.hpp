@@ -60,13 +60,19 @@ template <class Keep>
 void write_joined_members(json_writer& w, const std::vector<header>& hs, Keep&& keep) {
   std::string joined, scratch;
   for_each_name(hs, keep, [&](std::string_view name, std::size_t first) {
+    w.key(utf8_or_latin1(name, scratch));
+    std::size_t next = first + 1;
+    while (next < hs.size() && !text::iequals(hs[next].name, name)) ++next;
+    if (next == hs.size()) {  // the usual case, one value: written from where it is (issue 14: no copy, no allocation)
+      write_text(w, hs[first].value);
+      return;
+    }
     joined.clear();
     for (std::size_t j = first; j < hs.size(); ++j) {
       if (!text::iequals(hs[j].name, name)) continue;
       if (!joined.empty()) joined.push_back(',');
       joined.append(hs[j].value);
     }
-    w.key(utf8_or_latin1(name, scratch));
     write_text(w, joined);
   });
 }
