@@ -1,5 +1,6 @@
 // A cache of freed coroutine frames, one per thread, that Asio's awaitable frames are allocated from (util/asio.hpp
-// routes them here).
+// routes them here). RapidJSON's parse stacks come from it too (events::parse_stack_allocator): small blocks made
+// and freed once per invocation, like the frames.
 //
 // Why: Asio 1.74 keeps one freed frame per thread for reuse, so below the first level of co_await every nested
 // coroutine, and every asynchronous operation awaited with use_awaitable (1.74 starts each one in a coroutine of its
