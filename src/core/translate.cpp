@@ -124,8 +124,9 @@ result<translation> translator::translate(std::string&& event, const invocation_
   if (auto refused = check_event_text(event)) return std::move(*refused);
   events::event_text text(event);
   impl_->value_alloc.Clear();
-  // The document's stack starts at 8 KB, within the block cache's sizes (request_builder.hpp).
-  events::json_document doc(&impl_->value_alloc, 8 * 1024, &impl_->stack_alloc);
+  // The document's stack starts in an 8 KB block of the block cache, size in front included (request_builder.hpp).
+  events::json_document doc(&impl_->value_alloc, 8 * 1024 - events::parse_stack_allocator::header_bytes,
+                            &impl_->stack_alloc);
   // Iterative: no input can exhaust the stack, whatever the parse depth. In place: the strings are decoded where
   // they lie instead of copied to the parse stack and again into the document (three copies of a body in memory).
   doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());

@@ -127,18 +127,18 @@ awaitable<maybe_failure> invocation::exchange(translation& t, const worker_resou
 
   status_ = head->status;
   backend_reply reply = reply_from(*head);
-  // The header list goes back to the worker however the exchange ends, for the next reply to fill; bounded as the
-  // translator's recycling is, so one reply with a thousand headers or a 60 KB cookie is not kept for good.
+  // The header list goes back to the worker however the exchange ends, for the next reply to fill; bounded, so one
+  // reply with a thousand headers or a 60 KB cookie is not kept for good.
   struct give_back_headers {
     std::vector<header>& from;
     std::vector<header>& to;
     ~give_back_headers() {
-      constexpr std::size_t max_headers = 64, max_string = 4096;
+      // At most 16 KB of strings: memory the buffer budget does not count, kept by each worker.
+      constexpr std::size_t max_headers = 64, max_bytes = 16 * 1024;
       if (from.size() > max_headers) return;
-      for (const auto& h : from) {
-        if (h.name.capacity() > max_string || h.value.capacity() > max_string) return;
-      }
-      to = std::move(from);
+      std::size_t bytes = 0;
+      for (const auto& h : from) bytes += h.name.capacity() + h.value.capacity();
+      if (bytes <= max_bytes) to = std::move(from);
     }
   } keep_headers{reply.headers, res.reply_headers};
   // Compressed already, if at all.
@@ -277,13 +277,12 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
   // decoded by the parser, so it is read.
   constexpr std::size_t piece_bytes = 512 * 1024;
   buffer.resize(piece_bytes);
-  if (pipe != nullptr && !pipe->valid()) pipe = nullptr;
+  if (pipe != nullptr && !pipe->ready()) pipe = nullptr;
   std::size_t total = 0;
-  bool spliced = false;
+  bool spliced = false;  // some of the body went through the pipe (for the log)
   std::optional<failure> broken;
   while (sent) {
     const bool splice = pipe != nullptr && ex.direct_body();
-    spliced = spliced || splice;
     result<std::size_t> got = std::size_t{0};
     if (splice) {
       got = co_await ex.splice_some(*pipe, piece_bytes);
@@ -300,6 +299,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
       break;
     }
     if (*got == 0) break;
+    spliced = spliced || splice;
     total += *got;
     if (total > max_streamed_body_bytes) {
       broken = failure{error_types::response_too_large, "the app's streamed body is over Lambda's limit of " +

@@ -37,6 +37,11 @@ void splice_pipe::close() {
   capacity_ = held_ = 0;
 }
 
+bool splice_pipe::ready() {
+  if (read_fd_ < 0 && !unsupported_) open();
+  return valid();
+}
+
 void splice_pipe::discard() {
   close();
   open();

@@ -25,6 +25,9 @@ class splice_pipe {
 
   // False when no pipe could be made, or once the kernel refused to splice (fill_from's operation_not_supported).
   bool valid() const { return read_fd_ >= 0 && !unsupported_; }
+  // valid(), after trying once more to make a pipe that could not be made (descriptors run out, then come back); a
+  // kernel that refused to splice is not asked again.
+  bool ready();
   std::size_t capacity() const { return capacity_; }
   // Bytes moved in and not yet out.
   std::size_t held() const { return held_; }

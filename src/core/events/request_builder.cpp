@@ -20,7 +20,7 @@ namespace lambda_bridge::events {
 namespace {
 
 // In front of each parse-stack block: its size (what the caller asked for), so that Free knows where it came from.
-constexpr std::size_t stack_header = alignof(std::max_align_t);
+constexpr std::size_t stack_header = parse_stack_allocator::header_bytes;
 bool from_cache(std::size_t size) { return size + stack_header <= frame_cache::largest_class; }
 std::size_t& stored_size(void* pointer) {
   return *reinterpret_cast<std::size_t*>(static_cast<char*>(pointer) - stack_header);
