@@ -248,20 +248,15 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
     if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
-    // Sized once: grown field by field, the list allocated again at each doubling (issue 14, allocations).
+    // Sized once, in the list an earlier reply left: its strings are assigned again, not allocated (issue 14).
     head.headers = std::move(spare);
-    head.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
-    std::size_t n = 0;
+    head.headers.resize(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
+    auto out = head.headers.begin();
     for (const auto& f : msg) {
-      if (n < head.headers.size()) {
-        head.headers[n].name.assign(f.name_string());
-        head.headers[n].value.assign(f.value());
-      } else {
-        head.headers.push_back({std::string(f.name_string()), std::string(f.value())});
-      }
-      ++n;
+      out->name.assign(f.name_string());
+      out->value.assign(f.value());
+      ++out;
     }
-    head.headers.resize(n);
     co_return head;
   }
 }

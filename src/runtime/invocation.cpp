@@ -275,8 +275,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
   // A body framed by Content-Length (a file, a download), once the connection's buffer holds none of it, goes
   // through `pipe` instead: the pieces never enter the bridge's memory (util/splice_pipe.hpp). A chunked body is
   // decoded by the parser, so it is read.
-  constexpr std::size_t piece_bytes = 512 * 1024;
-  buffer.resize(piece_bytes);
+  buffer.resize(stream_piece_bytes);
   if (pipe != nullptr && !pipe->ready()) pipe = nullptr;
   std::size_t total = 0;
   bool spliced = false;  // some of the body went through the pipe (for the log)
@@ -285,7 +284,7 @@ awaitable<invocation::outcome> invocation::stream(translation& t, runtime_client
     const bool splice = pipe != nullptr && ex.direct_body();
     result<std::size_t> got = std::size_t{0};
     if (splice) {
-      got = co_await ex.splice_some(*pipe, piece_bytes);
+      got = co_await ex.splice_some(*pipe, stream_piece_bytes);
       if (!pipe->valid()) {  // refused by the kernel before anything moved: this piece and the rest are read
         pipe = nullptr;
         continue;

@@ -68,7 +68,7 @@ awaitable<void> worker_loop::worker() {
   } budget_guard{budget_, {&result_buffer, &reply_buffer, &event_memory}};
   // Two descriptors per worker, only where replies are streamed (issue 14: a streamed download costs no copies).
   std::optional<splice_pipe> stream_pipe;
-  if (cfg_.response_stream) stream_pipe.emplace(512 * 1024);
+  if (cfg_.response_stream) stream_pipe.emplace(stream_piece_bytes);
   const std::string default_host = cfg_.backend.to_string();
   const translate_options options = make_translate_options(cfg_, default_host);
   readiness_check* pending_readiness = readiness_.ready() ? nullptr : &readiness_;

@@ -28,7 +28,6 @@ class splice_pipe {
   // valid(), after trying once more to make a pipe that could not be made (descriptors run out, then come back); a
   // kernel that refused to splice is not asked again.
   bool ready();
-  std::size_t capacity() const { return capacity_; }
   // Bytes moved in and not yet out.
   std::size_t held() const { return held_; }
 
