@@ -63,20 +63,20 @@ bool is_lambda_edge(const json_value& e) {
          events::find((*records)[0], "cf") != nullptr;
 }
 
-// Refuses what is not an event before any parse or recursion: hostile nesting, invalid UTF-8, a raw NUL.
-maybe_failure check_event_text(const std::string& event) {
-  if (const auto depth = events::json_nesting_depth(event); depth > events::max_json_depth) {
-    return failure{error_types::invalid_event, "the event nests arrays or objects " + std::to_string(depth) +
+// Refuses what is not an event before any parse or recursion: hostile nesting, invalid UTF-8, a raw NUL. UTF-8 is
+// checked in the scan rather than by RapidJSON's validating reader, which costs several times more per byte.
+maybe_failure check_event_text(const events::event_scan& scan) {
+  if (scan.depth > events::max_json_depth) {
+    return failure{error_types::invalid_event, "the event nests arrays or objects " + std::to_string(scan.depth) +
                                                    " levels deep; at most " +
                                                    std::to_string(events::max_json_depth) + " are accepted"};
   }
-  // UTF-8 is checked in one fast pass of its own: RapidJSON's validating reader costs several times more per byte.
-  if (!is_valid_utf8(event)) {
+  if (!scan.valid_utf8) {
     return failure{error_types::invalid_event, "the event is not valid JSON: its bytes are not valid UTF-8"};
   }
   // A raw NUL is never valid JSON; refusing it here lets the parse take the NUL-terminated string, the form for
   // which RapidJSON copies strings with SIMD (RAPIDJSON_SSE2).
-  if (std::memchr(event.data(), '\0', event.size()) != nullptr) {
+  if (scan.has_nul) {
     return failure{error_types::invalid_event, "the event is not valid JSON: it contains a NUL byte"};
   }
   return std::nullopt;
@@ -121,8 +121,9 @@ translator::~translator() = default;
 
 result<translation> translator::translate(std::string&& event, const invocation_context& ctx,
                                           const translate_options& opts) {
-  if (auto refused = check_event_text(event)) return std::move(*refused);
-  events::event_text text(event);
+  const events::event_scan scan = events::scan_event_text(event);
+  if (auto refused = check_event_text(scan)) return std::move(*refused);
+  events::event_text text(event, scan.has_backslash);
   impl_->value_alloc.Clear();
   // The document's stack starts in an 8 KB block of the block cache, size in front included (request_builder.hpp).
   events::json_document doc(&impl_->value_alloc, 8 * 1024 - events::parse_stack_allocator::header_bytes,

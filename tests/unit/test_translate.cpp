@@ -305,8 +305,9 @@ TEST_CASE("an event nested deeper than any real one is refused before it can exh
   CHECK(must_fail(nested_context).type == error_types::invalid_event);
   // Brackets inside strings do not count.
   CHECK(must_translate(R"({"httpMethod":"GET","path":"/","body":")" + std::string(1000, '[') + R"("})").request.method == "GET");
-  // The scan skips eight bytes at a time: escaped quotes and brackets at every offset of a block keep their meaning.
-  for (std::size_t pad = 0; pad < 8; ++pad) {
+  // The scan skips sixteen bytes at a time inside a string: escaped quotes and brackets at every offset of a block
+  // (and of the next) keep their meaning.
+  for (std::size_t pad = 0; pad < 32; ++pad) {
     const std::string filler(pad, 'a');
     const std::string escaped = R"({"httpMethod":"GET","path":"/","body":")" + filler + R"(\"[[[\\" ,"x":)";
     // With the outer object, 128 arrays are 129 levels: one too many.
@@ -314,6 +315,35 @@ TEST_CASE("an event nested deeper than any real one is refused before it can exh
     CHECK(must_fail(nested).message.find("129 levels") != std::string::npos);
     std::string shallow = escaped + std::string(127, '[') + std::string(127, ']') + "}";
     CHECK(must_translate(shallow).request.body == filler + R"("[[[\)");
+  }
+}
+
+TEST_CASE("a NUL, a byte that is not UTF-8 or an escape is found at any offset of a long string") {
+  // The event is scanned once before the parse, sixteen bytes at a time inside strings (scan_event_text); each of
+  // these at each offset of two blocks, in a body and in a pass-through event forwarded as it came.
+  const std::string plain(48, 'a');
+  auto http = [](const std::string& body) { return R"({"httpMethod":"POST","path":"/","body":")" + body + R"("})"; };
+  for (std::size_t at = 0; at < 40; ++at) {
+    CAPTURE(at);
+    std::string b = plain;
+    b[at] = '\0';
+    CHECK(must_fail(http(b)).message.find("NUL byte") != std::string::npos);
+    b = plain;
+    b[at] = '\x80';  // a continuation byte with no lead
+    CHECK(must_fail(http(b)).message.find("UTF-8") != std::string::npos);
+    b = plain;
+    b.replace(at, 2, "\xe2\x82");  // a three-byte sequence cut short
+    CHECK(must_fail(http(b)).message.find("UTF-8") != std::string::npos);
+    b = plain;
+    b.replace(at, 3, "\xe2\x82\xac");  // a whole one (the euro sign), across a block's end at some offsets
+    CHECK(must_translate(http(b)).request.body == b);
+    b = plain;
+    b.replace(at, 2, "\\\"");  // an escaped quote: the string goes on
+    std::string decoded = plain;
+    decoded.replace(at, 2, "\"");
+    CHECK(must_translate(http(b)).request.body == decoded);
+    const std::string sqs = R"({"Records":[{"eventSource":"aws:sqs","body":")" + b + R"("}]})";
+    CHECK(must_translate(sqs).request.body == sqs);
   }
 }
 

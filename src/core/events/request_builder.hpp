@@ -38,8 +38,18 @@ using json_value = json_document::ValueType;
 // Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.
 inline constexpr std::size_t max_json_depth = 128;
 
-// The deepest nesting of arrays and objects in JSON text, strings skipped; a linear scan, so that a hostile event
-// is refused before any recursive code (serialising requestContext) could meet it.
+// What the translator checks in an event's text before it parses it, found in one linear pass: the deepest nesting
+// of arrays and objects (strings skipped), so that a hostile event is refused before any recursive code (serialising
+// requestContext) could meet it; whether its bytes are UTF-8; whether it holds a raw NUL (never valid JSON); and
+// whether it holds a backslash (an escape, which the in-place parse decodes by moving bytes: event_text).
+struct event_scan {
+  std::size_t depth = 0;
+  bool valid_utf8 = true;
+  bool has_nul = false;
+  bool has_backslash = false;
+};
+event_scan scan_event_text(std::string_view json);
+// scan_event_text's depth alone.
 std::size_t json_nesting_depth(std::string_view json);
 
 inline std::string_view view(const json_value& v) { return {v.GetString(), v.GetStringLength()}; }
@@ -61,7 +71,8 @@ bool has_string(const json_value& obj, std::string_view name, std::string_view t
 // decoding moves bytes, so the text is copied before the parse.
 class event_text {
  public:
-  explicit event_text(std::string& bytes);
+  // `has_backslash`: whether `bytes` hold one (scan_event_text).
+  event_text(std::string& bytes, bool has_backslash);
   // NUL-terminated, for ParseInsitu.
   char* parse_buffer() { return bytes_.data(); }
   std::string& bytes() { return bytes_; }
