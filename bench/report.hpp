@@ -20,6 +20,7 @@ struct figures {
   uint64_t payload = 0;
   double mbytes_per_s = 0;  // payload / mean added latency
   bool end_to_end = false;  // a real app: the latencies are t3 - t0, the app's time included
+  std::vector<double> samples;  // each invocation's added latency (µs), for merging rounds (merge_rounds)
   std::vector<std::string> failures;
   bool ok() const { return failures.empty() && count > 0; }
 };
@@ -29,6 +30,10 @@ struct startup_figures {
   std::vector<double> exec_to_next_ms, readiness_lag_ms;
   long idle_rss_kb = 0;
 };
+
+// One row from the rounds of one child (run_scenarios): the samples pooled, counts and CPU weighted by invocations,
+// the highest peak RSS, the last idle RSS.
+figures merge_rounds(const std::vector<figures>& rounds);
 
 // The nearest-rank percentile p (0..100] of v; 0 for none.
 double percentile(std::vector<double> v, double p);

@@ -132,6 +132,7 @@ void measure_bursts(bench_world& w, const scenario& s, const watched_child& c, m
 
 void summarize(figures& f, const measurement& m, int64_t end, double cpu1, double cpu1s) {
   f.count = int(m.added.size());
+  f.samples = m.added;
   if (m.added.empty()) return;
   f.p50_us = percentile(m.added, 50);
   f.p99_us = percentile(m.added, 99);
