@@ -116,7 +116,10 @@ struct translator::impl {
   std::string spare_target;
 };
 
-translator::translator() : impl_(std::make_unique<impl>()) {}
+// `new impl`, not std::make_unique<impl>(): make_unique value-initialises, which zero-filled the 64 KB pool at start-up
+// (16 page faults, a sixth of those before the first /next; docs/performance.md, "Start-up faults"). RapidJSON writes
+// the pool before it reads it, so it is left as the allocator found it.
+translator::translator() : impl_(new impl) {}
 translator::~translator() = default;
 
 result<translation> translator::translate(std::string&& event, const invocation_context& ctx,
