@@ -194,9 +194,6 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       }
       timed(ec);
     }
-    // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body); see
-    // acknowledge_at_once. Armed here because writing the request is what made the connection look interactive.
-    if (!ec) acknowledge_at_once(conn_->stream.socket());
     // A head of unusual size (an event with large headers) is not kept for the connection's life.
     if (conn_->head.capacity() > backend_connection::read_buffer_bytes) std::string().swap(conn_->head);
     std::string_view step = "sending the request";
@@ -216,8 +213,14 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
         parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
         if (past_deadline(ec)) break;
+        // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body), each held
+        // until the one before is acknowledged; see acknowledge_at_once. Armed once a reply has begun to arrive and
+        // more must be read (read_more; below, after the head), not after every request: a socket in quick-ACK mode
+        // made the next large request's write take twice as long in the kernel (docs/performance.md, "Quick ACKs
+        // only for replies in pieces"). Each head may come in pieces: an interim reply's, then the reply's.
+        ack_pending_ = true;
         co_await read_head_bounded(socket(), conn_->buffer, *parser_, backend_connection::max_header_bytes,
-                                   header_bytes, ec);
+                                   header_bytes, ec, &ack_pending_);
         timed(ec);
         const int code = ec ? 0 : parser_->get().result_int();
         if (code / 100 != 1 || code == 101) break;
@@ -246,6 +249,14 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       co_return failure{error_types::backend_invalid_response, *refused + " (app at " + to_string(pool_.endpoint()) + ")"};
     }
     if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
+    // The head is in and some of the body is still to come: a Nagle app holds its next piece until this one is
+    // acknowledged. (The parser has not looked at the body yet: what is buffered is compared with what is declared.)
+    const auto remaining = parser_->content_length_remaining();
+    const bool body_to_come = !parser_->is_done() && (!remaining || *remaining > conn_->buffer.size());
+    if (ack_pending_ && body_to_come) {
+      acknowledge_at_once(socket());
+      ack_pending_ = false;
+    }
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
     // Sized once, in the list an earlier reply left: its strings are assigned again, not allocated (issue 14).

@@ -120,7 +120,9 @@ class ManagedInstancesConcurrency(BridgeTestCase):
             result = self.assert_response(fake.wait_result(rid, 60))
             self.assertEqual(len(result['body']), len(big))
         self.assertEqual(16, gathered.most, 'the replies were not all in flight at once')
-        fake.wait_polling(16, 10)
+        # Idle: every worker has settled its buffers and polls again (16 polls before the burst, 16 after). Waiting
+        # for 16 returned at once, and the memory was read while the last workers were still finishing.
+        fake.wait_polling(32, 10)
         assert_memory_below(self, bridge.pid, 64 * 1024, 'the idle bridge after the burst', field='VmRSS')
 
     def test_sixteen_workers_after_5_mb_events_together_keep_one_budget_of_event_memory_not_sixteen(self):
@@ -144,7 +146,9 @@ class ManagedInstancesConcurrency(BridgeTestCase):
             result = self.assert_response(fake.wait_result(rid, 60))
             self.assertEqual(result['body'], str(len(body)))
         self.assertEqual(16, gathered.most, 'the events were not all in flight at once')
-        fake.wait_polling(16, 10)
+        # Idle: every worker has settled its buffers and polls again (16 polls before the burst, 16 after). Waiting
+        # for 16 returned at once, and the memory was read while the last workers were still finishing.
+        fake.wait_polling(32, 10)
         assert_memory_below(self, bridge.pid, 64 * 1024, 'the idle bridge after the burst', field='VmRSS')
 
     def test_an_invalid_value_is_refused_at_start(self):
