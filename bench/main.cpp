@@ -145,13 +145,13 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o, std::vector
     // (another VM's load, a frequency change) falls on both: one run of each in turn let the same binaries' ratio
     // move by up to 0.8 between bench runs, with 1,000 invocations each (docs/performance.md, "Taking turns").
     const int rounds = s.with_null && s.measured >= 40 ? 4 : 1;
-    scenario part = s;
-    part.measured = s.measured / rounds;
     std::vector<figures> bridge, floor;
     for (int r = 0; r < rounds; ++r) {
-      bridge.push_back(run_one(w, o, part, false));
+      scenario part = s;
+      part.measured = s.measured / rounds + (r < s.measured % rounds ? 1 : 0);
+      bridge.push_back(run_one(w, o, part, false, r));
       if (!bridge.back().ok()) break;
-      if (s.with_null) floor.push_back(run_one(w, o, part, true));
+      if (s.with_null) floor.push_back(run_one(w, o, part, true, r));
     }
     rows.push_back(merge_rounds(bridge));
     if (!o.json) std::fprintf(stderr, "  %-16s bridge p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);

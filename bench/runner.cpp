@@ -227,7 +227,7 @@ int soak_verdict(const soak_record& seen, long count, size_t kinds, double secon
 
 }  // namespace
 
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child) {
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, int round) {
   figures f;
   f.scenario = s.name;
   f.child = null_child ? "null" : "bridge";
@@ -239,7 +239,8 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
     env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, !null_child);
   const watched_child c = start_child(s.name + " (" + f.child + ")", null_child ? o.null_forwarder : o.bridge, env,
-                                      o.work_dir + "/" + s.name + "-" + f.child + ".log");
+                                      o.work_dir + "/" + s.name + "-" + f.child +
+                                          (round > 0 ? "-" + std::to_string(round + 1) : "") + ".log");
   if (!w.wait_polls(s.concurrency, 10s)) c.give_up("the child did not poll /next");
 
   measurement m;

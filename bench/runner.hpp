@@ -20,7 +20,7 @@ struct real_app_context {
 
 // One scenario against a fresh child: lambda-bridge, or (null_child) the null forwarder fed with the request and
 // result the bridge produced for the same scenario in the run just before. Not for a real_app scenario.
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child);
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, int round = 0);
 
 // The null forwarder's variables for `s`: the result `captured` last recorded from the bridge, and the app request
 // (from `app`, for a real app, else also from `captured`), each written to a file of the work directory.

@@ -206,6 +206,12 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       // and one over-long line hung until the deadline).
       reusable_ = true;
       direct_ = false;
+      // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body), each held
+      // until the one before is acknowledged; see acknowledge_at_once. Armed once a reply has begun to arrive and
+      // more must be read (a partial head in read_more; an interim reply, or a body still to come, below), not after
+      // every request: a socket in quick-ACK mode made the next large request's write take twice as long in the
+      // kernel (docs/performance.md, "Quick ACKs only for replies in pieces").
+      ack_pending_ = true;
       for (;;) {
         parser_.emplace(std::piecewise_construct, std::make_tuple(),
                         std::make_tuple(reply_fields_allocator<char>(fields_arena_)));
@@ -213,12 +219,6 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
         parser_->header_limit(static_cast<std::uint32_t>(backend_connection::max_header_bytes));
         if (head_request) parser_->skip(true);
         if (past_deadline(ec)) break;
-        // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body), each held
-        // until the one before is acknowledged; see acknowledge_at_once. Armed once a reply has begun to arrive and
-        // more must be read (read_more; below, after the head), not after every request: a socket in quick-ACK mode
-        // made the next large request's write take twice as long in the kernel (docs/performance.md, "Quick ACKs
-        // only for replies in pieces"). Each head may come in pieces: an interim reply's, then the reply's.
-        ack_pending_ = true;
         co_await read_head_bounded(socket(), conn_->buffer, *parser_, backend_connection::max_header_bytes,
                                    header_bytes, ec, &ack_pending_);
         timed(ec);
@@ -227,6 +227,11 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
         // 100 Continue and 103 Early Hints are what a well-behaved app sends; after any other interim reply the
         // connection's state is the app's secret, so it serves this reply and no other.
         if (code != 100 && code != 103) reusable_ = false;
+        // The real reply is still to come, and nothing of it may be here yet: read_more would not see it begun.
+        if (ack_pending_) {
+          acknowledge_at_once(socket());
+          ack_pending_ = false;
+        }
       }
     }
     if (ec) {

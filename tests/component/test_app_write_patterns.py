@@ -131,6 +131,14 @@ class AppsWritingInPieces(BridgeTestCase):
         self.addCleanup(app.stop)
         self.assert_no_stall(self.median_invocation(app.port, 'one two end.'))
 
+    def test_interim_reply_then_reply_is_not_delayed(self):
+        # 100 Continue in one write, the reply in the next: the app holds the second until the first is
+        # acknowledged, and nothing of the reply itself has arrived when the bridge waits for it.
+        app = PiecewiseApp([b'HTTP/1.1 100 Continue\r\n\r\n',
+                            b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello'])
+        self.addCleanup(app.stop)
+        self.assert_no_stall(self.median_invocation(app.port, 'hello'))
+
 
 class ClientsWritingInPieces(EmulatorTestCase):
     """The local invoke API is a server too: a client that sends its request head and body in two writes, Nagle

@@ -319,11 +319,12 @@ TEST_CASE("an event nested deeper than any real one is refused before it can exh
 }
 
 TEST_CASE("a NUL, a byte that is not UTF-8 or an escape is found at any offset of a long string") {
-  // The event is scanned once before the parse, sixteen bytes at a time inside strings (scan_event_text); each of
-  // these at each offset of two blocks, in a body and in a pass-through event forwarded as it came.
-  const std::string plain(48, 'a');
+  // The event is scanned once before the parse, 64 or 16 bytes at a time inside strings (scan_event_text); each of
+  // these at each offset of the first 140 bytes of a body (past two 64-byte steps), in an HTTP event and in a
+  // pass-through event forwarded as it came.
+  const std::string plain(200, 'a');
   auto http = [](const std::string& body) { return R"({"httpMethod":"POST","path":"/","body":")" + body + R"("})"; };
-  for (std::size_t at = 0; at < 40; ++at) {
+  for (std::size_t at = 0; at < 140; ++at) {
     CAPTURE(at);
     std::string b = plain;
     b[at] = '\0';
