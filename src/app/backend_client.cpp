@@ -194,6 +194,9 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       }
       timed(ec);
     }
+    // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body); see
+    // acknowledge_at_once. Armed here because writing the request is what made the connection look interactive.
+    if (!ec) acknowledge_at_once(conn_->stream.socket());
     // A head of unusual size (an event with large headers) is not kept for the connection's life.
     if (conn_->head.capacity() > backend_connection::read_buffer_bytes) std::string().swap(conn_->head);
     std::string_view step = "sending the request";
@@ -206,12 +209,6 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       // and one over-long line hung until the deadline).
       reusable_ = true;
       direct_ = false;
-      // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body), each held
-      // until the one before is acknowledged; see acknowledge_at_once. Armed once a reply has begun to arrive and
-      // more must be read (a partial head in read_more; an interim reply, or a body still to come, below), not after
-      // every request: a socket in quick-ACK mode made the next large request's write take twice as long in the
-      // kernel (docs/performance.md, "Quick ACKs only for replies in pieces").
-      ack_pending_ = true;
       for (;;) {
         parser_.emplace(std::piecewise_construct, std::make_tuple(),
                         std::make_tuple(reply_fields_allocator<char>(fields_arena_)));
@@ -220,18 +217,13 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
         if (head_request) parser_->skip(true);
         if (past_deadline(ec)) break;
         co_await read_head_bounded(socket(), conn_->buffer, *parser_, backend_connection::max_header_bytes,
-                                   header_bytes, ec, &ack_pending_);
+                                   header_bytes, ec);
         timed(ec);
         const int code = ec ? 0 : parser_->get().result_int();
         if (code / 100 != 1 || code == 101) break;
         // 100 Continue and 103 Early Hints are what a well-behaved app sends; after any other interim reply the
         // connection's state is the app's secret, so it serves this reply and no other.
         if (code != 100 && code != 103) reusable_ = false;
-        // The real reply is still to come, and nothing of it may be here yet: read_more would not see it begun.
-        if (ack_pending_) {
-          acknowledge_at_once(socket());
-          ack_pending_ = false;
-        }
       }
     }
     if (ec) {
@@ -254,14 +246,6 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       co_return failure{error_types::backend_invalid_response, *refused + " (app at " + to_string(pool_.endpoint()) + ")"};
     }
     if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
-    // The head is in and some of the body is still to come: a Nagle app holds its next piece until this one is
-    // acknowledged. (The parser has not looked at the body yet: what is buffered is compared with what is declared.)
-    const auto remaining = parser_->content_length_remaining();
-    const bool body_to_come = !parser_->is_done() && (!remaining || *remaining > conn_->buffer.size());
-    if (ack_pending_ && body_to_come) {
-      acknowledge_at_once(socket());
-      ack_pending_ = false;
-    }
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
     // Sized once, in the list an earlier reply left: its strings are assigned again, not allocated (issue 14).

@@ -173,7 +173,6 @@ class backend_exchange {
   reply_fields_arena fields_arena_;  // before parser_: outlives it
   std::optional<reply_parser> parser_;
   bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
-  bool ack_pending_ = false;  // the reply's pieces are not yet acknowledged at once (acknowledge_at_once)
   // Past the parser: the rest of a Content-Length body read from the socket straight into the caller's buffer.
   bool direct_ = false;
   std::uint64_t direct_remaining_ = 0;

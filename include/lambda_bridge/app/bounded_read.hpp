@@ -32,22 +32,10 @@ std::size_t put_guarded(Parser& parser, beast::flat_buffer& buffer, boost::syste
   return used;
 }
 
-inline tcp::socket& socket_of(tcp::socket& s) { return s; }
-inline tcp::socket& socket_of(beast::tcp_stream& s) { return s.socket(); }
-
 // One read from the stream into `buffer`; an EOF becomes partial_message (the parser got some of the message) or
 // end_of_stream (none), after letting a message delimited by the connection's end complete.
-//
-// `ack_if_partial`, when set and true while some of the message is in and more is read for: the kernel is first told
-// to acknowledge what came (acknowledge_at_once), once; it is then cleared. An app that writes its head and its body
-// apart with Nagle's algorithm on waits for that acknowledgement (issue 14).
 template <class Stream, class Parser>
-awaitable<void> read_more(Stream& stream, beast::flat_buffer& buffer, Parser& parser, boost::system::error_code& ec,
-                          bool* ack_if_partial = nullptr) {
-  if (ack_if_partial != nullptr && *ack_if_partial && (parser.got_some() || buffer.size() > 0)) {
-    acknowledge_at_once(socket_of(stream));
-    *ack_if_partial = false;
-  }
+awaitable<void> read_more(Stream& stream, beast::flat_buffer& buffer, Parser& parser, boost::system::error_code& ec) {
   const auto space = buffer.prepare(beast::read_size(buffer, 65536));
   const std::size_t got = co_await stream.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
   buffer.commit(got);
@@ -63,11 +51,10 @@ awaitable<void> read_more(Stream& stream, beast::flat_buffer& buffer, Parser& pa
 
 // Reads until `parser` has a complete head, counting every byte it consumes into `consumed` (which the caller may
 // carry over several heads, such as 1xx interim replies): the head fails with http::error::header_limit as soon as
-// it passes `limit`. Sets `ec`. `ack_if_partial`: as for read_more.
+// it passes `limit`. Sets `ec`.
 template <class Stream, class Parser>
 awaitable<void> read_head_bounded(Stream& stream, beast::flat_buffer& buffer, Parser& parser, std::size_t limit,
-                                  std::size_t& consumed, boost::system::error_code& ec,
-                                  bool* ack_if_partial = nullptr) {
+                                  std::size_t& consumed, boost::system::error_code& ec) {
   while (!ec && !parser.is_header_done()) {
     if (buffer.size() > 0) {
       consumed += put_guarded(parser, buffer, ec);
@@ -77,7 +64,7 @@ awaitable<void> read_head_bounded(Stream& stream, beast::flat_buffer& buffer, Pa
       ec = http::error::header_limit;
       break;
     }
-    co_await read_more(stream, buffer, parser, ec, ack_if_partial);
+    co_await read_more(stream, buffer, parser, ec);
   }
 }
 

@@ -57,11 +57,8 @@ std::string to_string(const tcp::endpoint& endpoint);
 // body) holds each piece after the first until the one before is acknowledged, and Linux delays that ACK by 40 ms
 // or more on a connection that looks interactive, which any request-then-reply connection does once we have
 // written on it: 40 ms per message (issue 14). The peer's socket is not ours to change, and TCP_NODELAY on ours
-// governs only what we send. Called once some of a message is in and more must be read, an acknowledgement the
-// kernel is holding back goes out at once, and later pieces are acknowledged as they come: so the app's replies
-// (backend_client). The emulator calls it before each client request instead. One setsockopt, errors ignored (the
-// worst case is the delay this avoids). Not after every write to the app: its connection left in quick-ACK mode made
-// the next large request's write take twice as long in the kernel (docs/performance.md).
+// governs only what we send. Call it after each write, before reading the answer; one setsockopt, errors ignored
+// (the worst case is the delay this avoids).
 void acknowledge_at_once(tcp::socket& socket);
 
 // One non-blocking send of `buffers`; returns what the socket did not take, which the caller writes with
