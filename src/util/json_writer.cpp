@@ -10,6 +10,7 @@
 #include <charconv>
 
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
 
@@ -32,27 +33,13 @@ void append_unicode_escape(std::string& out, std::uint32_t cp) {
 }
 
 // Decodes the UTF-8 sequence at s[i] (its lead byte >= 0x80) into `cp`, returning its length; a malformed sequence
-// counts as one byte of U+FFFD, so nothing outside ASCII ever passes through.
+// (text::utf8_sequence_length) counts as one byte of U+FFFD, so nothing outside ASCII ever passes through.
 std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char lead = b(0);
-  // 0xF5-0xFF never lead a sequence: without the upper bound on 3, F8 80 80 would pass for U+8000, and this is the
-  // check that decides whether a reply goes out as text or as base64.
-  const std::size_t len = lead >= 0xF0 && lead <= 0xF4   ? 4
-                          : lead >= 0xE0 && lead <= 0xEF ? 3
-                          : lead >= 0xC2 && lead <= 0xDF ? 2
-                                                         : 0;
+  const std::size_t len =
+      text::utf8_sequence_length(reinterpret_cast<const unsigned char*>(s.data()) + i, s.size() - i, &cp);
+  if (len != 0) return len;
   cp = 0xFFFD;
-  if (len == 0 || i + len > s.size()) return 1;
-  std::uint32_t v = lead & (0xFF >> (len + 1));
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((b(k) & 0xC0) != 0x80) return 1;
-    v = (v << 6) | (b(k) & 0x3F);
-  }
-  const bool overlong = (len == 3 && v < 0x800) || (len == 4 && v < 0x10000);
-  if (overlong || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 1;
-  cp = v;
-  return len;
+  return 1;
 }
 
 constexpr std::uint64_t ones = 0x0101010101010101ull;

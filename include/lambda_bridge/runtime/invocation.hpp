@@ -20,11 +20,11 @@
 
 namespace lambda_bridge {
 
-// What a worker lends each invocation.
 // A streamed reply moves in pieces of at most this size: the read buffer, and the splice pipe each worker keeps
 // (invocation.cpp says why 512 KB).
 inline constexpr std::size_t stream_piece_bytes = 512 * 1024;
 
+// What a worker lends each invocation.
 struct worker_resources {
   translator& translate;
   const translate_options& options;

@@ -1,5 +1,5 @@
-// ASCII text helpers (and one UTF-8 one) for protocol names and values: header names, media types, codings and environment values are
-// compared without regard to case and with optional whitespace (RFC 9110 OWS) around them.
+// ASCII text helpers for protocol names and values: header names, media types, codings and environment values are
+// compared without regard to case and with optional whitespace (RFC 9110 OWS) around them. And the one UTF-8 rule.
 #pragma once
 
 #include <cstddef>
@@ -17,10 +17,12 @@ std::string_view trim(std::string_view s);
 std::string lower(std::string_view s);
 
 // The length of the UTF-8 sequence that starts at `p` with a byte of 0x80 or more, `avail` bytes being readable
-// from `p`; 0 when it is not UTF-8 (a stray continuation byte, a truncated sequence, an overlong form, a surrogate,
-// a value past U+10FFFF). The one definition behind is_valid_utf8 (core/response.hpp) and the event's one-pass scan
-// (events::scan_event_text).
-inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avail) {
+// from `p`, its code point stored in `*code_point` when asked; 0 when it is not UTF-8 (a stray continuation byte, a
+// truncated sequence, an overlong form, a surrogate, a value past U+10FFFF, a lead byte of 0xF5 or more). The one
+// definition behind is_valid_utf8 (core/response.hpp), the event's one-pass scan (events::scan_event_text) and the
+// JSON writer's escaping (json_writer.cpp), which decides whether a reply goes out as text or as base64.
+inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avail,
+                                        std::uint32_t* code_point = nullptr) {
   const unsigned char c = *p;
   std::size_t n;
   std::uint32_t cp;
@@ -37,6 +39,7 @@ inline std::size_t utf8_sequence_length(const unsigned char* p, std::size_t avai
       (cp >= 0xd800 && cp <= 0xdfff)) {
     return 0;
   }
+  if (code_point != nullptr) *code_point = cp;
   return n + 1;
 }
 

@@ -1,0 +1,63 @@
+// The translation alone, in process: translator::translate on the bench's ALB events (text and base64 bodies of
+// 64 KB, 512 KB and 4 MB), best of 200, the event copied in just before each call as it arrives from the socket.
+// Built by scripts/bench (target lambda-bridge-translate-timing, not in the default build), which prints its lines
+// after the bench's table. The figures of docs/performance.md, "One pass before the parse", come from this program.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include "lambda_bridge/core/translate.hpp"
+#include "lambda_bridge/util/base64.hpp"
+
+namespace {
+
+// The shape of bench/scenarios.cpp's alb_event.
+std::string alb_event(const std::string& body, bool b64) {
+  std::string e =
+      R"({"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bench/0123456789abcdef"}},)";
+  e += R"("httpMethod":"POST","path":"/bench/1","queryStringParameters":{},)";
+  e += R"("headers":{"content-type":")";
+  e += b64 ? "application/octet-stream" : "text/plain";
+  e += R"(","host":"bench.example.com","user-agent":"lambda-bridge-bench","x-forwarded-for":"127.0.0.1",)";
+  e += R"("x-forwarded-port":"443","x-forwarded-proto":"https"},)";
+  e += R"("body":")" + body + R"(","isBase64Encoded":)" + (b64 ? "true" : "false") + "}";
+  return e;
+}
+
+}  // namespace
+
+int main() {
+  using namespace lambda_bridge;
+  for (bool b64 : {false, true}) {
+    for (std::size_t size : {std::size_t(64) << 10, std::size_t(512) << 10, std::size_t(4) << 20}) {
+      std::string body;
+      if (b64) {
+        base64::append_encoded(body, std::string(size * 3 / 4, char(0xAB)));
+      } else {
+        body.assign(size, 'x');
+      }
+      const std::string event = alb_event(body, b64);
+      translator t;
+      invocation_context ctx;
+      ctx.request_id = "timing";
+      const translate_options opts;
+      double best = 1e18;
+      for (int i = 0; i < 200; ++i) {
+        std::string copy = event;
+        const auto t0 = std::chrono::steady_clock::now();
+        auto r = t.translate(std::move(copy), ctx, opts);
+        const auto t1 = std::chrono::steady_clock::now();
+        if (!r) {
+          std::fprintf(stderr, "translate-timing: the event was refused: %s\n", r.error().message.c_str());
+          return 1;
+        }
+        best = std::min(best, std::chrono::duration<double, std::micro>(t1 - t0).count());
+        t.recycle(std::move(r->request));
+      }
+      std::printf("translate: ALB %s body of %zu KB: best of 200 %.1f us (%.2f GB/s of event)\n",
+                  b64 ? "base64" : "text", size >> 10, best, double(event.size()) / best / 1e3);
+    }
+  }
+  return 0;
+}
