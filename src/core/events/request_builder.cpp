@@ -74,15 +74,14 @@ void parse_stack_allocator::Free(void* pointer) {
 
 namespace {
 
-// Whether any of the 16 bytes at `p` needs the scan's attention inside a string: a quote, a backslash, a NUL or a
-// byte of 0x80 or more. SSE2 on amd64; eight bytes at a time elsewhere (the arm64 build).
+// Whether any of the 16 bytes at `p` needs the scan's attention inside a string: a quote, a backslash, a control
+// byte (a NUL among them) or a byte of 0x80 or more. SSE2 on amd64; eight bytes at a time elsewhere (the arm64 build).
 #if defined(__SSE2__)
-// The bytes of `v` that are special, in their top bits: a set top bit is itself one (non-ASCII).
+// The bytes of `v` that are special, in their top bits. The signed compare with 0x20 takes the control bytes and, as
+// negative numbers, the non-ASCII ones in one step.
 inline __m128i special_bytes(__m128i v) {
-  const __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                                    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                                       _mm_cmpeq_epi8(v, _mm_setzero_si128()));
-  return _mm_or_si128(v, special);
+  return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
 }
 inline __m128i load16(const unsigned char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
 inline bool string_block_is_plain(const unsigned char* p) { return _mm_movemask_epi8(special_bytes(load16(p))) == 0; }
@@ -100,10 +99,12 @@ inline bool string_block_is_plain(const unsigned char* p) {
     const std::uint64_t y = x ^ (ones * b);
     return (y - ones) & ~y & highs;
   };
+  // Nonzero where an ASCII byte of `x` is below 0x20 (the non-ASCII ones are caught by `highs` anyway).
+  auto has_control = [](std::uint64_t x) { return (x - ones * 0x20) & ~x & highs; };
   for (int half = 0; half < 2; ++half) {
     std::uint64_t x;
     std::memcpy(&x, p + 8 * half, 8);
-    if (((x & highs) | has(x, '"') | has(x, '\\') | has(x, 0)) != 0) return false;
+    if (((x & highs) | has(x, '"') | has(x, '\\') | has_control(x)) != 0) return false;
   }
   return true;
 }
@@ -118,14 +119,18 @@ inline bool string_blocks4_are_plain(const unsigned char* p) {
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
 // backslash. They were four passes over the whole event; a large event is read from memory once instead of four
 // times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). Inside a
-// string, 64 or 16 bytes with none of a quote, a backslash, a NUL or a non-ASCII byte are skipped at once, which is
-// nearly all of a large body.
+// string, 64 or 16 bytes with none of a quote, a backslash, a control byte or a non-ASCII byte are skipped at once,
+// which is nearly all of a large body. On the way it notes the longest string with no escape and no control byte:
+// the parse can leave that one out (event_text).
 event_scan scan_event_text(std::string_view json) {
   event_scan r;
   std::size_t depth = 0;
   bool in_string = false;
-  const auto* p = reinterpret_cast<const unsigned char*>(json.data());
+  const auto* const begin = reinterpret_cast<const unsigned char*>(json.data());
+  const auto* p = begin;
   const auto* const end = p + json.size();
+  const unsigned char* string_begin = nullptr;  // just past the opening quote of the string the scan is in
+  bool string_plain = false;                    // that string has no escape and no control byte so far
   while (p < end) {
     if (in_string) {
       while (end - p >= 64 && string_blocks4_are_plain(p)) p += 64;
@@ -144,13 +149,24 @@ event_scan scan_event_text(std::string_view json) {
       continue;
     }
     ++p;
-    if (c == 0) {
-      r.has_nul = true;
+    if (c < 0x20) {
+      if (c == 0) r.has_nul = true;
+      if (in_string) string_plain = false;  // never valid JSON in a string: left for RapidJSON to report
     } else if (c == '\\') {
       r.has_backslash = true;
-      // An escaped quote or backslash does not end the string, nor start an escape of its own.
-      if (in_string && p < end && (*p == '"' || *p == '\\')) ++p;
+      if (in_string) {
+        string_plain = false;
+        // An escaped quote or backslash does not end the string, nor start an escape of its own.
+        if (p < end && (*p == '"' || *p == '\\')) ++p;
+      }
     } else if (c == '"') {
+      if (!in_string) {
+        string_begin = p;
+        string_plain = true;
+      } else if (string_plain && static_cast<std::size_t>(p - 1 - string_begin) > r.plain_string_size) {
+        r.plain_string_size = static_cast<std::size_t>(p - 1 - string_begin);
+        r.plain_string_offset = static_cast<std::size_t>(string_begin - begin);
+      }
       in_string = !in_string;
     } else if (!in_string) {
       if (c == '{' || c == '[') {
@@ -165,11 +181,48 @@ event_scan scan_event_text(std::string_view json) {
 
 std::size_t json_nesting_depth(std::string_view json) { return scan_event_text(json).depth; }
 
-event_text::event_text(std::string& bytes, bool has_backslash) : bytes_(bytes) {
-  if (has_backslash) {
+namespace {
+
+// The smallest string worth parsing around: below it, skipping the string saves less than copying the rest costs.
+constexpr std::size_t min_body_parsed_aside = 4096;
+// The member whose string may be left out: the body of every HTTP source (their set_body).
+constexpr std::string_view body_member = "body";
+
+}  // namespace
+
+event_text::event_text(std::string& bytes, const event_scan& scan, std::string& aside)
+    : bytes_(bytes), aside_(aside), has_backslash_(scan.has_backslash) {
+  const std::size_t size = scan.plain_string_size;
+  if (size < min_body_parsed_aside || size * 2 < bytes_.size()) {
+    parse_in_place();
+    return;
+  }
+  body_offset_ = scan.plain_string_offset;
+  body_size_ = size;
+  aside_.assign(bytes_, 0, body_offset_);
+  aside_.append(bytes_, body_offset_ + body_size_);
+  aside_mode_ = true;
+}
+
+void event_text::parse_in_place() {
+  aside_mode_ = false;
+  if (has_backslash_ && !has_original_) {
     original_ = bytes_;
     has_original_ = true;
   }
+}
+
+bool event_text::put_back_body(json_value& event) {
+  if (!aside_mode_ || !event.IsObject()) return false;
+  const auto it = event.FindMember(rapidjson::StringRef(body_member.data(), body_member.size()));
+  // The emptied string is the one whose text begins where the body's did: RapidJSON points an in-place string at
+  // its first byte. The first "body" only, as the sources read it.
+  if (it == event.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() != 0 ||
+      it->value.GetString() != aside_.data() + body_offset_) {
+    return false;
+  }
+  it->value.SetString(rapidjson::StringRef(bytes_.data() + body_offset_, static_cast<rapidjson::SizeType>(body_size_)));
+  return true;
 }
 
 namespace {
@@ -183,12 +236,14 @@ void restore_quotes(std::string& s) {
 }  // namespace
 
 std::string event_text::take_original() {
+  if (aside_mode_) return std::move(bytes_);  // the parse read the copy: the bytes are as they arrived
   if (has_original_) return std::move(original_);
   restore_quotes(bytes_);
   return std::move(bytes_);
 }
 
 const std::string* event_text::original() {
+  if (aside_mode_) return changed_ ? nullptr : &bytes_;
   if (!has_original_) {
     if (changed_) return nullptr;
     original_ = bytes_;

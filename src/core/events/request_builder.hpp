@@ -41,12 +41,16 @@ inline constexpr std::size_t max_json_depth = 128;
 // What the translator checks in an event's text before it parses it, found in one linear pass: the deepest nesting
 // of arrays and objects (strings skipped), so that a hostile event is refused before any recursive code (serialising
 // requestContext) could meet it; whether its bytes are UTF-8; whether it holds a raw NUL (never valid JSON); and
-// whether it holds a backslash (an escape, which the in-place parse decodes by moving bytes: event_text).
+// whether it holds a backslash (an escape, which the in-place parse decodes by moving bytes: event_text). And its
+// longest string with no escape and no control byte (where its text begins, past the opening quote, and its length),
+// which the parse can leave out when it is most of the event (event_text).
 struct event_scan {
   std::size_t depth = 0;
   bool valid_utf8 = true;
   bool has_nul = false;
   bool has_backslash = false;
+  std::size_t plain_string_offset = 0;
+  std::size_t plain_string_size = 0;
 };
 event_scan scan_event_text(std::string_view json);
 // scan_event_text's depth alone.
@@ -69,12 +73,24 @@ bool has_string(const json_value& obj, std::string_view name, std::string_view t
 // number_as_written. Without a backslash the decoding moves no byte: each NUL stands where a closing quote stood
 // (the event had none of its own: check_event_text refuses it), so turning them back gives the text. With one, the
 // decoding moves bytes, so the text is copied before the parse.
+//
+// An event that is mostly one long plain string (a body with no escape: base64, most text) is parsed without it
+// instead: RapidJSON reads a copy of the rest (`aside`, a few KB) with the string emptied, and the string is put back
+// into the parsed event as it lies in the bytes (put_back_body). So the parse does not read the body again after the
+// scan, and leaves the bytes as they arrived, which then need no copy and no restoring. It is only for a top-level
+// "body"; anything else, or a parse error, is parsed again the usual way (parse_in_place), so that every other event
+// and every error offset is what RapidJSON gives for the whole text.
 class event_text {
  public:
-  // `has_backslash`: whether `bytes` hold one (scan_event_text).
-  event_text(std::string& bytes, bool has_backslash);
-  // NUL-terminated, for ParseInsitu.
-  char* parse_buffer() { return bytes_.data(); }
+  // `scan`: what scan_event_text found in `bytes`. `aside`: the translator's buffer for the copy, kept across events.
+  event_text(std::string& bytes, const event_scan& scan, std::string& aside);
+  // NUL-terminated, for ParseInsitu: the copy without the body, or the bytes themselves.
+  char* parse_buffer() { return aside_mode_ ? aside_.data() : bytes_.data(); }
+  bool parsed_aside() const { return aside_mode_; }
+  // After a parse of the copy: whether its top-level "body" is the emptied string, then given the bytes' text.
+  bool put_back_body(json_value& event);
+  // For parsing the bytes themselves after all (the parse of the copy failed, or emptied something else).
+  void parse_in_place();
   std::string& bytes() { return bytes_; }
   // The text as it arrived, consumed: the parsed strings are left without their NULs (their lengths still hold).
   std::string take_original();
@@ -85,6 +101,10 @@ class event_text {
 
  private:
   std::string& bytes_;
+  std::string& aside_;
+  std::size_t body_offset_ = 0, body_size_ = 0;
+  bool aside_mode_ = false;
+  bool has_backslash_;
   std::string original_;
   bool has_original_ = false;
   bool changed_ = false;

@@ -1,0 +1,157 @@
+// The checks and the text behind every source's translation (src/core/events/request_builder.cpp): the one-pass
+// scan of an event, and event_text, which parses a large body's event without the body. What the sources make of
+// the result is tested through translate() in test_translate.cpp; these look at the parts that translate() hides.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "core_test_support.hpp"
+#include "lambda_bridge/util/base64.hpp"
+#include "events/request_builder.hpp"
+
+using lambda_bridge::events::event_scan;
+using lambda_bridge::events::event_text;
+using lambda_bridge::events::json_document;
+using lambda_bridge::events::scan_event_text;
+using test_support::must_translate;
+
+namespace {
+
+std::string http_event(const std::string& body, const std::string& before = "", const std::string& after = "") {
+  return R"({"httpMethod":"POST","path":"/",)" + before + R"("body":")" + body + R"(")" + after + "}";
+}
+
+// Parses `event` as translate() does: the copy without its body first, the whole bytes when that is not enough.
+// Returns whether the body was put back (the parse read only the copy).
+bool parse_like_translate(std::string& event, json_document& doc, std::string& aside) {
+  event_text text(event, scan_event_text(event), aside);
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
+  if (text.parsed_aside() && !doc.HasParseError() && text.put_back_body(doc)) return true;
+  text.parse_in_place();
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("the scan finds the longest string without an escape or a control byte, at any offset") {
+  for (std::size_t at = 0; at < 140; ++at) {
+    CAPTURE(at);
+    std::string body(200, 'a');
+    const std::string event = http_event(body, R"("headers":{"x":"0123456789"},)");
+    const std::size_t begins = event.find("aaaa");
+    event_scan s = scan_event_text(event);
+    CHECK(s.plain_string_offset == begins);
+    CHECK(s.plain_string_size == 200);
+    // An escape, a raw control byte (never valid in a JSON string) or a raw NUL at `at` disqualifies the body: the
+    // longest plain string is then the header's.
+    for (const std::string& bad : {std::string("\\n"), std::string("\n"), std::string("\t"), std::string(1, '\0')}) {
+      std::string b = body;
+      b.replace(at, bad.size(), bad);
+      s = scan_event_text(http_event(b, R"("headers":{"x":"0123456789"},)"));
+      CHECK(s.plain_string_size == 10);
+    }
+    // A non-ASCII character does not.
+    std::string b = body;
+    b.replace(at, 3, "\xe2\x82\xac");
+    s = scan_event_text(http_event(b));
+    CHECK(s.plain_string_size == 200);
+  }
+}
+
+TEST_CASE("an event that is mostly a plain body is parsed without reading the body, and reads as the whole event") {
+  std::string aside;
+  for (const std::size_t n : {std::size_t{4096}, std::size_t{5000}, std::size_t{300000}}) {
+    CAPTURE(n);
+    const std::string body(n, 'z');
+    // Escapes elsewhere in the event: the bytes stay as they arrived, so the original needs no copy.
+    std::string event = http_event(body, R"("headers":{"x-q":"say \"hi\"","x-n":1.50},)", R"(,"isBase64Encoded":false)");
+    const std::string arrived = event;
+    json_document doc;
+    CHECK(parse_like_translate(event, doc, aside));
+    REQUIRE_FALSE(doc.HasParseError());
+    CHECK(test_support::str(doc["body"]) == body);
+    CHECK(test_support::str(doc["headers"]["x-q"]) == "say \"hi\"");
+    CHECK(event == arrived);
+    CHECK(aside.size() == arrived.size() - n);
+    // Through translate(): the same request as from the whole event, the number as it was written.
+    const auto t = must_translate(arrived);
+    CHECK(t.request.body == body);
+    CHECK(test_support::header_value(t.request, "x-n") == "1.50");
+    CHECK(test_support::header_value(t.request, "x-q") == "say \"hi\"");
+    CHECK(test_support::header_value(t.request, "content-length") == std::to_string(n));
+  }
+}
+
+TEST_CASE("an event whose long string is not its body, or is too short, is parsed whole") {
+  std::string aside;
+  json_document doc;
+  // Below 4 KB, or under half the event: the copy would cost more than the parse it saves.
+  std::string small = http_event(std::string(4095, 'z'));
+  CHECK_FALSE(parse_like_translate(small, doc, aside));
+  std::string half = http_event(std::string(5000, 'z'), R"("headers":{"x":")" + std::string(5100, 'h') + R"("},)");
+  CHECK_FALSE(parse_like_translate(half, doc, aside));
+  // The long string is a header's: parsed again whole, and the header reaches the app whole.
+  const std::string header(20000, 'h');
+  const std::string in_header = http_event("short", R"("headers":{"x-long":")" + header + R"("},)");
+  std::string parsed = in_header;
+  CHECK_FALSE(parse_like_translate(parsed, doc, aside));
+  CHECK(test_support::header_value(must_translate(in_header).request, "x-long") == header);
+  // A "body" nested deeper (an SQS record's): forwarded byte for byte by the pass-through source.
+  const std::string sqs = R"({"Records":[{"eventSource":"aws:sqs","body":")" + std::string(20000, 'q') + R"("}]})";
+  std::string copy = sqs;
+  CHECK_FALSE(parse_like_translate(copy, doc, aside));
+  CHECK(must_translate(sqs).request.body == sqs);
+  // An empty top-level body and a long header: the empty body is not mistaken for the emptied string.
+  const auto t = must_translate(R"({"httpMethod":"POST","path":"/","body":"","headers":{"x-long":")" + header + R"("}})");
+  CHECK(t.request.body.empty());
+  CHECK(test_support::header_value(t.request, "x-long") == header);
+}
+
+TEST_CASE("with two bodies, the first is the one read, whichever is long") {
+  const std::string long_body(10000, 'z');
+  CHECK(must_translate(R"({"httpMethod":"POST","path":"/","body":"first","body":")" + long_body + R"("})").request.body ==
+        "first");
+  CHECK(must_translate(R"({"httpMethod":"POST","path":"/","body":")" + long_body + R"(","body":"second"})")
+            .request.body == long_body);
+}
+
+TEST_CASE("a custom event with a long top-level body is forwarded exactly as it arrived") {
+  const std::string event = R"({"body":")" + std::string(10000, 'c') + R"(","note":"a \"quoted\" word"})";
+  std::string aside;
+  json_document doc;
+  std::string copy = event;
+  CHECK(parse_like_translate(copy, doc, aside));
+  CHECK(must_translate(event).request.body == event);
+}
+
+TEST_CASE("an error around a long body is reported where RapidJSON finds it in the whole event") {
+  const std::string body(10000, 'z');
+  // After the body, before it, and inside it (a raw line feed, never valid in a JSON string).
+  const std::string after = http_event(body) + ",";
+  const std::string before = R"({"httpMethod":"POST","path":/,"body":")" + body + R"("})";
+  std::string inside_body = body;
+  inside_body[5000] = '\n';
+  const std::string inside = http_event(inside_body);
+  for (const std::string& event : {after, before, inside}) {
+    rapidjson::Document whole;  // the reference: RapidJSON's own parse of the whole text, not in place
+    whole.Parse(event.c_str(), event.size());
+    REQUIRE(whole.HasParseError());
+    const auto f = test_support::must_fail(event);
+    CHECK(f.message == "the event is not valid JSON (error at byte " + std::to_string(whole.GetErrorOffset()) + ")");
+  }
+  // The offsets are the ones of the mistakes, not of the body's end.
+  rapidjson::Document d;
+  CHECK(d.Parse(before.c_str()).GetErrorOffset() == before.find("/,"));
+  CHECK(d.Parse(inside.c_str()).GetErrorOffset() == inside.find('\n'));
+}
+
+TEST_CASE("a long base64 body is decoded from where it lies, with the event parsed around it") {
+  std::string bytes;
+  for (int i = 0; i < 9000; ++i) bytes.push_back(static_cast<char>(i * 7 + 3));
+  std::string enc;
+  lambda_bridge::base64::append_encoded(enc, bytes);
+  const auto t = must_translate(http_event(enc, R"("isBase64Encoded":true,)", R"(,"headers":{"x-after":"kept"})"));
+  CHECK(t.request.body == bytes);
+  CHECK(test_support::header_value(t.request, "x-after") == "kept");
+}
