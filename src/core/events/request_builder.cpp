@@ -7,7 +7,9 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <new>
@@ -114,6 +116,32 @@ inline bool string_blocks4_are_plain(const unsigned char* p) {
 }
 #endif
 
+// On x86-64 CPUs with AVX2 (every one Lambda runs on; the baseline is SSE2), the plain stretch of a string is skipped
+// 128 bytes a step in 32-byte registers: the same test as special_bytes, at about twice the speed of SSE2's blocks
+// (docs/performance.md, "A body parsed around"). Taken where the CPU has it, as base64's loops are.
+#if defined(__x86_64__)
+#define LAMBDA_BRIDGE_SCAN_AVX2 __attribute__((target("avx2")))
+const bool scan_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
+
+LAMBDA_BRIDGE_SCAN_AVX2 inline __m256i special_bytes32(const unsigned char* p) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
+                         _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));
+}
+
+// The first of `p`'s 128-byte steps toward `end` that holds a special byte (or the last whole step's end).
+LAMBDA_BRIDGE_SCAN_AVX2 const unsigned char* skip_plain_avx2(const unsigned char* p, const unsigned char* end) {
+  while (end - p >= 128) {
+    const __m256i any = _mm256_or_si256(_mm256_or_si256(special_bytes32(p), special_bytes32(p + 32)),
+                                        _mm256_or_si256(special_bytes32(p + 64), special_bytes32(p + 96)));
+    if (_mm256_movemask_epi8(any) != 0) break;
+    p += 128;
+  }
+  return p;
+}
+#endif
+
 }  // namespace
 
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
@@ -133,6 +161,9 @@ event_scan scan_event_text(std::string_view json) {
   bool string_plain = false;                    // that string has no escape and no control byte so far
   while (p < end) {
     if (in_string) {
+#if defined(__x86_64__)
+      if (scan_has_avx2 && end - p >= 128) p = skip_plain_avx2(p, end);
+#endif
       while (end - p >= 64 && string_blocks4_are_plain(p)) p += 64;
       while (end - p >= 16 && string_block_is_plain(p)) p += 16;
       if (p == end) break;
