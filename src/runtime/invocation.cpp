@@ -401,7 +401,7 @@ void invocation::log_access() {
   access_logged_ = true;
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
-  const std::size_t bytes_in = translated_ ? translated_->request.body.size() : 0;
+  const std::size_t bytes_in = translated_ ? translated_->request.payload().size() : 0;
   // A non-HTTP event has no method or path of its own (it is POSTed to AWS_LWA_PASS_THROUGH_PATH); an event that
   // could not be read has no source either.
   const bool http = translated_ && translated_->shape.source != event_source::pass_through;

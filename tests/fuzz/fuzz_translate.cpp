@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   fuzz::check_request(r->request);
   if (r->shape.source == event_source::pass_through) {
     // A non-HTTP event goes to the app unchanged, as a POST to the pass-through path.
-    FUZZ_CHECK(r->request.body == original, r->request.target);
+    FUZZ_CHECK(r->request.payload() == original, r->request.target);
     FUZZ_CHECK(r->request.method == "POST", r->request.method);
   }
   return 0;

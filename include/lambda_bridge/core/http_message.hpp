@@ -30,7 +30,12 @@ struct backend_request {
   std::string method;
   std::string target;  // origin-form: path and optional ?query, already safe for a request line
   std::vector<header> headers;
+  // The body is `body` from `body_offset` on (payload()). A text body that was most of its event stays where it lay
+  // in the event's buffer, after the event's head: moving it to the front was a pass over it (docs/performance.md,
+  // "A body served where it lies"). Anything built by hand leaves the offset at 0.
   std::string body;
+  std::size_t body_offset = 0;
+  std::string_view payload() const { return std::string_view(body).substr(body_offset); }
 
   // Appends the request line and header block (ending in the blank line) to `out`. Every piece was validated by
   // the translation, so this only concatenates.

@@ -478,12 +478,12 @@ void request_builder::finish_body() {
     }
     return;
   }
-  // The event's memory becomes the request's: the body goes to its front, base64 decoded on the way (the output
-  // never overtakes the input), and the rest is cut off.
+  // The event's memory becomes the request's. A text body is sent from where it lies (backend_request::body_offset);
+  // a base64 one is decoded to the front (the output never overtakes the input). What follows the body is cut off.
   text_.mark_changed();
-  std::size_t size = body.size;
+  std::size_t offset = 0, size = body.size;
   if (!body.base64) {
-    std::memmove(bytes.data(), in.data(), size);
+    offset = body.offset;
   } else if (const auto decoded = base64::decode_into(in, bytes.data())) {
     size = *decoded;
   } else {
@@ -491,7 +491,8 @@ void request_builder::finish_body() {
     return;
   }
   req_.body = std::move(bytes);
-  req_.body.resize(size);
+  req_.body.resize(offset + size);
+  req_.body_offset = offset;
 }
 
 request_builder::v1_query request_builder::read_v1_request_line() {

@@ -76,7 +76,7 @@ TEST_CASE("an event that is mostly a plain body is parsed without reading the bo
     CHECK(aside.size() == arrived.size() - n);
     // Through translate(): the same request as from the whole event, the number as it was written.
     const auto t = must_translate(arrived);
-    CHECK(t.request.body == body);
+    CHECK(t.request.payload() == body);
     CHECK(test_support::header_value(t.request, "x-n") == "1.50");
     CHECK(test_support::header_value(t.request, "x-q") == "say \"hi\"");
     CHECK(test_support::header_value(t.request, "content-length") == std::to_string(n));
@@ -101,19 +101,19 @@ TEST_CASE("an event whose long string is not its body, or is too short, is parse
   const std::string sqs = R"({"Records":[{"eventSource":"aws:sqs","body":")" + std::string(20000, 'q') + R"("}]})";
   std::string copy = sqs;
   CHECK_FALSE(parse_like_translate(copy, doc, aside));
-  CHECK(must_translate(sqs).request.body == sqs);
+  CHECK(must_translate(sqs).request.payload() == sqs);
   // An empty top-level body and a long header: the empty body is not mistaken for the emptied string.
   const auto t = must_translate(R"({"httpMethod":"POST","path":"/","body":"","headers":{"x-long":")" + header + R"("}})");
-  CHECK(t.request.body.empty());
+  CHECK(t.request.payload().empty());
   CHECK(test_support::header_value(t.request, "x-long") == header);
 }
 
 TEST_CASE("with two bodies, the first is the one read, whichever is long") {
   const std::string long_body(10000, 'z');
-  CHECK(must_translate(R"({"httpMethod":"POST","path":"/","body":"first","body":")" + long_body + R"("})").request.body ==
+  CHECK(must_translate(R"({"httpMethod":"POST","path":"/","body":"first","body":")" + long_body + R"("})").request.payload() ==
         "first");
   CHECK(must_translate(R"({"httpMethod":"POST","path":"/","body":")" + long_body + R"(","body":"second"})")
-            .request.body == long_body);
+            .request.payload() == long_body);
 }
 
 TEST_CASE("a custom event with a long top-level body is forwarded exactly as it arrived") {
@@ -122,7 +122,7 @@ TEST_CASE("a custom event with a long top-level body is forwarded exactly as it 
   json_document doc;
   std::string copy = event;
   CHECK(parse_like_translate(copy, doc, aside));
-  CHECK(must_translate(event).request.body == event);
+  CHECK(must_translate(event).request.payload() == event);
 }
 
 TEST_CASE("an error around a long body is reported where RapidJSON finds it in the whole event") {
@@ -152,6 +152,6 @@ TEST_CASE("a long base64 body is decoded from where it lies, with the event pars
   std::string enc;
   lambda_bridge::base64::append_encoded(enc, bytes);
   const auto t = must_translate(http_event(enc, R"("isBase64Encoded":true,)", R"(,"headers":{"x-after":"kept"})"));
-  CHECK(t.request.body == bytes);
+  CHECK(t.request.payload() == bytes);
   CHECK(test_support::header_value(t.request, "x-after") == "kept");
 }

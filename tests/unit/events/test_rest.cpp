@@ -11,7 +11,7 @@ TEST_CASE("the hand-written RIE test event is a valid REST event") {
   CHECK(t.shape.source == event_source::rest);
   CHECK(t.request.method == "GET");
   CHECK(t.request.target == "/test1");
-  CHECK(t.request.body.empty());
+  CHECK(t.request.payload().empty());
   CHECK(header_value(t.request, "content-length") == "0");
   CHECK(header_value(t.request, "host") == "127.0.0.1:8080");
   CHECK(header_value(t.request, "x-amzn-request-context") == "{}");
@@ -31,7 +31,7 @@ TEST_CASE("null maps, null body and null requestContext are treated as empty") {
           "multiValueQueryStringParameters":null,"pathParameters":null,"body":null,"requestContext":null,
           "isBase64Encoded":null})");
   CHECK(t.request.target == "/x");
-  CHECK(t.request.body.empty());
+  CHECK(t.request.payload().empty());
   CHECK(header_value(t.request, "x-amzn-request-context") == "null");
 }
 
