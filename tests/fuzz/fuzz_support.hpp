@@ -80,7 +80,7 @@ inline void check_request(const lambda_bridge::backend_request& r) {
     FUZZ_CHECK(lower != "transfer-encoding", h.value);  // the body is always framed by Content-Length
     if (lower == "content-length") {
       ++content_lengths;
-      FUZZ_CHECK(h.value == std::to_string(r.body.size()), h.value);
+      FUZZ_CHECK(h.value == std::to_string(r.payload().size()), h.value);
     }
   }
   FUZZ_CHECK(content_lengths == 1, r.target);
