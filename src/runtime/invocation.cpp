@@ -489,6 +489,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
   }
   if (translated_) {
     runtime.recycle_event_buffer(std::move(translated_->request.body));
+    translated_->request.body_offset = 0;  // its body is gone: payload() must not reach past it
     res.translate.recycle(std::move(translated_->request));
   }
 }

@@ -2,14 +2,16 @@
 // wire to the app, or a clean failure: never a crash, a hang, a sanitizer report, or a request that smuggles bytes.
 //
 // Input: byte 0 picks the translate_options (pass-through path, base path stripping, stage stripping,
-// authorization source, default host, function environment); the rest is the event. With its top bit set, the event
-// (when it opens an object) gets a long plain "body" in front, so that it is parsed around that body (events::event_text),
-// and the translation must equal that of the same event with the body ending in an escaped slash, which decodes to
-// the same text but is parsed whole, in place: the fuzzer's inputs are otherwise too short to reach that path. Invariants: a failure has a
+// authorization source, default host, function environment); the rest is the event. Invariants: a failure has a
 // known error type and a message; a request has a token method, an origin-form target of visible ASCII, token
 // header names, values without CR/LF/NUL, exactly one Content-Length matching the body, no Transfer-Encoding, and
 // a head (backend_request::append_head) with exactly one CRLF per line. One translator serves every input, as one
 // serves every invocation of a worker, so its reused parse buffers are exercised too.
+//
+// With byte 0's top bit set, an event that opens an object gets a long plain "body", in front or last, so that it is
+// parsed around that body (events::event_text), and its translation must equal that of the same event with the body
+// ending in an escaped slash, which decodes to the same text but is parsed whole, in place. The fuzzer's own inputs
+// are too short to reach that path.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -47,11 +49,18 @@ translate_options options(std::uint8_t pick, const function_environment& fn) {
 }
 
 // The same event, with a long body that is parsed around and with one that is parsed in place: the same result.
+// The body (5,000 characters: base64 too, for the events that say so) goes in front, or last when the event's length
+// is odd: then the event's own body, if it has one, comes first and is the one read.
 int parsed_around(const std::string& event, const translate_options& opts, const invocation_context& ctx) {
   static translator t;
-  const std::string text(5000, 'b');
-  const std::string around = R"({"body":")" + text + "/\"," + event.substr(1);
-  const std::string whole = R"({"body":")" + text + "\\/\"," + event.substr(1);
+  const std::string text(4999, 'b');
+  const bool last = event.size() % 2 == 1 && event.size() >= 2 && event.back() == '}';
+  auto with_body = [&](const std::string& body) {
+    const std::string member = R"("body":")" + body + R"(")";
+    return last ? event.substr(0, event.size() - 1) + "," + member + "}" : "{" + member + "," + event.substr(1);
+  };
+  const std::string around = with_body(text + "/");
+  const std::string whole = with_body(text + "\\/");
   auto a = t.translate(std::string(around), ctx, opts);
   if (!a) {
     fuzz::check_failure(a.error());

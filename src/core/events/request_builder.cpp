@@ -175,7 +175,7 @@ const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
 // backslash. They were four passes over the whole event; a large event is read from memory once instead of four
 // times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). Inside a
-// string, 64 or 16 bytes with none of a quote, a backslash, a control byte or a non-ASCII byte are skipped at once,
+// string, the plain stretch (no quote, backslash, control byte or non-ASCII byte) is skipped at once (skip_plain),
 // which is nearly all of a large body. On the way it notes the longest string with no escape and no control byte:
 // the parse can leave that one out (event_text).
 event_scan scan_event_text(std::string_view json) {

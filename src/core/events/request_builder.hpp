@@ -120,8 +120,8 @@ struct builder_scratch {
 
 class request_builder {
  public:
-  // `text` holds the event `event` was parsed from, in place; a pass-through source moves it into the request
-  // body. `scratch` is the translator's (builder_scratch).
+  // `text` holds the event `event` was parsed from (in place, or from a copy without its body: event_text); a
+  // pass-through source moves it into the request body. `scratch` is the translator's (builder_scratch).
   request_builder(const json_value& event, event_text& text, const translate_options& opts, translation& out,
                   builder_scratch& scratch)
       : event_(event), text_(text), opts_(opts), out_(out), req_(out.request), scratch_(scratch) {}
@@ -195,12 +195,12 @@ class request_builder {
   void add_header_if_absent(std::string_view name, std::string_view v) {
     if (!has_header(name)) add_header(name, v);
   }
-  // The body stays in the event's bytes until finish_body moves it to their front (decoding base64 on the way),
-  // and the event's memory becomes the request's: no copy of it is made. Its size is known before (body_size).
+  // The body stays in the event's bytes until finish_body gives them to the request (a text body where it lies, a
+  // base64 one decoded to their front): no copy of it is made. Its size is known before (body_size).
   void set_body(std::string_view body_field, std::string_view base64_field);
-  std::size_t body_size() const { return body_in_event_ ? body_in_event_->decoded_size : req_.body.size(); }
-  // Moves a body left in the event's bytes into the request, decoding base64 (which may fail the translation: the
-  // caller looks at `error` again). Last: the parsed event's strings die with those bytes.
+  std::size_t body_size() const { return body_in_event_ ? body_in_event_->decoded_size : req_.payload().size(); }
+  // Gives a body left in the event's bytes to the request, decoding base64 (which may fail the translation: the
+  // caller looks at `error` again). Last: the parsed event's strings that lie in those bytes die with them.
   void finish_body();
 
   // Payload 1.0 (REST and ALB): the query map to read (multiValueQueryStringParameters when it has entries, else
