@@ -1,11 +1,17 @@
 // The translation alone, in process: translator::translate on the bench's ALB events (text and base64 bodies of
 // 64 KB, 512 KB and 4 MB), best of 200, the event copied in just before each call as it arrives from the socket.
+// Then the scan alone (events::scan_event_text) on three small fixture events, best of 50 rounds of 1,000: the
+// figures of docs/performance.md, "Short strings". Run from the repository's root (tests/fixtures).
 // Built by scripts/bench (target lambda-bridge-translate-timing, not in the default build), which prints its lines
 // after the bench's table. The figures of docs/performance.md, "One pass before the parse", come from this program.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
+
+#include "events/request_builder.hpp"
 
 #include "lambda_bridge/core/translate.hpp"
 #include "lambda_bridge/util/base64.hpp"
@@ -58,6 +64,29 @@ int main() {
       std::printf("translate: ALB %s body of %zu KB: best of 200 %.1f us (%.2f GB/s of event)\n",
                   b64 ? "base64" : "text", size >> 10, best, double(event.size()) / best / 1e3);
     }
+  }
+  // Small events: their many short strings, not a long body, are what the scan meets.
+  for (const char* path : {"tests/fixtures/aws__aws-lambda-go/apigw-v2-request-iam.json",
+                           "tests/fixtures/aws__aws-lambda-go/apigw-request.json",
+                           "tests/fixtures/aws__aws-lambda-rust-runtime/alb_request.json"}) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string event = text.str();
+    if (!in || event.empty()) {
+      std::fprintf(stderr, "translate-timing: cannot read %s (run from the repository's root)\n", path);
+      return 1;
+    }
+    double best = 1e18;
+    std::size_t depth = 0;
+    for (int round = 0; round < 50; ++round) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int i = 0; i < 1000; ++i) depth += events::scan_event_text(event).depth;
+      const auto t1 = std::chrono::steady_clock::now();
+      best = std::min(best, std::chrono::duration<double, std::nano>(t1 - t0).count() / 1000);
+    }
+    std::printf("scan: %s, %zu bytes: best of 50 x 1000 %.0f ns (depth %zu)\n", path, event.size(), best,
+                depth / 50000);
   }
   return 0;
 }

@@ -185,7 +185,7 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
     ++conn_->uses;
     conn_->head.clear();
     req.append_head(conn_->head);
-    const std::array<asio::const_buffer, 2> wire{asio::buffer(conn_->head), asio::buffer(req.payload().data(), req.payload().size())};
+    const std::array<asio::const_buffer, 2> wire{asio::buffer(conn_->head), asio::buffer(req.payload())};
     boost::system::error_code ec;
     if (!past_deadline(ec)) {
       const auto rest = write_at_once(socket(), wire, ec);

@@ -46,9 +46,6 @@ namespace {
 
 using events::json_value;
 
-// What the translator keeps of a buffer between events: as much as its parse pool (translator::impl).
-constexpr std::size_t pool_bytes_kept = 64 * 1024;
-
 // In this order: an ALB event also has httpMethod, a Lattice v2 event also has version 2.0, and a WebSocket event
 // has a requestContext like REST's; whatever matches nothing is forwarded as it is.
 event_source detect(const json_value& e) {
@@ -109,7 +106,7 @@ void backend_request::append_head(std::string& out) const {
 
 struct translator::impl {
   // The parse pools keep their first chunk across invocations, so small events parse without a malloc.
-  static constexpr std::size_t pool_bytes = pool_bytes_kept;
+  static constexpr std::size_t pool_bytes = 64 * 1024;
   alignas(std::max_align_t) char value_buffer[pool_bytes];
   events::json_allocator value_alloc{value_buffer, sizeof value_buffer};
   events::parse_stack_allocator stack_alloc;
@@ -131,28 +128,12 @@ result<translation> translator::translate(std::string&& event, const invocation_
                                           const translate_options& opts) {
   const events::event_scan scan = events::scan_event_text(event);
   if (auto refused = check_event_text(scan)) return std::move(*refused);
-  // The copy of a large event's rest is let go when the translation ends (after `doc`, whose strings lie in it), so
-  // that one event with a 3 MB header does not keep 3 MB for good.
-  struct release_large_aside {
-    std::string& aside;
-    ~release_large_aside() {
-      if (aside.capacity() > pool_bytes_kept) std::string().swap(aside);
-    }
-  } release{impl_->aside};
   events::event_text text(event, scan, impl_->aside);
   impl_->value_alloc.Clear();
   // The document's stack starts in an 8 KB block of the block cache, size in front included (request_builder.hpp).
   events::json_document doc(&impl_->value_alloc, 8 * 1024 - events::parse_stack_allocator::header_bytes,
                             &impl_->stack_alloc);
-  // Iterative: no input can exhaust the stack, whatever the parse depth. In place: the strings are decoded where
-  // they lie instead of copied to the parse stack and again into the document (three copies of a body in memory).
-  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
-  if (text.parsed_aside() && (doc.HasParseError() || !text.put_back_body(doc))) {
-    // The long string was not the body, or the rest is not JSON: the whole event is parsed where it lies, so that
-    // RapidJSON reads it, and reports an error, as it would have without the copy.
-    text.parse_in_place();
-    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
-  }
+  text.parse(doc);
   if (doc.HasParseError()) {
     return failure{error_types::invalid_event,
                    "the event is not valid JSON (error at byte " + std::to_string(doc.GetErrorOffset()) + ")"};

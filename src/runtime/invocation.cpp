@@ -488,8 +488,7 @@ awaitable<void> invocation::run(runtime_client& runtime, worker_resources res) {
     co_await post(runtime, internal, {});
   }
   if (translated_) {
-    runtime.recycle_event_buffer(std::move(translated_->request.body));
-    translated_->request.body_offset = 0;  // its body is gone: payload() must not reach past it
+    runtime.recycle_event_buffer(translated_->request.take_body());
     res.translate.recycle(std::move(translated_->request));
   }
 }

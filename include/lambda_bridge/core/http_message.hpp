@@ -4,6 +4,7 @@
 
 #include <array>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +37,11 @@ struct backend_request {
   std::string body;
   std::size_t body_offset = 0;
   std::string_view payload() const { return std::string_view(body).substr(body_offset); }
+  // The buffer, for use again elsewhere; the request is then bodiless.
+  std::string take_body() {
+    body_offset = 0;
+    return std::move(body);
+  }
 
   // Appends the request line and header block (ending in the blank line) to `out`. Every piece was validated by
   // the translation, so this only concatenates.

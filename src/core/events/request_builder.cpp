@@ -238,8 +238,11 @@ std::size_t json_nesting_depth(std::string_view json) { return scan_event_text(j
 
 namespace {
 
-// The smallest string worth parsing around: below it, skipping the string saves less than copying the rest costs.
+// The shortest body parsed around: a chosen bound, a few times an event's usual other fields, so that what the parse
+// skips outweighs the copy of the rest (which the half-the-event rule also bounds).
 constexpr std::size_t min_body_parsed_aside = 4096;
+// The largest copy kept for the next event (event_text::~event_text).
+constexpr std::size_t max_aside_kept = 64 * 1024;
 // The member whose string may be left out: the body of every HTTP source (their set_body).
 constexpr std::string_view body_member = "body";
 
@@ -257,6 +260,22 @@ event_text::event_text(std::string& bytes, const event_scan& scan, std::string& 
   aside_.assign(bytes_, 0, body_offset_);
   aside_.append(bytes_, body_offset_ + body_size_);
   aside_mode_ = true;
+}
+
+event_text::~event_text() {
+  if (aside_.capacity() > max_aside_kept) std::string().swap(aside_);
+}
+
+bool event_text::parse(json_document& doc) {
+  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(parse_buffer());
+  if (aside_mode_ && !doc.HasParseError() && put_back_body(doc)) return true;
+  if (aside_mode_) {
+    // The long string was not the body, or the rest is not JSON: the whole event is parsed where it lies, so that
+    // RapidJSON reads it, and reports an error, as it would have without the copy.
+    parse_in_place();
+    doc.ParseInsitu<rapidjson::kParseIterativeFlag>(parse_buffer());
+  }
+  return false;
 }
 
 void event_text::parse_in_place() {

@@ -82,15 +82,16 @@ bool has_string(const json_value& obj, std::string_view name, std::string_view t
 // and every error offset is what RapidJSON gives for the whole text.
 class event_text {
  public:
-  // `scan`: what scan_event_text found in `bytes`. `aside`: the translator's buffer for the copy, kept across events.
+  // `scan`: what scan_event_text found in `bytes`. `aside`: the translator's buffer for the copy, kept across events
+  // up to 64 KB: a larger one (an event with a 3 MB header) is let go when this ends, after the document parsed from
+  // it, whose strings lie in it.
   event_text(std::string& bytes, const event_scan& scan, std::string& aside);
-  // NUL-terminated, for ParseInsitu: the copy without the body, or the bytes themselves.
-  char* parse_buffer() { return aside_mode_ ? aside_.data() : bytes_.data(); }
-  bool parsed_aside() const { return aside_mode_; }
-  // After a parse of the copy: whether its top-level "body" is the emptied string, then given the bytes' text.
-  bool put_back_body(json_value& event);
-  // For parsing the bytes themselves after all (the parse of the copy failed, or emptied something else).
-  void parse_in_place();
+  ~event_text();
+  event_text(const event_text&) = delete;
+  event_text& operator=(const event_text&) = delete;
+  // Parses the event into `doc` (iterative: no input can exhaust the stack; in place: strings are decoded where they
+  // lie, not copied), around its body when it can. Returns whether it did, i.e. whether the bytes are untouched.
+  bool parse(json_document& doc);
   std::string& bytes() { return bytes_; }
   // The text as it arrived, consumed: the parsed strings are left without their NULs (their lengths still hold).
   std::string take_original();
@@ -105,6 +106,12 @@ class event_text {
   std::size_t body_offset_ = 0, body_size_ = 0;
   bool aside_mode_ = false;
   bool has_backslash_;
+  // After a parse of the copy: whether its top-level "body" is the emptied string, then given the bytes' text.
+  bool put_back_body(json_value& event);
+  // For parsing the bytes themselves after all (the parse of the copy failed, or emptied something else).
+  void parse_in_place();
+  // NUL-terminated, for ParseInsitu: the copy without the body, or the bytes themselves.
+  char* parse_buffer() { return aside_mode_ ? aside_.data() : bytes_.data(); }
   std::string original_;
   bool has_original_ = false;
   bool changed_ = false;

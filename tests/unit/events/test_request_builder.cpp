@@ -21,15 +21,10 @@ std::string http_event(const std::string& body, const std::string& before = "", 
   return R"({"httpMethod":"POST","path":"/",)" + before + R"("body":")" + body + R"(")" + after + "}";
 }
 
-// Parses `event` as translate() does: the copy without its body first, the whole bytes when that is not enough.
-// Returns whether the body was put back (the parse read only the copy).
+// Parses `event` as translate() does; returns whether it was parsed around its body.
 bool parse_like_translate(std::string& event, json_document& doc, std::string& aside) {
   event_text text(event, scan_event_text(event), aside);
-  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
-  if (text.parsed_aside() && !doc.HasParseError() && text.put_back_body(doc)) return true;
-  text.parse_in_place();
-  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(text.parse_buffer());
-  return false;
+  return text.parse(doc);
 }
 
 }  // namespace
