@@ -2,14 +2,15 @@
 
 #include <cstdint>
 #include <cstring>
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #include <bit>
 #include <charconv>
 
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_text.hpp"
 #include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge {
@@ -42,66 +43,11 @@ std::size_t decode_utf8(std::string_view s, std::size_t i, std::uint32_t& cp) {
   return 1;
 }
 
-constexpr std::uint64_t ones = 0x0101010101010101ull;
-constexpr std::uint64_t high_bits = ones * 0x80;
-
-// The bytes of a 16-byte block that a JSON string cannot hold as they are: control bytes, quote and backslash.
+using json_text::first_special;
+using json_text::is_special;
 #if defined(__SSE2__)
-inline int special_mask(__m128i x) {
-  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f, unsigned
-  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
-  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
-  return _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash)));
-}
+using json_text::special_mask;
 #endif
-
-inline bool is_special(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-// The index of the first byte from `i` on that needs a look (special, and with StopHigh any byte >= 0x80), or `n`.
-// Bodies are long: sixteen, then eight bytes at a time.
-template <bool StopHigh>
-inline std::size_t skip_plain(const char* s, std::size_t i, std::size_t n) {
-#if defined(__SSE2__)
-  if constexpr (StopHigh) {
-    // Sixty-four bytes per test while a body is plain. Read as signed, the bytes below 0x20 are the control bytes
-    // and every byte >= 0x80: one comparison for both.
-    const auto look = [](const char* at) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-      return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-                          _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-    };
-    for (; i + 64 <= n; i += 64) {
-      const __m128i any = _mm_or_si128(_mm_or_si128(look(s + i), look(s + i + 16)),
-                                       _mm_or_si128(look(s + i + 32), look(s + i + 48)));
-      if (_mm_movemask_epi8(any) != 0) break;  // the sixteen-byte steps find which byte
-    }
-  }
-  for (; i + 16 <= n; i += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
-    int mask = special_mask(x);
-    if constexpr (StopHigh) mask |= _mm_movemask_epi8(x);  // the high bit of every byte
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-  }
-#endif
-  if constexpr (std::endian::native == std::endian::little) {
-    for (; i + 8 <= n; i += 8) {
-      std::uint64_t x;
-      std::memcpy(&x, s + i, 8);
-      const std::uint64_t quote = x ^ (ones * '"');
-      const std::uint64_t backslash = x ^ (ones * '\\');
-      // Exact in the lowest flagged byte (a borrow only flags bytes above a true one), which is the one wanted.
-      std::uint64_t special = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
-      if constexpr (StopHigh) special |= x;
-      special &= high_bits;
-      if (special != 0) return i + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
-    }
-  }
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (is_special(c) || (StopHigh && c >= 0x80)) return i;
-  }
-  return n;
-}
 
 // The escape of special byte `c` into `esc`; returns its length (2, or 6 for \u00XX).
 inline std::size_t escape_of(unsigned char c, char* esc) {
@@ -139,7 +85,7 @@ bool append_json_string_impl(std::string& out, std::string_view s) {
   const std::size_t n = s.size();
   std::size_t run_start = 0;
   for (std::size_t i = 0;;) {
-    i = skip_plain<Mode != non_ascii::pass>(p, i, n);
+    i = first_special<Mode != non_ascii::pass>(p, i, n);
     if (i >= n) break;
     const auto c = static_cast<unsigned char>(p[i]);
     if (Mode != non_ascii::pass && c >= 0x80) {
@@ -199,7 +145,7 @@ std::optional<std::size_t> json_escape_growth(std::string_view s) {
   const std::size_t n = s.size();
   std::size_t growth = 0;
   for (std::size_t i = 0;;) {
-    i = skip_plain<true>(p, i, n);
+    i = first_special<true>(p, i, n);
     if (i >= n) break;
     const auto c = static_cast<unsigned char>(p[i]);
     if (c >= 0x80) {
@@ -318,5 +264,29 @@ json_writer& json_writer::base64_string(std::string_view bytes) {
   out_.push_back('"');
   return *this;
 }
+
+#if defined(__x86_64__)
+// Read once at start; __builtin_cpu_init first, since this may run before libgcc's own constructor has filled in the
+// CPU model (as base64.cpp's).
+const bool json_text::have_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
+
+namespace {
+__attribute__((target("avx2"))) inline __m256i special_or_high32(const char* p) {
+  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
+                         _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));  // signed: control bytes and >= 0x80
+}
+}  // namespace
+
+__attribute__((target("avx2"))) std::size_t json_text::skip_plain_avx2(const char* s, std::size_t i, std::size_t n) {
+  for (; i + 128 <= n; i += 128) {
+    const __m256i any = _mm256_or_si256(_mm256_or_si256(special_or_high32(s + i), special_or_high32(s + i + 32)),
+                                        _mm256_or_si256(special_or_high32(s + i + 64), special_or_high32(s + i + 96)));
+    if (_mm256_movemask_epi8(any) != 0) break;
+  }
+  return i;
+}
+#endif
 
 }  // namespace lambda_bridge

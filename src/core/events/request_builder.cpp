@@ -7,16 +7,12 @@
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#elif defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 #include <new>
 
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/frame_cache.hpp"
+#include "lambda_bridge/util/json_text.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
 
@@ -74,108 +70,10 @@ void parse_stack_allocator::Free(void* pointer) {
   }
 }
 
-namespace {
-
-// Where a string's plain stretch ends: the first byte that needs the scan's attention inside a string (a quote, a
-// backslash, a control byte, a NUL among them, or a byte of 0x80 or more), or where fewer than 16 bytes are left. The
-// first 16 bytes are looked at alone, since most strings of an event are short and end there: the scan jumps to the
-// byte that ends them. Past them, a long stretch (a body) is skipped in wider steps, 128 bytes with AVX2 where the CPU
-// has it (every one Lambda runs on; the baseline is SSE2), 64 with SSE2, 8 at a time on arm64 (docs/performance.md,
-// "A body parsed around").
-#if defined(__SSE2__)
-// The bytes of `v` that are special, in their top bits. The signed compare with 0x20 takes the control bytes and, as
-// negative numbers, the non-ASCII ones in one step.
-inline __m128i special_bytes(__m128i v) {
-  return _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                      _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
-}
-inline __m128i load16(const unsigned char* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-// The index of the first special byte of the 16 at `p`, or 16.
-inline unsigned first_special16(const unsigned char* p) {
-  const auto mask = static_cast<unsigned>(_mm_movemask_epi8(special_bytes(load16(p))));
-  return mask == 0 ? 16 : static_cast<unsigned>(__builtin_ctz(mask));
-}
-// Four blocks with one test and one branch: a large body is skipped at about twice the speed of one block a step.
-inline bool string_blocks4_are_plain(const unsigned char* p) {
-  const __m128i any = _mm_or_si128(_mm_or_si128(special_bytes(load16(p)), special_bytes(load16(p + 16))),
-                                   _mm_or_si128(special_bytes(load16(p + 32)), special_bytes(load16(p + 48))));
-  return _mm_movemask_epi8(any) == 0;
-}
-#else
-// The index of the first special byte of the 8 at `p`, or 8. Each test flags the first such byte exactly (a borrow
-// can only flag a byte after a true one), and on a little-endian machine the first byte is the lowest.
-inline unsigned first_special8(const unsigned char* p) {
-  constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  std::uint64_t x;
-  std::memcpy(&x, p, 8);
-  // Nonzero where a byte of `x` equals `b` (the classic "has zero byte" test on x ^ b).
-  auto has = [x](std::uint64_t b) {
-    const std::uint64_t y = x ^ (ones * b);
-    return (y - ones) & ~y & highs;
-  };
-  // Nonzero where an ASCII byte of `x` is below 0x20 (the non-ASCII ones are caught by `highs`).
-  const std::uint64_t control = (x - ones * 0x20) & ~x & highs;
-  const std::uint64_t special = (x & highs) | has('"') | has('\\') | control;
-  return special == 0 ? 8 : static_cast<unsigned>(__builtin_ctzll(special)) / 8;
-}
-inline unsigned first_special16(const unsigned char* p) {
-  const unsigned first = first_special8(p);
-  return first < 8 ? first : 8 + first_special8(p + 8);
-}
-inline bool string_blocks4_are_plain(const unsigned char* p) {
-  for (int i = 0; i < 8; ++i) {
-    if (first_special8(p + 8 * i) != 8) return false;
-  }
-  return true;
-}
-#endif
-
-#if defined(__x86_64__)
-#define LAMBDA_BRIDGE_SCAN_AVX2 __attribute__((target("avx2")))
-const bool scan_has_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
-
-LAMBDA_BRIDGE_SCAN_AVX2 inline __m256i special_bytes32(const unsigned char* p) {
-  const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  return _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
-                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\'))),
-                         _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v));
-}
-
-// The first of `p`'s 128-byte steps toward `end` that holds a special byte (or the last whole step's end).
-LAMBDA_BRIDGE_SCAN_AVX2 const unsigned char* skip_plain_avx2(const unsigned char* p, const unsigned char* end) {
-  while (end - p >= 128) {
-    const __m256i any = _mm256_or_si256(_mm256_or_si256(special_bytes32(p), special_bytes32(p + 32)),
-                                        _mm256_or_si256(special_bytes32(p + 64), special_bytes32(p + 96)));
-    if (_mm256_movemask_epi8(any) != 0) break;
-    p += 128;
-  }
-  return p;
-}
-#endif
-
-const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end) {
-  if (end - p < 16) return p;
-  unsigned first = first_special16(p);
-  if (first < 16) return p + first;
-  p += 16;
-#if defined(__x86_64__)
-  if (scan_has_avx2 && end - p >= 128) p = skip_plain_avx2(p, end);
-#endif
-  while (end - p >= 64 && string_blocks4_are_plain(p)) p += 64;
-  while (end - p >= 16) {
-    first = first_special16(p);
-    if (first < 16) return p + first;
-    p += 16;
-  }
-  return p;
-}
-
-}  // namespace
-
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
 // backslash. They were four passes over the whole event; a large event is read from memory once instead of four
 // times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). Inside a
-// string, the plain stretch (no quote, backslash, control byte or non-ASCII byte) is skipped at once (skip_plain),
+// string, the plain stretch (no quote, backslash, control byte or non-ASCII byte) is skipped at once (json_text.hpp),
 // which is nearly all of a large body. On the way it notes the longest string with no escape and no control byte:
 // the parse can leave that one out (event_text).
 event_scan scan_event_text(std::string_view json) {
@@ -189,7 +87,7 @@ event_scan scan_event_text(std::string_view json) {
   bool string_plain = false;                    // that string has no escape and no control byte so far
   while (p < end) {
     if (in_string) {
-      p = skip_plain(p, end);
+      p = begin + json_text::first_special<true>(json.data(), static_cast<std::size_t>(p - begin), json.size());
       if (p == end) break;
     }
     const unsigned char c = *p;

@@ -1,0 +1,95 @@
+// Where the plain stretch of a JSON string's text ends: the one classifier behind the JSON writer's escaping
+// (util/json_writer.cpp) and the event's one-pass scan (events::scan_event_text). A byte is special when a JSON
+// string cannot hold it as it is (a control byte, a quote, a backslash) and, when asked, when it is 0x80 or more
+// (UTF-8, which the callers then check or escape).
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace lambda_bridge::json_text {
+
+inline bool is_special(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+#if defined(__SSE2__)
+// The special bytes of a 16-byte block, one bit each (non-ASCII ones not included).
+inline int special_mask(__m128i x) {
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f, unsigned
+  const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));
+  const __m128i backslash = _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'));
+  return _mm_movemask_epi8(_mm_or_si128(control, _mm_or_si128(quote, backslash)));
+}
+#endif
+
+#if defined(__x86_64__)
+// Whether the CPU has AVX2 (every one Lambda runs on; the baseline is SSE2), read once at start.
+extern const bool have_avx2;
+// From `i`, 128 bytes a step while none is special or 0x80 or more; where the first step that holds one begins, or
+// the last whole step's end (json_writer.cpp, compiled for AVX2).
+std::size_t skip_plain_avx2(const char* s, std::size_t i, std::size_t n);
+#endif
+
+// The index of the first byte of s[i, n) that is special (with StopHigh, or 0x80 or more), or `n`. The first 16
+// bytes are looked at alone, since most strings (header values, an event's fields) end there: the bit mask gives the
+// byte. A longer stretch (a body) goes in wider steps: 128 bytes with AVX2, 64 with SSE2, then 16, then 8 (SWAR, the
+// arm64 build), then one at a time.
+template <bool StopHigh>
+inline std::size_t first_special(const char* s, std::size_t i, std::size_t n) {
+#if defined(__SSE2__)
+  const auto mask16 = [](const char* at) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    int mask = special_mask(x);
+    if constexpr (StopHigh) mask |= _mm_movemask_epi8(x);  // the high bit of every byte
+    return static_cast<unsigned>(mask);
+  };
+  if (i + 16 <= n) {
+    if (const unsigned mask = mask16(s + i); mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+    i += 16;
+    if constexpr (StopHigh) {
+#if defined(__x86_64__)
+      if (have_avx2 && i + 128 <= n) i = skip_plain_avx2(s, i, n);
+#endif
+      // Read as signed, the bytes below 0x20 are the control bytes and every byte >= 0x80: one comparison for both.
+      const auto look = [](const char* at) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+      };
+      for (; i + 64 <= n; i += 64) {
+        const __m128i any = _mm_or_si128(_mm_or_si128(look(s + i), look(s + i + 16)),
+                                         _mm_or_si128(look(s + i + 32), look(s + i + 48)));
+        if (_mm_movemask_epi8(any) != 0) break;  // the sixteen-byte steps find which byte
+      }
+    }
+  }
+  for (; i + 16 <= n; i += 16) {
+    if (const unsigned mask = mask16(s + i); mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+#endif
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high_bits = ones * 0x80;
+    for (; i + 8 <= n; i += 8) {
+      std::uint64_t x;
+      std::memcpy(&x, s + i, 8);
+      const std::uint64_t quote = x ^ (ones * '"');
+      const std::uint64_t backslash = x ^ (ones * '\\');
+      // Exact in the lowest flagged byte (a borrow only flags bytes above a true one), which is the one wanted.
+      std::uint64_t special = ((x - ones * 0x20) & ~x) | ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash);
+      if constexpr (StopHigh) special |= x;
+      special &= high_bits;
+      if (special != 0) return i + static_cast<std::size_t>(__builtin_ctzll(special)) / 8;
+    }
+  }
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (is_special(c) || (StopHigh && c >= 0x80)) return i;
+  }
+  return n;
+}
+
+}  // namespace lambda_bridge::json_text
