@@ -3,7 +3,8 @@
 // Then the scan alone (events::scan_event_text) on three small fixture events, best of 50 rounds of 1,000: the
 // figures of docs/performance.md, "Short strings". And the JSON writer's escaping of a 5 MB text reply and of a
 // header value (append_json_string_if_utf8, append_json_string), which share the scan's classifier
-// ("One classifier for both directions"). Run from the repository's root (tests/fixtures).
+// ("One classifier for both directions"). And base64 both ways at each vector level the CPU has ("AVX-512 VBMI for
+// base64"). Run from the repository's root (tests/fixtures).
 // Built by scripts/bench (target lambda-bridge-translate-timing, not in the default build), which prints its lines
 // after the bench's table. The figures of docs/performance.md, "One pass before the parse", come from this program.
 #include <algorithm>
@@ -114,5 +115,33 @@ int main() {
   }
   std::printf("escape: 5 MB text reply: best of 50 %.0f us (%.2f GB/s); a 25-byte header value %.1f ns\n", best_reply,
               double(reply.size()) / best_reply / 1e3, best_value);
+
+  // base64 at each vector level the CPU has: 1 MB of bytes encoded (a binary reply, in place as the result writer
+  // does) and its characters decoded in place (a base64 event's body), best of 50.
+  const char* const level_names[] = {"baseline", "avx2", "avx512vbmi"};
+  std::string bytes(std::size_t(1) << 20, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+  std::string encoded;
+  base64::append_encoded(encoded, bytes);
+  for (const auto level : base64::vectors_available()) {
+    base64::use_vectors(level);
+    double best_encode = 1e18, best_decode = 1e18;
+    std::string buf(encoded.size(), '\0'), chars;
+    for (int round = 0; round < 50; ++round) {
+      std::copy(bytes.begin(), bytes.end(), buf.begin());
+      const auto t0 = std::chrono::steady_clock::now();
+      base64::encode_in_place(buf.data(), bytes.size());
+      const auto t1 = std::chrono::steady_clock::now();
+      if (buf != encoded) return 1;
+      const auto decoded = base64::decode_into(buf, buf.data());
+      const auto t2 = std::chrono::steady_clock::now();
+      if (!decoded || buf.compare(0, *decoded, bytes) != 0) return 1;
+      best_encode = std::min(best_encode, std::chrono::duration<double, std::micro>(t1 - t0).count());
+      best_decode = std::min(best_decode, std::chrono::duration<double, std::micro>(t2 - t1).count());
+    }
+    std::printf("base64 (%s): 1 MB encoded in place best of 50 %.1f us (%.2f GB/s of bytes), decoded in place %.1f us\n",
+                level_names[static_cast<int>(level)], best_encode, double(bytes.size()) / best_encode / 1e3,
+                best_decode);
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "lambda_bridge/util/base64.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -27,6 +28,13 @@ constexpr auto decode_table = make_decode_table();
 }  // namespace
 
 std::size_t encoded_size(std::size_t n) { return (n + 2) / 3 * 4; }
+
+#if !defined(__x86_64__)
+namespace {
+constexpr vectors best_vectors = vectors::baseline;
+vectors current_vectors = best_vectors;
+}  // namespace
+#endif
 
 namespace {
 
@@ -76,9 +84,14 @@ inline void encode_tail(const unsigned char* in, std::size_t n, char* out) {
 #if defined(__x86_64__)
 #define LAMBDA_BRIDGE_AVX2 __attribute__((target("avx2")))
 
-// Read once at start; __builtin_cpu_init first, since this may run before libgcc's own constructor has filled in the
-// CPU model.
-const bool have_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
+// The best steps the CPU has, read once at start; __builtin_cpu_init first, since this may run before libgcc's own
+// constructor has filled in the CPU model. (libgcc counts AVX-512 only where the kernel saves its registers.)
+const vectors best_vectors = (__builtin_cpu_init(), __builtin_cpu_supports("avx512vbmi") != 0 ? vectors::avx512vbmi
+                              : __builtin_cpu_supports("avx2") != 0                          ? vectors::avx2
+                                                                                              : vectors::baseline);
+vectors current_vectors = best_vectors;
+bool use_avx2() { return current_vectors >= vectors::avx2; }
+bool use_vbmi() { return current_vectors >= vectors::avx512vbmi; }
 
 // The loops are the AVX2 functions, not their steps, so that the constants stay in registers: a step of its own
 // could not be inlined into a caller compiled for the baseline, nor take or return 32-byte values through one.
@@ -169,6 +182,103 @@ LAMBDA_BRIDGE_AVX2 std::size_t encode_vectors_backward(unsigned char* b, std::si
   return groups;
 }
 
+// ---- AVX-512 VBMI (Ice Lake and later, Zen 4): a byte permute across all 64 bytes of a register looks up any of 64
+// (or, from two registers, 128) table entries at once, so a step handles 64 characters in a few instructions where AVX2
+// classifies by nibbles and adds per range. Taken where the CPU has it, before the AVX2 steps.
+#define LAMBDA_BRIDGE_VBMI __attribute__((target("avx512f,avx512bw,avx512vbmi")))
+// GCC 12's AVX-512 intrinsics pass _mm512_undefined_epi32() as the unused merge source of their unmasked forms, which
+// -Wmaybe-uninitialized takes for a read of an uninitialised value (GCC bug 105593). Off for these loops only.
+#pragma GCC diagnostic push
+#if !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+// Each ASCII character's 6-bit value, or 0x80 outside the alphabet: the table of decode_vectors_vbmi's lookup.
+constexpr std::array<char, 128> make_value_table() {
+  std::array<char, 128> t{};
+  for (std::size_t c = 0; c < t.size(); ++c) t[c] = static_cast<char>(decode_table[c] < 0 ? 0x80 : decode_table[c]);
+  return t;
+}
+alignas(64) constexpr auto value_table = make_value_table();
+
+// Where each of a step's 48 bytes is in the 32-bit lanes the multiplies leave (a group's 24 bits, least significant
+// byte first): lane j's three bytes, most significant first. The last 16 entries are not stored.
+constexpr std::array<char, 64> make_decode_pack() {
+  std::array<char, 64> t{};
+  for (std::size_t k = 0; k < 48; ++k) t[k] = static_cast<char>(k / 3 * 4 + 2 - k % 3);
+  return t;
+}
+alignas(64) constexpr auto decode_pack = make_decode_pack();
+
+// Decodes 64 characters per step from p[i] while 64 are left, storing exactly their 48 bytes (a masked store) at
+// out + 3i/4: in place, that ends below i + 64, within what was just read. Returns the characters decoded, or
+// nullopt if one is outside the alphabet.
+LAMBDA_BRIDGE_VBMI std::optional<std::size_t> decode_vectors_vbmi(const unsigned char* p, std::size_t len, char* out) {
+  const __m512i low_half = _mm512_load_si512(value_table.data()), high_half = _mm512_load_si512(value_table.data() + 64);
+  const __m512i pair_weights = _mm512_set1_epi32(0x01400140), quad_weights = _mm512_set1_epi32(0x00011000);
+  const __m512i pack = _mm512_load_si512(decode_pack.data());
+  constexpr __mmask64 first_48 = (__mmask64{1} << 48) - 1;
+  std::size_t i = 0;
+  for (char* o = out; i + 64 <= len; i += 64, o += 48) {
+    const __m512i c = _mm512_loadu_si512(p + i);
+    // The lookup reads a character's low seven bits; one of 0x80 or more is caught by its own high bit.
+    const __m512i v = _mm512_permutex2var_epi8(low_half, c, high_half);
+    if (_mm512_movepi8_mask(_mm512_or_si512(v, c)) != 0) return std::nullopt;
+    // As decode_vectors: pairs of values into 12 bits, pairs of those into a group's 24.
+    const __m512i bytes = _mm512_madd_epi16(_mm512_maddubs_epi16(v, pair_weights), quad_weights);
+    _mm512_mask_storeu_epi8(o, first_48, _mm512_permutexvar_epi8(pack, bytes));
+  }
+  return i;
+}
+
+// For each 32-bit lane of an encoding step, the bytes of its group in the order b1 b0 b2 b1 (as encoder's spread),
+// where each of the four 6-bit fields is a contiguous run of bits: b0 >> 2 at bit 10, (b0 << 4 | b1 >> 4) at bit 4,
+// (b1 << 2 | b2 >> 6) at bit 22, b2 & 63 at bit 16. A multishift takes the eight bits at each of those offsets (and
+// +32 in the lane above); the permute that follows reads only the low six, as the alphabet's index.
+constexpr std::array<char, 64> make_encode_spread() {
+  std::array<char, 64> t{};
+  for (std::size_t lane = 0; lane < 16; ++lane) {
+    const auto b = static_cast<char>(lane * 3);
+    t[lane * 4] = static_cast<char>(b + 1);
+    t[lane * 4 + 1] = b;
+    t[lane * 4 + 2] = static_cast<char>(b + 2);
+    t[lane * 4 + 3] = static_cast<char>(b + 1);
+  }
+  return t;
+}
+alignas(64) constexpr auto encode_spread = make_encode_spread();
+constexpr long long field_offsets = 0x3036242a1016040a;  // bytes: 10, 4, 22, 16, then each + 32
+
+// The 48 bytes at `in` (64 are read) as 64 characters at `out`.
+struct encoder_vbmi {
+  __m512i spread, offsets, letters;
+  LAMBDA_BRIDGE_VBMI encoder_vbmi()
+      : spread(_mm512_load_si512(encode_spread.data())),
+        offsets(_mm512_set1_epi64(field_offsets)),
+        letters(_mm512_loadu_si512(alphabet)) {}
+  LAMBDA_BRIDGE_VBMI void operator()(const unsigned char* in, char* out) const {
+    const __m512i groups = _mm512_permutexvar_epi8(spread, _mm512_loadu_si512(in));
+    const __m512i fields = _mm512_multishift_epi64_epi8(offsets, groups);
+    _mm512_storeu_si512(out, _mm512_permutexvar_epi8(fields, letters));
+  }
+};
+
+// Forward, 48 bytes per step while 64 are left to read: advances `in`, `n` and `out`.
+LAMBDA_BRIDGE_VBMI void encode_vectors_vbmi(const unsigned char*& in, std::size_t& n, char*& out) {
+  const encoder_vbmi encode;
+  for (; n >= 64; n -= 48, in += 48, out += 64) encode(in, out);
+}
+
+// In place from the end, sixteen groups per step while sixteen are left: their 64 bytes read (48 used) end at
+// 3j + 64 <= 4j + 64, within the buffer (it holds 4 per group) and over characters written already; the step's 64
+// characters, written after its read, start at 4j, past every byte of the groups before. Returns the groups left.
+LAMBDA_BRIDGE_VBMI std::size_t encode_vectors_backward_vbmi(unsigned char* b, std::size_t groups) {
+  const encoder_vbmi encode;
+  for (; groups >= 16; groups -= 16) encode(b + (groups - 16) * 3, reinterpret_cast<char*>(b) + (groups - 16) * 4);
+  return groups;
+}
+#pragma GCC diagnostic pop
+
 #elif defined(__aarch64__)
 
 // The 16 characters in `c` as their 6-bit values; `bad` gains 0xff where one is outside the alphabet.
@@ -228,7 +338,8 @@ void append_encoded(std::string& out, std::string_view in) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   std::size_t n = in.size();
 #if defined(__x86_64__)
-  if (have_avx2) encode_vectors(p, n, o);
+  if (use_vbmi()) encode_vectors_vbmi(p, n, o);
+  if (use_avx2()) encode_vectors(p, n, o);
 #elif defined(__aarch64__)
   for (; n >= 48; n -= 48, p += 48, o += 64) encode48(p, o);
 #endif
@@ -246,7 +357,8 @@ void encode_in_place(char* buf, std::size_t n) {
   // Many groups per step where vectors are: each step reads its bytes before writing its characters, over bytes of
   // groups encoded already (arm64: sixteen groups, reading and writing exactly theirs).
 #if defined(__x86_64__)
-  if (have_avx2) groups = encode_vectors_backward(b, groups);
+  if (use_vbmi()) groups = encode_vectors_backward_vbmi(b, groups);
+  if (use_avx2()) groups = encode_vectors_backward(b, groups);
 #elif defined(__aarch64__)
   for (; groups >= 16; groups -= 16) encode48(b + (groups - 16) * 3, buf + (groups - 16) * 4);
 #endif
@@ -308,11 +420,17 @@ std::optional<std::size_t> decode_into(std::string_view in, char* out) {
   // Vector steps while well inside the input (decode_vectors for x86-64; arm64: 64 characters, exactly 48 bytes
   // written).
 #if defined(__x86_64__)
-  if (have_avx2) {
-    const auto decoded = decode_vectors(p, len, o);
+  if (use_vbmi()) {
+    const auto decoded = decode_vectors_vbmi(p, len, o);
     if (!decoded) return std::nullopt;
     i = *decoded;
     o += i / 4 * 3;
+  }
+  if (use_avx2()) {
+    const auto decoded = decode_vectors(p + i, len - i, o);
+    if (!decoded) return std::nullopt;
+    i += *decoded;
+    o += *decoded / 4 * 3;
   }
 #elif defined(__aarch64__)
   for (; i + 64 <= len; i += 64, o += 48) {
@@ -355,5 +473,17 @@ bool append_decoded(std::string& out, std::string_view in) {
   out.resize(n ? start + *n : start);
   return n.has_value();
 }
+
+std::vector<vectors> vectors_available() {
+  std::vector<vectors> levels;
+  for (const auto v : {vectors::baseline, vectors::avx2, vectors::avx512vbmi}) {
+    if (v <= best_vectors) levels.push_back(v);
+  }
+  return levels;
+}
+
+void use_vectors(vectors v) { current_vectors = std::min(v, best_vectors); }
+
+vectors vectors_in_use() { return current_vectors; }
 
 }  // namespace lambda_bridge::base64

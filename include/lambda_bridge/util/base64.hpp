@@ -5,8 +5,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lambda_bridge::base64 {
+
+// The vector steps the functions below take, the best the CPU has unless set: on x86-64 AVX-512 VBMI (64 characters
+// a step), AVX2 (32), or the baseline's table steps; arm64 has NEON as its baseline. Results are the same at every
+// level: the tests run each case at every level in vectors_available() (nothing else calls use_vectors).
+enum class vectors { baseline, avx2, avx512vbmi };
+std::vector<vectors> vectors_available();
+void use_vectors(vectors v);
+vectors vectors_in_use();
 
 std::size_t encoded_size(std::size_t n);
 
