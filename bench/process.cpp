@@ -127,6 +127,25 @@ proc_mem read_mem(pid_t pid) {
   return m;
 }
 
+long read_code_rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/smaps");
+  std::string line;
+  bool code = false;
+  long kb = 0;
+  while (std::getline(f, line)) {
+    // A mapping's line: "start-end perms offset dev inode [path]"; its fields' lines ("Rss:   964 kB") follow it.
+    std::istringstream fields(line);
+    std::string range, perms, offset, dev, inode, path;
+    if (fields >> range >> perms >> offset >> dev >> inode && range.find('-') != std::string::npos) {
+      fields >> path;
+      code = perms == "r-xp" && !path.empty() && path.front() == '/';
+    } else if (code && line.rfind("Rss:", 0) == 0) {
+      kb += std::atol(line.c_str() + 4);
+    }
+  }
+  return kb;
+}
+
 // utime + stime of the whole process (all threads), in microseconds; the clock-tick resolution (10 ms) is why the
 // scenarios run enough invocations for the delta to span many ticks.
 double cpu_us_stat(pid_t pid) {

@@ -34,6 +34,9 @@ struct proc_mem {
 };
 
 proc_mem read_mem(pid_t pid);
+// The resident part of the child's code: the Rss of its executable mapping of its binary (/proc/PID/smaps), the
+// part of the idle RSS that the layout of config/text-order.txt decides.
+long read_code_rss_kb(pid_t pid);
 double cpu_us_stat(pid_t pid);
 double cpu_us_sched(pid_t pid);
 int open_fds(pid_t pid);

@@ -28,7 +28,7 @@ struct figures {
 // exec -> first /next, the app already listening; and the lag from the app's listen() to the first /next.
 struct startup_figures {
   std::vector<double> exec_to_next_ms, readiness_lag_ms;
-  long idle_rss_kb = 0;
+  long idle_rss_kb = 0, code_rss_kb = 0;
 };
 
 // One row from the rounds of one child (run_scenarios): the samples pooled, counts and CPU weighted by invocations,

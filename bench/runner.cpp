@@ -321,6 +321,7 @@ startup_figures run_startup(bench_world& w, const options& o, int runs) {
     if (i == 0 && polled) {
       std::this_thread::sleep_for(100ms);
       f.idle_rss_kb = read_mem(pid).rss_kb;
+      f.code_rss_kb = read_code_rss_kb(pid);
     }
     stop_child(pid);
     if (!polled) fail("start-up: no /next within 10 s\n" + log_tail(log));
