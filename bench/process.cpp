@@ -128,6 +128,11 @@ proc_mem read_mem(pid_t pid) {
 }
 
 long read_code_rss_kb(pid_t pid) {
+  // The binary's own mapping (a dynamic build also maps its shared libraries' code).
+  char exe[4096];
+  const ssize_t len = ::readlink(("/proc/" + std::to_string(pid) + "/exe").c_str(), exe, sizeof exe - 1);
+  if (len <= 0) return 0;
+  const std::string binary(exe, static_cast<std::size_t>(len));
   std::ifstream f("/proc/" + std::to_string(pid) + "/smaps");
   std::string line;
   bool code = false;
@@ -138,7 +143,7 @@ long read_code_rss_kb(pid_t pid) {
     std::string range, perms, offset, dev, inode, path;
     if (fields >> range >> perms >> offset >> dev >> inode && range.find('-') != std::string::npos) {
       fields >> path;
-      code = perms == "r-xp" && !path.empty() && path.front() == '/';
+      code = perms == "r-xp" && path == binary;
     } else if (code && line.rfind("Rss:", 0) == 0) {
       kb += std::atol(line.c_str() + 4);
     }

@@ -126,16 +126,24 @@ int main() {
   for (const auto level : base64::vectors_available()) {
     base64::use_vectors(level);
     double best_encode = 1e18, best_decode = 1e18;
-    std::string buf(encoded.size(), '\0'), chars;
+    std::string buf(encoded.size(), '\0');
     for (int round = 0; round < 50; ++round) {
       std::copy(bytes.begin(), bytes.end(), buf.begin());
       const auto t0 = std::chrono::steady_clock::now();
       base64::encode_in_place(buf.data(), bytes.size());
       const auto t1 = std::chrono::steady_clock::now();
-      if (buf != encoded) return 1;
+      if (buf != encoded) {
+        std::fprintf(stderr, "translate-timing: base64 (%s) encoded 1 MB in place wrongly\n",
+                     level_names[static_cast<int>(level)]);
+        return 1;
+      }
       const auto decoded = base64::decode_into(buf, buf.data());
       const auto t2 = std::chrono::steady_clock::now();
-      if (!decoded || buf.compare(0, *decoded, bytes) != 0) return 1;
+      if (!decoded || buf.compare(0, *decoded, bytes) != 0) {
+        std::fprintf(stderr, "translate-timing: base64 (%s) did not decode its own encoding back\n",
+                     level_names[static_cast<int>(level)]);
+        return 1;
+      }
       best_encode = std::min(best_encode, std::chrono::duration<double, std::micro>(t1 - t0).count());
       best_decode = std::min(best_decode, std::chrono::duration<double, std::micro>(t2 - t1).count());
     }

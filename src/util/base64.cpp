@@ -77,18 +77,21 @@ inline void encode_tail(const unsigned char* in, std::size_t n, char* out) {
 }
 
 // ---- Vector steps. Base64 is the largest cost of a binary body either way (a base64 ALB event, a binary reply),
-// and its characters map to values by ranges, so a vector register takes 32 (x86-64) or 64 (arm64) of them a step.
-// On x86-64 that is AVX2, which every CPU Lambda runs on has but the baseline (SSE2) does not: those loops are
-// compiled for it and taken where the CPU has it. arm64's NEON is baseline. The scalar steps above and below stay
-// for the tails and for CPUs without AVX2.
+// and its characters map to values by ranges, so a vector register takes 32 (x86-64 AVX2), 64 (x86-64 AVX-512 VBMI)
+// or 64 (arm64, four registers) of them a step. On x86-64, AVX2, which every CPU Lambda runs on has but the
+// baseline (SSE2) does not, and AVX-512 VBMI, which newer ones have: their loops are compiled for them and taken
+// where the CPU has them. arm64's NEON is baseline. The scalar steps above and below stay for the tails and for CPUs
+// without AVX2.
 #if defined(__x86_64__)
 #define LAMBDA_BRIDGE_AVX2 __attribute__((target("avx2")))
 
 // The best steps the CPU has, read once at start; __builtin_cpu_init first, since this may run before libgcc's own
 // constructor has filled in the CPU model. (libgcc counts AVX-512 only where the kernel saves its registers.)
-const vectors best_vectors = (__builtin_cpu_init(), __builtin_cpu_supports("avx512vbmi") != 0 ? vectors::avx512vbmi
-                              : __builtin_cpu_supports("avx2") != 0                          ? vectors::avx2
-                                                                                              : vectors::baseline);
+const vectors best_vectors =
+    (__builtin_cpu_init(),
+     __builtin_cpu_supports("avx512vbmi") != 0 && __builtin_cpu_supports("avx512bw") != 0 ? vectors::avx512vbmi
+     : __builtin_cpu_supports("avx2") != 0                                                 ? vectors::avx2
+                                                                                           : vectors::baseline);
 vectors current_vectors = best_vectors;
 bool use_avx2() { return current_vectors >= vectors::avx2; }
 bool use_vbmi() { return current_vectors >= vectors::avx512vbmi; }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -77,14 +78,18 @@ TEST_CASE("base64 decodes in place, over its own input, as it decodes into anoth
 
 TEST_CASE("base64 refuses a byte outside the alphabet at every position of every group") {
   at_every_level([&] {
-    std::string bytes(60, 'x');
+    // 124 characters, no padding: at each level every kind of step sees the bad byte (AVX-512 VBMI 64 characters, then
+    // AVX2 32, then 8 and 4 at a time). 0xc1 is 'A' with the high bit set: a lookup that reads seven bits takes it for
+    // 'A' unless the high bit is tested.
+    std::string bytes(93, 'x');
     std::string enc;
-    base64::append_encoded(enc, bytes);  // 80 characters, no padding: every step of the decoder sees the bad byte
-    for (const char bad : {'!', ' ', '\n', '=', '-', '_', '\0', '\x80', '\xff'}) {
+    base64::append_encoded(enc, bytes);
+    REQUIRE(enc.size() == 124);
+    for (const char bad : {'!', ' ', '\n', '=', '-', '_', '\0', '\x80', '\xc1', '\xff'}) {
       for (std::size_t at = 0; at < enc.size(); ++at) {
         std::string in = enc;
         in[at] = bad;
-        if (bad == '=' && at == enc.size() - 1) continue;  // a last '=' is padding: 59 bytes, validly
+        if (bad == '=' && at == enc.size() - 1) continue;  // a last '=' is padding: 92 bytes, validly
         std::string out;
         CHECK_MESSAGE(!base64::append_decoded(out, in),
                       "byte " << int(static_cast<unsigned char>(bad)) << " at " << at);
@@ -193,11 +198,13 @@ std::optional<std::string> reference_decoding(std::string_view in) {
 
 TEST_CASE("base64 decoding takes exactly the 64 characters of the alphabet, every byte value at every position") {
   at_every_level([&] {
-    // 256 characters without padding: the vector steps (16 or 64 characters), the eight-character steps and the last
-    // group each see every byte value.
+    // 255 characters without padding: at each level every kind of step (AVX-512 VBMI 64 characters, AVX2 32, 8, 4,
+    // and the last three) sees every byte value.
     std::string enc;
-    base64::append_encoded(enc, all_byte_values(192));
+    base64::append_encoded(enc, all_byte_values(191));
     REQUIRE(enc.size() == 256);
+    REQUIRE(enc.back() == '=');
+    enc.pop_back();
     for (int value = 0; value < 256; ++value) {
       for (std::size_t at = 0; at < enc.size(); ++at) {
         std::string in = enc;
@@ -210,4 +217,29 @@ TEST_CASE("base64 decoding takes exactly the 64 characters of the alphabet, ever
       }
     }
   });
+}
+
+TEST_CASE("base64 takes every vector level the CPU lists") {
+  const auto levels = base64::vectors_available();
+  std::string names;
+  for (const auto level : levels) names += " " + std::to_string(static_cast<int>(level));
+  MESSAGE("base64 vector levels run by these tests (0 baseline, 1 AVX2, 2 AVX-512 VBMI):" << names);
+  CHECK(levels.front() == base64::vectors::baseline);
+#if defined(__x86_64__) && defined(__linux__)
+  // The kernel's list of the CPU's features: a level it lists and the dispatch misses would go untested here and
+  // unused in production.
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("flags", 0) == 0) {
+      flags = line + " ";
+      break;
+    }
+  }
+  REQUIRE(!flags.empty());
+  const auto has = [&](const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; };
+  const auto found = [&](base64::vectors v) { return std::find(levels.begin(), levels.end(), v) != levels.end(); };
+  CHECK(found(base64::vectors::avx2) == has("avx2"));
+  CHECK(found(base64::vectors::avx512vbmi) == (has("avx512vbmi") && has("avx512bw")));
+#endif
 }

@@ -11,7 +11,8 @@ namespace lambda_bridge::base64 {
 
 // The vector steps the functions below take, the best the CPU has unless set: on x86-64 AVX-512 VBMI (64 characters
 // a step), AVX2 (32), or the baseline's table steps; arm64 has NEON as its baseline. Results are the same at every
-// level: the tests run each case at every level in vectors_available() (nothing else calls use_vectors).
+// level: the tests run each case at every level in vectors_available(), and lambda-bridge-translate-timing times
+// each; the bridge itself never calls use_vectors.
 enum class vectors { baseline, avx2, avx512vbmi };
 std::vector<vectors> vectors_available();
 void use_vectors(vectors v);

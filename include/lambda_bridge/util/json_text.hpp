@@ -17,6 +17,15 @@ namespace lambda_bridge::json_text {
 inline bool is_special(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
 #if defined(__SSE2__)
+// The special bytes of the 16 at `at`, 0x80 or more included, as 0xff bytes. Read as signed, the bytes below 0x20 are
+// the control bytes and every byte >= 0x80: one comparison for both, where the unsigned test below needs a second mask
+// for the high bits (a few per cent of the scan of a small event, which runs this on every short string).
+inline __m128i special_or_high(const char* at) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+  return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
+                      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
+}
+
 // The special bytes of a 16-byte block, one bit each (non-ASCII ones not included).
 inline int special_mask(__m128i x) {
   const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x1f)), x);  // x <= 0x1f, unsigned
@@ -42,16 +51,10 @@ template <bool StopHigh>
 inline std::size_t first_special(const char* s, std::size_t i, std::size_t n) {
 #if defined(__SSE2__)
   const auto mask16 = [](const char* at) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
     if constexpr (StopHigh) {
-      // Read as signed, the bytes below 0x20 are the control bytes and every byte >= 0x80: one comparison for both
-      // (the scan of an event runs this on every short string, where two masks cost it about a tenth).
-      const __m128i special = _mm_or_si128(
-          _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-          _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-      return static_cast<unsigned>(_mm_movemask_epi8(special));
+      return static_cast<unsigned>(_mm_movemask_epi8(special_or_high(at)));
     } else {
-      return static_cast<unsigned>(special_mask(x));
+      return static_cast<unsigned>(special_mask(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at))));
     }
   };
   if (i + 16 <= n) {
@@ -61,15 +64,9 @@ inline std::size_t first_special(const char* s, std::size_t i, std::size_t n) {
 #if defined(__x86_64__)
       if (have_avx2 && i + 128 <= n) i = skip_plain_avx2(s, i, n);
 #endif
-      // The same signed comparison as mask16's, four blocks at a time.
-      const auto look = [](const char* at) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-        return _mm_or_si128(_mm_cmplt_epi8(x, _mm_set1_epi8(0x20)),
-                            _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))));
-      };
       for (; i + 64 <= n; i += 64) {
-        const __m128i any = _mm_or_si128(_mm_or_si128(look(s + i), look(s + i + 16)),
-                                         _mm_or_si128(look(s + i + 32), look(s + i + 48)));
+        const __m128i any = _mm_or_si128(_mm_or_si128(special_or_high(s + i), special_or_high(s + i + 16)),
+                                         _mm_or_si128(special_or_high(s + i + 32), special_or_high(s + i + 48)));
         if (_mm_movemask_epi8(any) != 0) break;  // the sixteen-byte steps find which byte
       }
     }
