@@ -420,21 +420,19 @@ std::optional<std::size_t> decode_into(std::string_view in, char* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   char* o = out;
   std::size_t i = 0;
-  // Vector steps while well inside the input (decode_vectors for x86-64; arm64: 64 characters, exactly 48 bytes
-  // written).
+  // Vector steps while well inside the input (x86-64: the VBMI loop, then the AVX2 one on what it left, each where the
+  // CPU has it; arm64: 64 characters, exactly 48 bytes written).
 #if defined(__x86_64__)
-  if (use_vbmi()) {
-    const auto decoded = decode_vectors_vbmi(p, len, o);
-    if (!decoded) return std::nullopt;
-    i = *decoded;
-    o += i / 4 * 3;
-  }
-  if (use_avx2()) {
-    const auto decoded = decode_vectors(p + i, len - i, o);
-    if (!decoded) return std::nullopt;
-    i += *decoded;
-    o += *decoded / 4 * 3;
-  }
+  const auto vector_steps = [&](auto decode_loop) {
+    const auto decoded = decode_loop(p + i, len - i, o);
+    if (decoded) {
+      i += *decoded;
+      o += *decoded / 4 * 3;
+    }
+    return decoded.has_value();
+  };
+  if (use_vbmi() && !vector_steps(decode_vectors_vbmi)) return std::nullopt;
+  if (use_avx2() && !vector_steps(decode_vectors)) return std::nullopt;
 #elif defined(__aarch64__)
   for (; i + 64 <= len; i += 64, o += 48) {
     if (!decode64(p + i, o)) return std::nullopt;
