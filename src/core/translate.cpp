@@ -125,8 +125,8 @@ translator::translator() : impl_(new impl) {}
 translator::~translator() = default;
 
 result<translation> translator::translate(std::string&& event, const invocation_context& ctx,
-                                          const translate_options& opts) {
-  const events::event_scan scan = events::scan_event_text(event);
+                                          const translate_options& opts, events::event_scanner* scanned) {
+  const events::event_scan scan = scanned != nullptr ? scanned->finish(event) : events::scan_event_text(event);
   if (auto refused = check_event_text(scan)) return std::move(*refused);
   events::event_text text(event, scan, impl_->aside);
   impl_->value_alloc.Clear();

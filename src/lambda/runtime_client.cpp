@@ -32,21 +32,20 @@ constexpr std::size_t max_trailer_bytes = 64 * 1024;
 // overwritten, so it is not zero-filled first (a base64 event's buffer comes back as its shorter decoded body, and
 // growing it again by resize was 6 % of the instructions of a 512 KB one). A connection that ends early is reported
 // as Beast reports it, as a partial message, and the body is then not used.
+//
+// Each read takes all that has arrived (asio::async_read's default completion condition reads at most 64 KB at a
+// time: eight system calls for a 512 KB event where one or two do; "Reads of any size"), and what has arrived is
+// scanned before the next read, while the rest is on its way (event_scan.hpp; "Scanned as it arrives").
 awaitable<void> read_sized_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::string& body,
-                                std::size_t size, boost::system::error_code& ec) {
+                                std::size_t size, events::event_scanner& scan, boost::system::error_code& ec) {
   resize_uninitialized(body, size);
-  const std::size_t buffered = std::min(buffer.size(), size);
-  asio::buffer_copy(asio::buffer(body.data(), buffered), buffer.data());
-  buffer.consume(buffered);
-  if (buffered < size) {
-    // Each read takes all that has arrived: asio::async_read's default completion condition reads at most 64 KB at
-    // a time, eight system calls for a 512 KB event where one or two do (docs/performance.md, "Reads of any size").
-    const std::size_t wanted = size - buffered;
-    auto all_that_is_left = [wanted](const boost::system::error_code& e, std::size_t n) -> std::size_t {
-      return e ? 0 : wanted - n;
-    };
-    co_await asio::async_read(stream, asio::buffer(body.data() + buffered, wanted), all_that_is_left,
-                              asio::redirect_error(asio::use_awaitable, ec));
+  std::size_t have = std::min(buffer.size(), size);
+  asio::buffer_copy(asio::buffer(body.data(), have), buffer.data());
+  buffer.consume(have);
+  while (have < size && !ec) {
+    scan.feed({body.data(), have});
+    have += co_await stream.async_read_some(asio::buffer(body.data() + have, size - have),
+                                            asio::redirect_error(asio::use_awaitable, ec));
   }
   if (ec == asio::error::eof) ec = http::error::partial_message;
 }
@@ -172,6 +171,7 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     // the fields, which would fail the read before the request id is known and the event could be refused.
     // The last event's memory comes back through recycle_event_buffer (it became the last request's body).
     if (spare_event_.capacity() > ev.body.capacity()) ev.body.swap(spare_event_);
+    ev.scan.reset();
     lean_answer_parser parser(ev.body, &ev.ctx, lean_answer_parser::keep_old_body);
     ev.problem.reset();
     parser.body_limit((std::numeric_limits<std::uint64_t>::max)());  // not Beast's 8 MiB default either
@@ -200,7 +200,7 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     const bool sized = declared && !parser.chunked();
     if (ev.problem || !sized) ev.body.clear();  // a recycled buffer's old event; the parser appends to what is there
     if (!ev.problem && sized) {
-      co_await read_sized_body(stream_, buffer_, ev.body, static_cast<std::size_t>(*declared), ec);
+      co_await read_sized_body(stream_, buffer_, ev.body, static_cast<std::size_t>(*declared), ev.scan, ec);
     } else if (!ev.problem) {
       // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's
       // read.

@@ -339,7 +339,7 @@ awaitable<invocation::outcome> invocation::handle(runtime_client& runtime, const
     o = *event_.problem;
   } else {
     log::debug(rid, "event: {}", event_.body);
-    auto t = res.translate.translate(std::move(event_.body), event_.ctx, res.options);
+    auto t = res.translate.translate(std::move(event_.body), event_.ctx, res.options, &event_.scan);
     if (!t) {
       o = t.error();
     } else {

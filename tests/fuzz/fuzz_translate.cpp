@@ -12,6 +12,9 @@
 // parsed around that body (events::event_text), and its translation must equal that of the same event with the body
 // ending in an escaped slash, which decodes to the same text but is parsed whole, in place. The fuzzer's own inputs
 // are too short to reach that path.
+//
+// Otherwise the event's scan is also fed in two pieces first, as the runtime client feeds it while the event arrives
+// (core/event_scan.hpp), and must agree with one pass over the whole event.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -106,7 +109,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string event(reinterpret_cast<const char*>(data) + 1, size - 1);
   if ((data[0] & 0x80) != 0 && !event.empty() && event.front() == '{') return parsed_around(event, opts, ctx);
   const std::string original = event;
-  auto r = t.translate(std::move(event), ctx, opts);
+  // The scan fed in two pieces cut where the last byte says, as the runtime client feeds it while an event arrives
+  // (each piece a copy holding only the bytes so far), finds what one pass finds; the translation then finishes it.
+  events::event_scanner pieces;
+  const std::size_t cut = event.empty() ? 0 : (std::size_t{data[size - 1]} * 131) % event.size();
+  pieces.feed(std::string(event, 0, cut));
+  pieces.feed(std::string(event, 0, cut + (event.size() - cut) / 2));
+  events::event_scanner check = pieces;
+  FUZZ_CHECK(check.finish(event) == events::scan_event_text(event), event);
+  auto r = t.translate(std::move(event), ctx, opts, &pieces);
   if (!r) {
     fuzz::check_failure(r.error());
     return 0;

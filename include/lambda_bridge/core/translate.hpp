@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lambda_bridge/core/event_scan.hpp"
 #include "lambda_bridge/core/http_message.hpp"
 #include "lambda_bridge/core/invocation_context.hpp"
 #include "lambda_bridge/core/result.hpp"
@@ -59,8 +60,11 @@ class translator {
   translator(const translator&) = delete;
   translator& operator=(const translator&) = delete;
 
-  // `event` is consumed: a pass-through event moves into the request body unchanged.
-  result<translation> translate(std::string&& event, const invocation_context& ctx, const translate_options& opts);
+  // `event` is consumed: a pass-through event moves into the request body unchanged. `scanned`, when given, has been
+  // fed the event as it arrived (event_scan.hpp): the scan is finished from where it stopped rather than taken
+  // from the start.
+  result<translation> translate(std::string&& event, const invocation_context& ctx, const translate_options& opts,
+                                events::event_scanner* scanned = nullptr);
   // A served request's strings and lists, kept for the next translate: a steady stream of similar events then
   // translates without allocating (its body goes back to the runtime client instead, as the next event's buffer).
   void recycle(backend_request&& used);

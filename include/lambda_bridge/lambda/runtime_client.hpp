@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "lambda_bridge/core/event_scan.hpp"
 #include "lambda_bridge/core/invocation_context.hpp"
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/lambda/runtime_headers.hpp"
@@ -27,6 +28,8 @@ class runtime_api_fatal : public std::runtime_error {
 struct next_event {
   invocation_context ctx;
   std::string body;
+  // The body's scan, taken as far as the pieces read had gone (event_scan.hpp); the translator finishes it.
+  events::event_scanner scan;
   // Set when the event cannot be handled at all (too large); the caller posts it as the invocation's error.
   std::optional<failure> problem;
 };

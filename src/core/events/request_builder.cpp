@@ -12,7 +12,6 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/frame_cache.hpp"
-#include "lambda_bridge/util/json_text.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
 
@@ -69,70 +68,6 @@ void parse_stack_allocator::Free(void* pointer) {
     std::free(base);
   }
 }
-
-// One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
-// backslash. They were four passes over the whole event; a large event is read from memory once instead of four
-// times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). Inside a
-// string, the plain stretch (no quote, backslash, control byte or non-ASCII byte) is skipped at once (json_text.hpp),
-// which is nearly all of a large body. On the way it notes the longest string with no escape and no control byte:
-// the parse can leave that one out (event_text).
-event_scan scan_event_text(std::string_view json) {
-  event_scan r;
-  std::size_t depth = 0;
-  bool in_string = false;
-  const auto* const begin = reinterpret_cast<const unsigned char*>(json.data());
-  const auto* p = begin;
-  const auto* const end = p + json.size();
-  const unsigned char* string_begin = nullptr;  // just past the opening quote of the string the scan is in
-  bool string_plain = false;                    // that string has no escape and no control byte so far
-  while (p < end) {
-    if (in_string) {
-      p = begin + json_text::first_special<true>(json.data(), static_cast<std::size_t>(p - begin), json.size());
-      if (p == end) break;
-    }
-    const unsigned char c = *p;
-    if (c >= 0x80) {
-      const std::size_t n = text::utf8_sequence_length(p, static_cast<std::size_t>(end - p));
-      if (n == 0) {
-        r.valid_utf8 = false;
-        ++p;
-      } else {
-        p += n;
-      }
-      continue;
-    }
-    ++p;
-    if (c < 0x20) {
-      if (c == 0) r.has_nul = true;
-      if (in_string) string_plain = false;  // never valid JSON in a string: left for RapidJSON to report
-    } else if (c == '\\') {
-      r.has_backslash = true;
-      if (in_string) {
-        string_plain = false;
-        // An escaped quote or backslash does not end the string, nor start an escape of its own.
-        if (p < end && (*p == '"' || *p == '\\')) ++p;
-      }
-    } else if (c == '"') {
-      if (!in_string) {
-        string_begin = p;
-        string_plain = true;
-      } else if (string_plain && static_cast<std::size_t>(p - 1 - string_begin) > r.plain_string_size) {
-        r.plain_string_size = static_cast<std::size_t>(p - 1 - string_begin);
-        r.plain_string_offset = static_cast<std::size_t>(string_begin - begin);
-      }
-      in_string = !in_string;
-    } else if (!in_string) {
-      if (c == '{' || c == '[') {
-        r.depth = std::max(r.depth, ++depth);
-      } else if ((c == '}' || c == ']') && depth > 0) {
-        --depth;
-      }
-    }
-  }
-  return r;
-}
-
-std::size_t json_nesting_depth(std::string_view json) { return scan_event_text(json).depth; }
 
 namespace {
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lambda_bridge/core/event_scan.hpp"
 #include "lambda_bridge/core/result.hpp"
 #include "lambda_bridge/core/translate.hpp"
 
@@ -38,23 +39,6 @@ using json_value = json_document::ValueType;
 // Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.
 inline constexpr std::size_t max_json_depth = 128;
 
-// What the translator checks in an event's text before it parses it, found in one linear pass: the deepest nesting
-// of arrays and objects (strings skipped), so that a hostile event is refused before any recursive code (serialising
-// requestContext) could meet it; whether its bytes are UTF-8; whether it holds a raw NUL (never valid JSON); and
-// whether it holds a backslash (an escape, which the in-place parse decodes by moving bytes: event_text). And its
-// longest string with no escape and no control byte (where its text begins, past the opening quote, and its length),
-// which the parse can leave out when it is most of the event (event_text).
-struct event_scan {
-  std::size_t depth = 0;
-  bool valid_utf8 = true;
-  bool has_nul = false;
-  bool has_backslash = false;
-  std::size_t plain_string_offset = 0;
-  std::size_t plain_string_size = 0;
-};
-event_scan scan_event_text(std::string_view json);
-// scan_event_text's depth alone.
-std::size_t json_nesting_depth(std::string_view json);
 
 inline std::string_view view(const json_value& v) { return {v.GetString(), v.GetStringLength()}; }
 

@@ -1,0 +1,62 @@
+// The event's one pass before the parse (translate.hpp), which can be taken while the event is still arriving: the
+// runtime client feeds each piece it reads to an event_scanner, and the translator finishes the scan on the whole
+// event. A large event is then scanned piece by piece as the Runtime API's bytes come in, while the rest is still on
+// its way and each piece is still in the cache the kernel's copy left it in, instead of in one pass over all of it
+// after the last byte (docs/performance.md, "Scanned as it arrives").
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace lambda_bridge::events {
+
+// What the translator checks in an event's text before it parses it, found in one linear pass: the deepest nesting
+// of arrays and objects (strings skipped), so that a hostile event is refused before any recursive code (serialising
+// requestContext) could meet it; whether its bytes are UTF-8; whether it holds a raw NUL (never valid JSON); and
+// whether it holds a backslash (an escape, which the in-place parse decodes by moving bytes: event_text). And its
+// longest string with no escape and no control byte (where its text begins, past the opening quote, and its length),
+// which the parse can leave out when it is most of the event (event_text).
+struct event_scan {
+  std::size_t depth = 0;
+  bool valid_utf8 = true;
+  bool has_nul = false;
+  bool has_backslash = false;
+  std::size_t plain_string_offset = 0;
+  std::size_t plain_string_size = 0;
+
+  friend bool operator==(const event_scan&, const event_scan&) = default;
+};
+
+// The scan, resumable. feed() may be called any number of times with the bytes received so far (each call a longer
+// prefix of the same event, in the same buffer or not: only offsets are kept); it stops short of a UTF-8 sequence
+// or an escape that the end of the bytes may have cut, and takes it up on the next call. finish() scans the rest of
+// the whole event and gives the same event_scan as one pass over it (tests/unit/test_event_scan.cpp holds
+// them equal at every cut). A scanner is used for one event; reset() readies it for the next.
+class event_scanner {
+ public:
+  void feed(std::string_view received) { advance(received, false); }
+  event_scan finish(std::string_view event) {
+    advance(event, true);
+    return found_;
+  }
+  void reset() { *this = event_scanner{}; }
+  // How many bytes the scan has passed (the part of the event finish() need not read again).
+  std::size_t scanned() const { return pos_; }
+
+ private:
+  void advance(std::string_view json, bool whole);
+
+  event_scan found_;
+  std::size_t pos_ = 0;
+  std::size_t depth_ = 0;
+  std::size_t string_begin_ = 0;  // just past the opening quote of the string the scan is in
+  bool in_string_ = false;
+  bool string_plain_ = false;  // that string has no escape and no control byte so far
+};
+
+// One pass over a whole event.
+inline event_scan scan_event_text(std::string_view json) { return event_scanner{}.finish(json); }
+// scan_event_text's depth alone.
+std::size_t json_nesting_depth(std::string_view json);
+
+}  // namespace lambda_bridge::events

@@ -1,0 +1,116 @@
+// The event's scan taken in pieces, as the runtime client takes it while an event arrives (core/event_scan.hpp):
+// whatever the cuts, finish() must find what one pass over the whole event finds. Each case is scanned whole, then
+// fed at every cut (and at every pair of cuts for the short ones), so a piece boundary meets each byte: inside a
+// UTF-8 sequence, between a backslash and what it escapes, inside a string, between strings.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "lambda_bridge/core/event_scan.hpp"
+#include "support.hpp"
+
+using lambda_bridge::events::event_scan;
+using lambda_bridge::events::event_scanner;
+using lambda_bridge::events::scan_event_text;
+
+namespace {
+
+std::string describe(const event_scan& s) {
+  return "depth " + std::to_string(s.depth) + ", utf8 " + std::to_string(s.valid_utf8) + ", nul " +
+         std::to_string(s.has_nul) + ", backslash " + std::to_string(s.has_backslash) + ", plain string at " +
+         std::to_string(s.plain_string_offset) + " of " + std::to_string(s.plain_string_size);
+}
+
+// The scan of `event` fed in the pieces that `cuts` (ascending offsets) make, finished on the whole.
+event_scan scan_in_pieces(const std::string& event, const std::vector<std::size_t>& cuts) {
+  event_scanner scanner;
+  for (const std::size_t cut : cuts) {
+    // Each feed sees a copy holding only the bytes received so far, as the socket's reads leave them: a scan that
+    // looked past the cut would read what follows in the copy (a NUL, then nothing), not the event.
+    const std::string received = event.substr(0, cut);
+    scanner.feed(received);
+    CHECK(scanner.scanned() <= cut);
+  }
+  return scanner.finish(event);
+}
+
+void check_every_cut(const std::string& event, bool pairs) {
+  const event_scan whole = scan_event_text(event);
+  for (std::size_t a = 0; a <= event.size(); ++a) {
+    const event_scan one = scan_in_pieces(event, {a});
+    if (!(one == whole)) FAIL("cut at " << a << ": " << describe(one) << "; whole: " << describe(whole));
+    if (!pairs) continue;
+    for (std::size_t b = a; b <= event.size(); ++b) {
+      const event_scan two = scan_in_pieces(event, {a, b});
+      if (!(two == whole)) FAIL("cuts at " << a << ", " << b << ": " << describe(two) << "; whole: " << describe(whole));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the scan fed in pieces finds what one pass finds, wherever the pieces are cut") {
+  const std::vector<std::string> cases = {
+      // Valid UTF-8 of two, three and four bytes, in a string and out of one, and at the very end.
+      "{\"a\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\",\"b\":[1,{\"c\":\"\xf0\x9f\x98\x80\"}]}\xc3\xa9",
+      // Invalid UTF-8: a lone continuation byte, a cut-short sequence before ASCII, an overlong form, a surrogate,
+      // and a lead byte as the last byte of the event.
+      "{\"a\":\"\x80x\",\"b\":\"\xe2\x82x\",\"c\":\"\xc0\xaf\",\"d\":\"\xed\xa0\x80\"}\xf0",
+      // Escapes, an escaped quote and backslash that do not end the string, and a backslash as the last byte.
+      R"({"a":"x\"y\\","b":"\n\u00e9","c":"\\\"","d":["]"]})"
+      "\\",
+      // A NUL and a control byte inside a string and outside.
+      std::string("{\"a\":\"x\0y\",\"b\":\"\t\"}\0", 19),
+      // Nesting that closes more than it opens, and brackets inside strings.
+      R"([[[{"a":"[[[{{{"}]]]]]}}}[)",
+      // The longest plain string, against a longer one with an escape and one with a control byte.
+      R"({"short":"abcd","escaped":"abcdefghij\\klmnop","plain":"abcdefghijklmn","ctl":")"
+      "abcdefghijklmnopqrst\x01\"}",
+  };
+  for (const std::string& event : cases) {
+    CAPTURE(event);
+    check_every_cut(event, true);
+  }
+}
+
+TEST_CASE("the scan fed in pieces agrees with one pass on long strings, where it skips in wide steps") {
+  // 300 bytes of plain text around one special byte at each offset of a 128-byte step and the 16-byte steps after
+  // it: a cut anywhere must not change where the wide step stops or what it finds.
+  for (const std::string& special : {std::string("\""), std::string("\\n"), std::string("\xc3\xa9"), std::string("\x01")}) {
+    for (std::size_t at = 100; at < 300; at += 7) {
+      std::string body(300, 'a');
+      body.replace(at, special.size(), special);
+      const std::string event = "{\"body\":\"" + body + "\",\"x\":\"" + std::string(40, 'b') + "\"}";
+      CAPTURE(at);
+      check_every_cut(event, false);
+    }
+  }
+}
+
+TEST_CASE("the scan fed in pieces agrees with one pass on every fixture event") {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(LAMBDA_BRIDGE_FIXTURES)) {
+    if (entry.path().extension() != ".json") continue;
+    const std::string event = test_support::read_file(entry.path().string());
+    CAPTURE(entry.path().string());
+    check_every_cut(event, false);
+    // And in many small pieces, as a slow connection delivers it.
+    std::vector<std::size_t> cuts;
+    for (std::size_t c = 1; c < event.size(); c += 1 + c % 13) cuts.push_back(c);
+    CHECK(scan_in_pieces(event, cuts) == scan_event_text(event));
+  }
+}
+
+TEST_CASE("a scan fed the whole event leaves nothing for finish, and reset readies it for another event") {
+  const std::string first = R"({"a":"x","b":[[1]]})";
+  const std::string second = R"({"a":"\u00e9"})";
+  event_scanner scanner;
+  scanner.feed(first);
+  CHECK(scanner.scanned() == first.size());
+  CHECK(scanner.finish(first) == scan_event_text(first));
+  scanner.reset();
+  CHECK(scanner.scanned() == 0);
+  CHECK(scanner.finish(second) == scan_event_text(second));
+  CHECK(scanner.finish(second).depth == 1);
+}
