@@ -2,26 +2,69 @@
 
 #include <algorithm>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "lambda_bridge/util/json_text.hpp"
 #include "lambda_bridge/util/text.hpp"
 
 namespace lambda_bridge::events {
 
+namespace {
+#if defined(__x86_64__)
+bool blocks_on = json_text::have_avx2;
+#else
+bool blocks_on = false;
+#endif
+}  // namespace
+
+bool event_scanner::use_blocks(bool on) {
+#if defined(__x86_64__)
+  blocks_on = on && json_text::have_avx2;
+#else
+  (void)on;
+#endif
+  return blocks_on;
+}
+
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
 // backslash. They were four passes over the whole event; a large event is read from memory once instead of four
-// times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). Inside a
-// string, the plain stretch (no quote, backslash, control byte or non-ASCII byte) is skipped at once (json_text.hpp),
-// which is nearly all of a large body. On the way it notes the longest string with no escape and no control byte:
-// the parse can leave that one out (event_text).
+// times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). On the
+// way it notes the longest string with no escape and no control byte: the parse can leave that one out (event_text).
 //
-// Before the whole event is there (`whole` false), it stops where the verdict could depend on a byte not yet
-// received: at a non-ASCII byte whose sequence is invalid with fewer than four bytes left (it may be cut, not wrong),
-// and at a backslash that is the last byte (what it escapes decides whether the string ends there).
+// The scan goes 64 bytes a step (block_step, with AVX2) and visits only the bytes that change its state: quotes,
+// control bytes, brackets. A step holding a backslash or a non-ASCII byte is left to the byte-by-byte loop
+// (byte_steps), which knows escapes and UTF-8; so is the tail under 64 bytes, and every step on a CPU without AVX2
+// or on arm64. Inside a string, a stretch with none of those is skipped at once (json_text.hpp), which is nearly all
+// of a large body. Both visit the bytes in order with the same rule, so they agree wherever one hands over to the
+// other (tests/unit/test_event_scan.cpp holds them to each other and to every cut).
 void event_scanner::advance(std::string_view json, bool whole) {
+  std::size_t i = std::min(pos_, json.size());
+  bool stalled = false;
+#if defined(__x86_64__)
+  if (blocks_on) {
+    while (i + 64 <= json.size() && !stalled) {
+      const std::size_t next = block_step(json.data(), i, json.size());
+      i = next != i ? next : byte_steps(json, i, i + 64, whole, stalled);
+    }
+  }
+#endif
+  if (!stalled) i = byte_steps(json, i, json.size(), whole, stalled);
+  pos_ = i;
+}
+
+// The scan a byte at a time from `i` until it passes `limit` (it may pass it by a UTF-8 sequence, an escape, or a
+// plain stretch of a string), or up to where the verdict could depend on a byte not yet received when the event is
+// not whole (`stalled`): a non-ASCII byte whose sequence is invalid with fewer than four bytes left (it may be cut,
+// not wrong), and a backslash that is the last byte (what it escapes decides whether the string ends there).
+std::size_t event_scanner::byte_steps(std::string_view json, std::size_t i, std::size_t limit, bool whole,
+                                      bool& stalled) {
   const auto* const begin = reinterpret_cast<const unsigned char*>(json.data());
-  const auto* p = begin + std::min(pos_, json.size());
+  const auto* p = begin + i;
+  const auto* const stop = begin + limit;
   const auto* const end = begin + json.size();
-  while (p < end) {
+  while (p < stop) {
     if (in_string_) {
       p = begin + json_text::first_special<true>(json.data(), static_cast<std::size_t>(p - begin), json.size());
       if (p == end) break;
@@ -31,7 +74,10 @@ void event_scanner::advance(std::string_view json, bool whole) {
       const auto left = static_cast<std::size_t>(end - p);
       const std::size_t n = text::utf8_sequence_length(p, left);
       if (n == 0) {
-        if (!whole && left < 4) break;
+        if (!whole && left < 4) {
+          stalled = true;
+          break;
+        }
         found_.valid_utf8 = false;
         ++p;
       } else {
@@ -39,38 +85,65 @@ void event_scanner::advance(std::string_view json, bool whole) {
       }
       continue;
     }
-    if (c == '\\' && !whole && p + 1 == end) break;
+    if (c == '\\' && !whole && p + 1 == end) {
+      stalled = true;
+      break;
+    }
     ++p;
-    if (c < 0x20) {
-      if (c == 0) found_.has_nul = true;
-      if (in_string_) string_plain_ = false;  // never valid JSON in a string: left for RapidJSON to report
-    } else if (c == '\\') {
+    if (c == '\\') {
       found_.has_backslash = true;
       if (in_string_) {
         string_plain_ = false;
         // An escaped quote or backslash does not end the string, nor start an escape of its own.
         if (p < end && (*p == '"' || *p == '\\')) ++p;
       }
-    } else if (c == '"') {
-      const auto at = static_cast<std::size_t>(p - begin);
-      if (!in_string_) {
-        string_begin_ = at;
-        string_plain_ = true;
-      } else if (string_plain_ && at - 1 - string_begin_ > found_.plain_string_size) {
-        found_.plain_string_size = at - 1 - string_begin_;
-        found_.plain_string_offset = string_begin_;
-      }
-      in_string_ = !in_string_;
-    } else if (!in_string_) {
-      if (c == '{' || c == '[') {
-        found_.depth = std::max(found_.depth, ++depth_);
-      } else if ((c == '}' || c == ']') && depth_ > 0) {
-        --depth_;
-      }
+    } else {
+      visit(c, static_cast<std::size_t>(p - begin));
     }
   }
-  pos_ = static_cast<std::size_t>(p - begin);
+  return static_cast<std::size_t>(p - begin);
 }
+
+#if defined(__x86_64__)
+namespace {
+__attribute__((target("avx2"))) inline std::uint64_t mask64(__m256i lo, __m256i hi) {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(lo)) |
+         (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))} << 32);
+}
+// The bytes the scan visits in a step without a backslash or non-ASCII byte: quotes, control bytes, brackets.
+__attribute__((target("avx2"))) inline __m256i visited(__m256i v) {
+  const __m256i folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));  // '[' -> '{', ']' -> '}'
+  return _mm256_or_si256(
+      _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')), _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)),
+      _mm256_or_si256(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')), _mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}'))));
+}
+}  // namespace
+
+// The 64 bytes at `i`, when none is a backslash or non-ASCII: each quote, control byte and bracket visited in order
+// (a bracket inside a string too: visit ignores it there, as the byte loop does), and the rest passed over, since
+// the byte loop would change nothing for them. A step wholly inside a string with none of those is the start of a
+// long plain stretch, skipped at once. Returns where the scan got to, or `i` when the step is the byte loop's.
+__attribute__((target("avx2,bmi"))) std::size_t event_scanner::block_step(const char* s, std::size_t i,
+                                                                          std::size_t n) {
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i + 32));
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  if (mask64(_mm256_or_si256(lo, _mm256_cmpeq_epi8(lo, backslash)),
+             _mm256_or_si256(hi, _mm256_cmpeq_epi8(hi, backslash))) != 0) {
+    return i;  // the sign bit: a byte of 0x80 or more, or a backslash (its compare sets every bit)
+  }
+  std::uint64_t events = mask64(visited(lo), visited(hi));
+  if (events == 0 && in_string_) {
+    return json_text::first_special<true>(s, i + 64, n);
+  }
+  while (events != 0) {
+    const auto at = static_cast<std::size_t>(_tzcnt_u64(events));
+    events &= events - 1;
+    visit(static_cast<unsigned char>(s[i + at]), i + at + 1);
+  }
+  return i + 64;
+}
+#endif
 
 std::size_t json_nesting_depth(std::string_view json) { return scan_event_text(json).depth; }
 

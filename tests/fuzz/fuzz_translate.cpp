@@ -14,7 +14,8 @@
 // are too short to reach that path.
 //
 // Otherwise the event's scan is also fed in two pieces first, as the runtime client feeds it while the event arrives
-// (core/event_scan.hpp), and must agree with one pass over the whole event.
+// (core/event_scan.hpp), and must agree with one pass over the whole event, taken both ways the scan has (64-byte
+// steps and a byte at a time).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -116,7 +117,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   pieces.feed(std::string(event, 0, cut));
   pieces.feed(std::string(event, 0, cut + (event.size() - cut) / 2));
   events::event_scanner check = pieces;
-  FUZZ_CHECK(check.finish(event) == events::scan_event_text(event), event);
+  const events::event_scan whole = events::scan_event_text(event);
+  FUZZ_CHECK(check.finish(event) == whole, event);
+  // And the scan's 64-byte steps agree with its byte loop.
+  events::event_scanner::use_blocks(false);
+  FUZZ_CHECK(events::scan_event_text(event) == whole, event);
+  events::event_scanner::use_blocks(true);
   auto r = t.translate(std::move(event), ctx, opts, &pieces);
   if (!r) {
     fuzz::check_failure(r.error());

@@ -1,10 +1,12 @@
 // The event's scan taken in pieces, as the runtime client takes it while an event arrives (core/event_scan.hpp):
 // whatever the cuts, finish() must find what one pass over the whole event finds. Each case is scanned whole, then
 // fed at every cut (and at every pair of cuts for the short ones), so a piece boundary meets each byte: inside a
-// UTF-8 sequence, between a backslash and what it escapes, inside a string, between strings.
+// UTF-8 sequence, between a backslash and what it escapes, inside a string, between strings. Each is taken both
+// ways the scan has, 64-byte steps and a byte at a time, which must agree with each other too.
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -36,8 +38,28 @@ event_scan scan_in_pieces(const std::string& event, const std::vector<std::size_
   return scanner.finish(event);
 }
 
+// The scan's two ways through the bytes: 64-byte steps (where the CPU has AVX2) and a byte at a time.
+std::vector<bool> levels() {
+  std::vector<bool> all{false};
+  if (event_scanner::use_blocks(true)) all.push_back(true);
+  return all;
+}
+
+struct blocks_restored {
+  ~blocks_restored() { event_scanner::use_blocks(true); }
+};
+
 void check_every_cut(const std::string& event, bool pairs) {
+  const blocks_restored restore;
+  event_scanner::use_blocks(false);
   const event_scan whole = scan_event_text(event);
+  for (const bool blocks : levels()) {
+    event_scanner::use_blocks(blocks);
+    CAPTURE(blocks);
+    CHECK(scan_event_text(event) == whole);
+  }
+  for (const bool blocks : levels()) {
+  event_scanner::use_blocks(blocks);
   for (std::size_t a = 0; a <= event.size(); ++a) {
     const event_scan one = scan_in_pieces(event, {a});
     if (!(one == whole)) FAIL("cut at " << a << ": " << describe(one) << "; whole: " << describe(whole));
@@ -46,6 +68,7 @@ void check_every_cut(const std::string& event, bool pairs) {
       const event_scan two = scan_in_pieces(event, {a, b});
       if (!(two == whole)) FAIL("cuts at " << a << ", " << b << ": " << describe(two) << "; whole: " << describe(whole));
     }
+  }
   }
 }
 
@@ -113,4 +136,30 @@ TEST_CASE("a scan fed the whole event leaves nothing for finish, and reset readi
   CHECK(scanner.scanned() == 0);
   CHECK(scanner.finish(second) == scan_event_text(second));
   CHECK(scanner.finish(second).depth == 1);
+}
+
+TEST_CASE("the scan's 64-byte steps agree with its byte loop on any mix of the bytes that matter") {
+  // Every byte the scan treats apart (quotes, backslashes, brackets, control bytes and NUL, the parts of valid and
+  // invalid UTF-8) among plain ones, in events of 64 to 400 bytes: steps that hand over to the byte loop and back at
+  // every kind of byte, inside strings and out.
+  const std::string alphabet[] = {"\"", "\\", "{", "}", "[", "]", "a", "a", "a", "a", " ", ":", ",", "\n",
+                                  std::string(1, '\0'), "\x01", "\xc3\xa9", "\xe2\x82\xac", "\x80", "\xc3",
+                                  "\\\"", std::string(70, 'x')};
+  std::mt19937 random(20261202);
+  const blocks_restored restore;
+  for (int round = 0; round < 3000; ++round) {
+    std::string event;
+    const std::size_t size = 64 + random() % 337;
+    while (event.size() < size) event += alphabet[random() % std::size(alphabet)];
+    event_scanner::use_blocks(false);
+    const event_scan bytes = scan_event_text(event);
+    for (const bool blocks : levels()) {
+      event_scanner::use_blocks(blocks);
+      const event_scan got = scan_event_text(event);
+      if (!(got == bytes)) FAIL("blocks " << blocks << ": " << describe(got) << "; byte loop: " << describe(bytes));
+      const std::size_t cut = random() % (event.size() + 1);
+      const event_scan cut_once = scan_in_pieces(event, {cut});
+      if (!(cut_once == bytes)) FAIL("cut at " << cut << ": " << describe(cut_once) << "; whole: " << describe(bytes));
+    }
+  }
 }

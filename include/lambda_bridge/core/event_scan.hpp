@@ -5,6 +5,7 @@
 // after the last byte (docs/performance.md, "Scanned as it arrives").
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <string_view>
 
@@ -43,8 +44,36 @@ class event_scanner {
   // How many bytes the scan has passed (the part of the event finish() need not read again).
   std::size_t scanned() const { return pos_; }
 
+  // Whether the scan takes 64-byte steps (with AVX2, where the CPU has it) or goes a byte at a time; returns what it
+  // does now. For the tests, which hold the two to each other; the bridge never calls it.
+  static bool use_blocks(bool on);
+
  private:
   void advance(std::string_view json, bool whole);
+  std::size_t byte_steps(std::string_view json, std::size_t i, std::size_t limit, bool whole, bool& stalled);
+  std::size_t block_step(const char* s, std::size_t i, std::size_t n);
+  // A byte that is not a backslash nor non-ASCII, `after` the offset just past it: what it changes.
+  void visit(unsigned char c, std::size_t after) {
+    if (c < 0x20) {
+      if (c == 0) found_.has_nul = true;
+      if (in_string_) string_plain_ = false;  // never valid JSON in a string: left for RapidJSON to report
+    } else if (c == '"') {
+      if (!in_string_) {
+        string_begin_ = after;
+        string_plain_ = true;
+      } else if (string_plain_ && after - 1 - string_begin_ > found_.plain_string_size) {
+        found_.plain_string_size = after - 1 - string_begin_;
+        found_.plain_string_offset = string_begin_;
+      }
+      in_string_ = !in_string_;
+    } else if (!in_string_) {
+      if (c == '{' || c == '[') {
+        found_.depth = std::max(found_.depth, ++depth_);
+      } else if ((c == '}' || c == ']') && depth_ > 0) {
+        --depth_;
+      }
+    }
+  }
 
   event_scan found_;
   std::size_t pos_ = 0;
