@@ -13,7 +13,10 @@ namespace lambda_bridge::events {
 
 namespace {
 #if defined(__x86_64__)
-bool blocks_on = json_text::have_avx2;
+// Asked of the CPU here rather than read from json_text::have_avx2: that is another file's dynamic initialisation,
+// which may not have run yet when this one does (the scan then went a byte at a time in the linked bridge).
+const bool have_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
+bool blocks_on = have_avx2;
 #else
 bool blocks_on = false;
 #endif
@@ -21,7 +24,7 @@ bool blocks_on = false;
 
 bool event_scanner::use_blocks(bool on) {
 #if defined(__x86_64__)
-  blocks_on = on && json_text::have_avx2;
+  blocks_on = on && have_avx2;
 #else
   (void)on;
 #endif
