@@ -22,6 +22,8 @@ bool blocks_on = false;
 #endif
 }  // namespace
 
+bool event_scanner::using_blocks() { return blocks_on; }
+
 bool event_scanner::use_blocks(bool on) {
 #if defined(__x86_64__)
   blocks_on = on && have_avx2;
@@ -43,7 +45,10 @@ bool event_scanner::use_blocks(bool on) {
 // of a large body. Both visit the bytes in order with the same rule, so they agree wherever one hands over to the
 // other (tests/unit/test_event_scan.cpp holds them to each other and to every cut).
 void event_scanner::advance(std::string_view json, bool whole) {
-  std::size_t i = std::min(pos_, json.size());
+  // A scanner that has passed the end of these bytes was fed another, longer text: its findings are not this
+  // one's, so it starts over rather than answer for the wrong event.
+  if (pos_ > json.size()) reset();
+  std::size_t i = pos_;
   bool stalled = false;
 #if defined(__x86_64__)
   if (blocks_on) {

@@ -13,7 +13,7 @@
 // ending in an escaped slash, which decodes to the same text but is parsed whole, in place. The fuzzer's own inputs
 // are too short to reach that path.
 //
-// Otherwise the event's scan is also fed in two pieces first, as the runtime client feeds it while the event arrives
+// Every event's scan is also fed in pieces first, as the runtime client feeds it while the event arrives
 // (core/event_scan.hpp), and must agree with one pass over the whole event, taken both ways the scan has (64-byte
 // steps and a byte at a time).
 #include <cstddef>
@@ -108,21 +108,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const translate_options opts = options(data[0], fn);
   std::string event(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if ((data[0] & 0x80) != 0 && !event.empty() && event.front() == '{') return parsed_around(event, opts, ctx);
-  const std::string original = event;
-  // The scan fed in two pieces cut where the last byte says, as the runtime client feeds it while an event arrives
-  // (each piece a copy holding only the bytes so far), finds what one pass finds; the translation then finishes it.
+  // The scan fed twice before it is finished (three pieces, cut where the last and the middle bytes say), each feed
+  // a copy holding only the bytes so far, as the runtime client feeds it while an event arrives, finds what one pass
+  // finds, both ways the scan has (64-byte steps and a byte at a time); the translation below then finishes it.
   events::event_scanner pieces;
-  const std::size_t cut = event.empty() ? 0 : (std::size_t{data[size - 1]} * 131) % event.size();
+  const std::size_t cut = event.empty() ? 0 : (std::size_t{data[size - 1]} * 131 + data[size / 2]) % event.size();
   pieces.feed(std::string(event, 0, cut));
   pieces.feed(std::string(event, 0, cut + (event.size() - cut) / 2));
   events::event_scanner check = pieces;
   const events::event_scan whole = events::scan_event_text(event);
   FUZZ_CHECK(check.finish(event) == whole, event);
-  // And the scan's 64-byte steps agree with its byte loop.
   events::event_scanner::use_blocks(false);
   FUZZ_CHECK(events::scan_event_text(event) == whole, event);
   events::event_scanner::use_blocks(true);
+  if ((data[0] & 0x80) != 0 && !event.empty() && event.front() == '{') return parsed_around(event, opts, ctx);
+  const std::string original = event;
   auto r = t.translate(std::move(event), ctx, opts, &pieces);
   if (!r) {
     fuzz::check_failure(r.error());

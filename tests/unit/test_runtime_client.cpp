@@ -112,6 +112,36 @@ TEST_CASE("an event larger than one read arrives whole, the connection then serv
   CHECK(second->ctx.request_id == "two");
 }
 
+TEST_CASE("an event is scanned as it is read, from its own first byte, into the same next_event as the one before") {
+  // Two events larger than one read, the second longer than the first and nested where the first is not: each
+  // scanner must end where one pass over its own event ends (core/event_scan.hpp), with nothing of the first event's
+  // scan carried into the second's.
+  std::string first = R"({"body":")" + std::string(300000, 'a') + "\"}";
+  std::string second = R"({"a":[[[[1]]]],"b":"\u00e9","body":")" + std::string(400000, 'b') + "\"}";
+  scripted_runtime_api api;
+  api.max_event_bytes = 1024 * 1024;
+  api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: one\r\n", first),
+                 answer("200 OK", "Lambda-Runtime-Aws-Request-Id: two\r\n", second)};
+  next_event ev;
+  ev.scan.feed(std::string("[\0\"", 3));  // a scanner that has met a NUL and a string, as an earlier event's could
+                                          // have: next() starts it afresh
+  std::optional<events::event_scanner> first_scan, second_scan;
+  api.run([&](runtime_client& c) -> awaitable<void> {
+    if (co_await c.next(ev)) first_scan = ev.scan;
+    if (co_await c.next(ev)) second_scan = ev.scan;
+  });
+  REQUIRE(first_scan);
+  REQUIRE(second_scan);
+  CHECK(ev.body == second);
+  CHECK(first_scan->scanned() > 0);  // fed while the event arrived, not left to translate
+  CHECK(second_scan->scanned() > 0);
+  CHECK(first_scan->finish(first) == events::scan_event_text(first));
+  const events::event_scan whole = events::scan_event_text(second);
+  CHECK(whole.depth == 5);
+  CHECK(whole.has_backslash);
+  CHECK(second_scan->finish(second) == whole);
+}
+
 TEST_CASE("a recycled buffer receives the next event, its old contents gone") {
   scripted_runtime_api api;
   api.answers = {answer("200 OK", "Lambda-Runtime-Aws-Request-Id: r\r\n", R"({"a":1})")};

@@ -32,7 +32,8 @@ struct event_scan {
 // prefix of the same event, in the same buffer or not: only offsets are kept); it stops short of a UTF-8 sequence
 // or an escape that the end of the bytes may have cut, and takes it up on the next call. finish() scans the rest of
 // the whole event and gives the same event_scan as one pass over it (tests/unit/test_event_scan.cpp holds
-// them equal at every cut). A scanner is used for one event; reset() readies it for the next.
+// them equal at every cut). A scanner is used for one event; reset() readies it for the next (a scanner that has
+// passed the end of the text it is given starts over by itself, since that text cannot be the one it was fed).
 class event_scanner {
  public:
   void feed(std::string_view received) { advance(received, false); }
@@ -44,9 +45,10 @@ class event_scanner {
   // How many bytes the scan has passed (the part of the event finish() need not read again).
   std::size_t scanned() const { return pos_; }
 
-  // Whether the scan takes 64-byte steps (with AVX2, where the CPU has it) or goes a byte at a time; returns what it
-  // does now. For the tests, which hold the two to each other; the bridge never calls it.
+  // Whether the scan takes 64-byte steps (with AVX2, where the CPU has it: the default) or goes a byte at a time;
+  // returns what it does now. For the tests, which hold the two to each other; the bridge never calls it.
   static bool use_blocks(bool on);
+  static bool using_blocks();
 
  private:
   void advance(std::string_view json, bool whole);

@@ -62,7 +62,7 @@ class translator {
 
   // `event` is consumed: a pass-through event moves into the request body unchanged. `scanned`, when given, has been
   // fed the event as it arrived (event_scan.hpp): the scan is finished from where it stopped rather than taken
-  // from the start.
+  // from the start, and the scanner is then spent (reset it before it is fed another event).
   result<translation> translate(std::string&& event, const invocation_context& ctx, const translate_options& opts,
                                 events::event_scanner* scanned = nullptr);
   // A served request's strings and lists, kept for the next translate: a steady stream of similar events then
