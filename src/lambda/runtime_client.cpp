@@ -34,8 +34,10 @@ constexpr std::size_t max_trailer_bytes = 64 * 1024;
 // as Beast reports it, as a partial message, and the body is then not used.
 //
 // Each read takes all that has arrived (asio::async_read's default completion condition reads at most 64 KB at a
-// time: eight system calls for a 512 KB event where one or two do; "Reads of any size"), and what has arrived is
-// scanned before the next read, while the rest is on its way (event_scan.hpp; "Scanned as it arrives").
+// time: eight system calls for a 512 KB event where one or two do; "Reads of any size"). The body is read without
+// waiting for as long as bytes are there (the socket is non-blocking), and only when the next read would wait is what
+// has come scanned, in the time the wait would have idled (event_scan.hpp; "Scanned as it arrives"): a scan between
+// reads that found bytes waiting held the sender back and made a 6 MB event slower to arrive than the scan saved.
 awaitable<void> read_sized_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::string& body,
                                 std::size_t size, events::event_scanner& scan, boost::system::error_code& ec) {
   resize_uninitialized(body, size);
@@ -43,6 +45,9 @@ awaitable<void> read_sized_body(beast::tcp_stream& stream, beast::flat_buffer& b
   asio::buffer_copy(asio::buffer(body.data(), have), buffer.data());
   buffer.consume(have);
   while (have < size && !ec) {
+    have += stream.socket().read_some(asio::buffer(body.data() + have, size - have), ec);
+    if (ec != asio::error::would_block && ec != asio::error::try_again) continue;
+    ec = {};
     scan.feed({body.data(), have});
     have += co_await stream.async_read_some(asio::buffer(body.data() + have, size - have),
                                             asio::redirect_error(asio::use_awaitable, ec));
