@@ -1,7 +1,7 @@
 // The translation alone, in process: translator::translate on the bench's ALB events (text and base64 bodies of
 // 64 KB, 512 KB and 4 MB), best of 200, the event copied in just before each call as it arrives from the socket; and
-// the same with the scan fed all but the event's last 64 KB first, as the runtime client feeds it while the event
-// arrives (what is left after the last byte: "Scanned as it arrives").
+// the same with the scan fed all but the event's last 64 KB first, as the runtime client feeds it in the waits for
+// the event's later bytes (what is left after the last byte: "Scanned as it arrives").
 // Then the scan alone (events::scan_event_text) on three small fixture events, as published (indented) and compacted
 // (as Lambda sends them), best of 50 rounds of 1,000: the
 // figures of docs/performance.md, "Short strings". And the JSON writer's escaping of a 5 MB text reply and of a
@@ -21,8 +21,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include "events/request_builder.hpp"
-
+#include "lambda_bridge/core/event_scan.hpp"
 #include "lambda_bridge/core/translate.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
@@ -59,9 +58,8 @@ int main() {
       invocation_context ctx;
       ctx.request_id = "timing";
       const translate_options opts;
-      // Twice: the scan taken whole by translate, and the scan fed as the runtime client feeds it while the event
-      // arrives (all of it but the last 64 KB before the call, the last piece left to translate), which is what an
-      // event read in pieces leaves after its last byte ("Scanned as it arrives").
+      // Twice: the scan taken whole by translate, and the scan fed as the runtime client feeds it in the waits for
+      // the event's later bytes (all of it but the last 64 KB before the call, the last piece left to translate).
       double best = 1e18, best_fed = 1e18;
       for (int i = 0; i < 400; ++i) {
         const bool fed = i % 2 == 1;

@@ -12,25 +12,24 @@
 namespace lambda_bridge::events {
 
 namespace {
+// The tests' switch (use_blocks). Constant-initialised, and the CPU's answer read only when the scan runs: read at
+// start-up from json_text::have_avx2, another file's dynamic initialisation, it could still be false here (it was,
+// in the linked bridge, once).
+bool blocks_wanted = true;
+bool blocks_on() {
 #if defined(__x86_64__)
-// Asked of the CPU here rather than read from json_text::have_avx2: that is another file's dynamic initialisation,
-// which may not have run yet when this one does (the scan then went a byte at a time in the linked bridge).
-const bool have_avx2 = (__builtin_cpu_init(), __builtin_cpu_supports("avx2") != 0);
-bool blocks_on = have_avx2;
+  return blocks_wanted && json_text::have_avx2;
 #else
-bool blocks_on = false;
+  return false;
 #endif
+}
 }  // namespace
 
-bool event_scanner::using_blocks() { return blocks_on; }
+bool event_scanner::using_blocks() { return blocks_on(); }
 
 bool event_scanner::use_blocks(bool on) {
-#if defined(__x86_64__)
-  blocks_on = on && have_avx2;
-#else
-  (void)on;
-#endif
-  return blocks_on;
+  blocks_wanted = on;
+  return blocks_on();
 }
 
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
@@ -51,7 +50,7 @@ void event_scanner::advance(std::string_view json, bool whole) {
   std::size_t i = pos_;
   bool stalled = false;
 #if defined(__x86_64__)
-  if (blocks_on) {
+  if (blocks_on()) {
     while (i + 64 <= json.size() && !stalled) {
       const std::size_t next = block_step(json.data(), i, json.size());
       i = next != i ? next : byte_steps(json, i, i + 64, whole, stalled);

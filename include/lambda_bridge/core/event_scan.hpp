@@ -1,8 +1,7 @@
-// The event's one pass before the parse (translate.hpp), which can be taken while the event is still arriving: the
-// runtime client feeds each piece it reads to an event_scanner, and the translator finishes the scan on the whole
-// event. A large event is then scanned piece by piece as the Runtime API's bytes come in, while the rest is still on
-// its way and each piece is still in the cache the kernel's copy left it in, instead of in one pass over all of it
-// after the last byte (docs/performance.md, "Scanned as it arrives").
+// The event's one pass before the parse (translate.hpp), which can be taken while the event is still arriving: each
+// time the runtime client's next read of the body would wait, it feeds what has come to an event_scanner, and the
+// translator finishes the scan on the whole event. A large event is then mostly scanned in the waits for its later
+// bytes, instead of in one pass over all of it after the last byte (docs/performance.md, "Scanned as it arrives").
 #pragma once
 
 #include <algorithm>

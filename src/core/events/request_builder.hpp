@@ -39,7 +39,6 @@ using json_value = json_document::ValueType;
 // Real events nest a dozen levels; anything far deeper is an attack on recursive code, not an event.
 inline constexpr std::size_t max_json_depth = 128;
 
-
 inline std::string_view view(const json_value& v) { return {v.GetString(), v.GetStringLength()}; }
 
 // A number as RapidJSON read it: integers exactly, others as the shortest text that reads back as the same double.
