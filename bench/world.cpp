@@ -40,6 +40,11 @@ void bench_world::set_scenario(const scenario* s, bool capture) {
   failures_.clear();
 }
 
+void bench_world::stop_capturing() {
+  std::lock_guard lk(m_);
+  capture_ = false;
+}
+
 void bench_world::use_scenario(const scenario* s) {
   std::lock_guard lk(m_);
   sc_ = s;
@@ -226,7 +231,8 @@ void bench_world::record_result(const received& rq) {
   inv.result_bytes = rq.body_len;
   inv.result_prefix = body.substr(0, 64 * 1024);
   if (error && !(sc_ && sc_->expect_error)) note_failure("invocation " + id_text + " failed: " + body.substr(0, 300));
-  if (capture_) {
+  if (rq.capture) {
+    inv.captured = true;
     captured_result_ = body;
     captured_content_type_ = rq.head.header("content-type").value_or("application/json");
   }
@@ -326,7 +332,10 @@ bool bench_world::answer_app(int fd, const received& rq) {
     if (s->expect_request_body && *s->expect_request_body != rq.body_len)
       note_failure("app received " + std::to_string(rq.body_len) + " body bytes, expected " +
                    std::to_string(*s->expect_request_body));
-    if (rq.capture) captured_request_ = h.raw + rq.body;
+    if (rq.capture) {
+      captured_request_ = h.raw + rq.body;
+      it->second.captured = true;
+    }
   }
   if (s->app_sleep_ms) std::this_thread::sleep_for(std::chrono::milliseconds(s->app_sleep_ms));
   const uint64_t total = s->stream_bytes ? s->stream_bytes : s->reply_body.size();

@@ -21,6 +21,7 @@ namespace bench {
 struct invocation {
   int64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
   bool done = false, error = false;
+  bool captured = false;  // its request or result was kept whole for the null forwarder: not to be measured
   uint64_t result_bytes = 0;
   std::string result_prefix;
 };
@@ -33,8 +34,14 @@ class bench_world {
   int app_port() const { return app_.port(); }
   server& app() { return app_; }
 
-  // The scenario the app and the result checks follow until the next call.
+  // The scenario the app and the result checks follow until the next call; with `capture`, the app's requests and
+  // the results are kept whole for the null forwarder to replay (captured_request, captured_result).
   void set_scenario(const scenario* s, bool capture);
+  // Keeps what was captured and captures no more. Called once a warm-up invocation has been captured: keeping a body
+  // costs the bench's app (and its Runtime API) a copy of it before the time it records, so invocations measured while
+  // capturing looked slower than the null forwarder's, which are never captured (docs/performance.md, "The bench
+  // copied the bridge's bodies").
+  void stop_capturing();
   // Switches the app to another scenario between two invocations, keeping everything else (the soak's mix).
   void use_scenario(const scenario* s);
 
