@@ -154,10 +154,16 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o, std::vector
       if (s.with_null) floor.push_back(run_one(w, o, part, true, r));
     }
     rows.push_back(merge_rounds(bridge));
-    if (!o.json) std::fprintf(stderr, "  %-16s bridge p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
+    if (!o.json) {
+      std::fprintf(stderr, "  %-16s bridge p50 %8.0f us (in %.0f, out %.0f)\n", s.name.c_str(), rows.back().p50_us,
+                   rows.back().in_p50_us, rows.back().out_p50_us);
+    }
     if (!floor.empty()) {
       rows.push_back(merge_rounds(floor));
-      if (!o.json) std::fprintf(stderr, "  %-16s null   p50 %8.0f us\n", s.name.c_str(), rows.back().p50_us);
+      if (!o.json) {
+        std::fprintf(stderr, "  %-16s null   p50 %8.0f us (in %.0f, out %.0f)\n", s.name.c_str(), rows.back().p50_us,
+                     rows.back().in_p50_us, rows.back().out_p50_us);
+      }
     }
   }
   return rows;

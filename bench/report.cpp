@@ -197,7 +197,7 @@ void json_row(std::ostringstream& j, const figures& r) {
   j << ",\"child\":";
   json_string(j, r.child);
   j << ",\"count\":" << r.count << ",\"added_p50_us\":" << r.p50_us << ",\"added_p99_us\":" << r.p99_us
-    << ",\"added_mean_us\":" << r.mean_us << ",\"invocations_per_s\":" << r.per_s
+    << ",\"added_mean_us\":" << r.mean_us << ",\"in_p50_us\":" << r.in_p50_us << ",\"out_p50_us\":" << r.out_p50_us << ",\"invocations_per_s\":" << r.per_s
     << ",\"cpu_us_per_invocation\":" << r.cpu_us << ",\"cpu_us_per_invocation_stat\":" << r.cpu_us_stat
     << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"idle_rss_kb\":" << r.idle_rss_kb << ",\"payload_bytes\":" << r.payload
     << ",\"payload_mb_per_s\":" << r.mbytes_per_s << ",\"end_to_end\":" << (r.end_to_end ? "true" : "false")
@@ -294,10 +294,14 @@ void print_table(const std::vector<figures>& rows, const footprint& fp, const st
 figures merge_rounds(const std::vector<figures>& rounds) {
   figures f = rounds.front();
   f.samples.clear();
+  f.in_samples.clear();
+  f.out_samples.clear();
   f.failures.clear();
   double seconds = 0, cpu = 0, cpu_stat = 0;
   for (const auto& r : rounds) {
     f.samples.insert(f.samples.end(), r.samples.begin(), r.samples.end());
+    f.in_samples.insert(f.in_samples.end(), r.in_samples.begin(), r.in_samples.end());
+    f.out_samples.insert(f.out_samples.end(), r.out_samples.begin(), r.out_samples.end());
     f.failures.insert(f.failures.end(), r.failures.begin(), r.failures.end());
     if (r.per_s > 0) seconds += double(r.count) / r.per_s;
     cpu += r.cpu_us * r.count;
@@ -309,6 +313,8 @@ figures merge_rounds(const std::vector<figures>& rounds) {
   if (f.count == 0) return f;
   f.p50_us = percentile(f.samples, 50);
   f.p99_us = percentile(f.samples, 99);
+  f.in_p50_us = percentile(f.in_samples, 50);
+  f.out_p50_us = percentile(f.out_samples, 50);
   double sum = 0;
   for (double a : f.samples) sum += a;
   f.mean_us = sum / f.count;

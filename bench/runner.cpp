@@ -77,7 +77,7 @@ watched_child start_child(std::string label, const std::string& binary, const st
 
 // The measured invocations: the bridge-added latency of each (µs), and the child's CPU and the clock at the start.
 struct measurement {
-  std::vector<double> added;
+  std::vector<double> added, in, out;  // µs per invocation: added = in + out (added_us)
   double cpu0 = 0, cpu0s = 0;
   int64_t start = 0;
 
@@ -91,6 +91,12 @@ struct measurement {
 constexpr std::chrono::milliseconds per_invocation_timeout{20000};
 
 double added_us(const invocation& inv) { return double((inv.t1 - inv.t0) + (inv.t3 - inv.t2)) / 1e3; }
+
+void add(measurement& m, const invocation& inv) {
+  m.added.push_back(added_us(inv));
+  m.in.push_back(double(inv.t1 - inv.t0) / 1e3);
+  m.out.push_back(double(inv.t3 - inv.t2) / 1e3);
+}
 
 // One invocation at a time, the warm-up first; every result checked.
 void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_child& c, measurement& m) {
@@ -108,7 +114,7 @@ void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_chil
       c.give_up("result without statusCode 200: " + inv.result_prefix.substr(0, 300));
     if (i == 0) w.stop_capturing();  // the first (a warm-up one) was captured; none that is measured is
     if (i >= s.warmup && inv.captured) c.give_up("a measured invocation was captured (its bodies copied)");
-    if (i >= s.warmup) m.added.push_back(added_us(inv));
+    if (i >= s.warmup) add(m, inv);
   }
 }
 
@@ -130,16 +136,20 @@ void measure_bursts(bench_world& w, const scenario& s, const watched_child& c, m
     const invocation inv = w.get(id);
     w.forget(id);
     if (inv.captured) c.give_up("a measured invocation was captured (its bodies copied)");
-    m.added.push_back(added_us(inv));
+    add(m, inv);
   }
 }
 
 void summarize(figures& f, const measurement& m, int64_t end, double cpu1, double cpu1s) {
   f.count = int(m.added.size());
   f.samples = m.added;
+  f.in_samples = m.in;
+  f.out_samples = m.out;
   if (m.added.empty()) return;
   f.p50_us = percentile(m.added, 50);
   f.p99_us = percentile(m.added, 99);
+  f.in_p50_us = percentile(m.in, 50);
+  f.out_p50_us = percentile(m.out, 50);
   double sum = 0;
   for (double a : m.added) sum += a;
   f.mean_us = sum / double(m.added.size());
