@@ -20,8 +20,9 @@ struct figures {
   uint64_t payload = 0;
   double mbytes_per_s = 0;  // payload / mean added latency
   bool end_to_end = false;  // a real app: the latencies are t3 - t0, the app's time included
-  // The added latency's two halves: the way in (t1 - t0: the event handed out -> the request whole at the app) and
-  // the way out (t3 - t2: the app's reply begun -> the result whole at the Runtime API); not for end-to-end rows.
+  // The medians of the added latency's two parts (they need not add up to its median): the way in (t1 - t0: the
+  // event handed out -> the request whole at the app) and the way out (t3 - t2: the app's reply begun -> the result
+  // whole at the Runtime API). None for end-to-end rows (null in --json).
   double in_p50_us = 0, out_p50_us = 0;
   std::vector<double> samples;  // each invocation's added latency (µs), for merging rounds (merge_rounds)
   std::vector<double> in_samples, out_samples;  // its halves, likewise

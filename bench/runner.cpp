@@ -242,6 +242,8 @@ int soak_verdict(const soak_record& seen, long count, size_t kinds, double secon
 }  // namespace
 
 figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, int round) {
+  // The bytes the null forwarder replays are captured from the bridge's first warm-up invocation, never a measured one.
+  if (!null_child && s.warmup < 1) fail(s.name + ": no warm-up invocation to capture the null forwarder's bytes from");
   figures f;
   f.scenario = s.name;
   f.child = null_child ? "null" : "bridge";

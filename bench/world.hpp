@@ -37,7 +37,7 @@ class bench_world {
   // The scenario the app and the result checks follow until the next call; with `capture`, the app's requests and
   // the results are kept whole for the null forwarder to replay (captured_request, captured_result).
   void set_scenario(const scenario* s, bool capture);
-  // Keeps what was captured and captures no more. Called once a warm-up invocation has been captured: keeping a body
+  // Keeps what was captured and captures no more. Called once the warm-up has been captured: keeping a body
   // costs the bench's app (and its Runtime API) a copy of it before the time it records, so invocations measured while
   // capturing looked slower than the null forwarder's, which are never captured (docs/performance.md, "The bench
   // copied the bridge's bodies").
