@@ -153,18 +153,16 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o, std::vector
       if (!bridge.back().ok()) break;
       if (s.with_null) floor.push_back(run_one(w, o, part, true, r));
     }
-    rows.push_back(merge_rounds(bridge));
-    if (!o.json) {
-      std::fprintf(stderr, "  %-16s bridge p50 %8.0f us (in %.0f, out %.0f)\n", s.name.c_str(), rows.back().p50_us,
-                   rows.back().in_p50_us, rows.back().out_p50_us);
-    }
-    if (!floor.empty()) {
-      rows.push_back(merge_rounds(floor));
+    const auto add_row = [&](const std::vector<figures>& rounds) {
+      rows.push_back(merge_rounds(rounds));
+      const figures& f = rows.back();
       if (!o.json) {
-        std::fprintf(stderr, "  %-16s null   p50 %8.0f us (in %.0f, out %.0f)\n", s.name.c_str(), rows.back().p50_us,
-                     rows.back().in_p50_us, rows.back().out_p50_us);
+        std::fprintf(stderr, "  %-16s %-6s p50 %8.0f us (in %.0f, out %.0f)\n", s.name.c_str(), f.child.c_str(),
+                     f.p50_us, f.in_p50_us, f.out_p50_us);
       }
-    }
+    };
+    add_row(bridge);
+    if (!floor.empty()) add_row(floor);
   }
   return rows;
 }

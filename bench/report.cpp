@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <optional>
 #include <sstream>
 #include <string_view>
+#include <utility>
 
 namespace bench {
 
@@ -192,24 +192,21 @@ void json_footprint(std::ostringstream& j, const footprint& fp) {
     j << "null";
 }
 
-// A figure, or null where the row has none (the way in and out of an end-to-end row: the app's time lies between).
-void json_number_or_null(std::ostringstream& j, std::optional<double> v) {
-  if (v)
-    j << *v;
-  else
-    j << "null";
-}
-
 void json_row(std::ostringstream& j, const figures& r) {
   j << "{\"scenario\":";
   json_string(j, r.scenario);
   j << ",\"child\":";
   json_string(j, r.child);
   j << ",\"count\":" << r.count << ",\"added_p50_us\":" << r.p50_us << ",\"added_p99_us\":" << r.p99_us
-    << ",\"added_mean_us\":" << r.mean_us << ",\"in_p50_us\":";
-  json_number_or_null(j, r.end_to_end ? std::nullopt : std::optional<double>(r.in_p50_us));
-  j << ",\"out_p50_us\":";
-  json_number_or_null(j, r.end_to_end ? std::nullopt : std::optional<double>(r.out_p50_us));
+    << ",\"added_mean_us\":" << r.mean_us;
+  // An end-to-end row has no way in or out apart: the app's time lies between them.
+  for (const auto& [name, v] : {std::pair{"in_p50_us", r.in_p50_us}, std::pair{"out_p50_us", r.out_p50_us}}) {
+    j << ",\"" << name << "\":";
+    if (r.end_to_end)
+      j << "null";
+    else
+      j << v;
+  }
   j << ",\"invocations_per_s\":" << r.per_s
     << ",\"cpu_us_per_invocation\":" << r.cpu_us << ",\"cpu_us_per_invocation_stat\":" << r.cpu_us_stat
     << ",\"peak_rss_kb\":" << r.peak_rss_kb << ",\"idle_rss_kb\":" << r.idle_rss_kb << ",\"payload_bytes\":" << r.payload
