@@ -1,5 +1,6 @@
 #include "lambda_bridge/app/backend_client.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <iterator>
 
@@ -195,8 +196,16 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       timed(ec);
     }
     // The app may write its reply in pieces with Nagle on (Python's http.server: head, then body); see
-    // acknowledge_at_once. Armed here because writing the request is what made the connection look interactive.
-    if (!ec) acknowledge_at_once(conn_->stream.socket());
+    // acknowledge_at_once. Armed here, because writing the request is what made the connection look interactive,
+    // unless the connection's last replies all came whole: then only once this one shows it comes in pieces
+    // (more_to_come). Quick-ACK mode acknowledges a reply as it is read, a packet the bridge sends and the app's side
+    // takes in on every exchange; left to the kernel, the ACK rides on the next request.
+    acks_armed_ = false;
+    in_pieces_ = false;
+    if (!ec && conn_->whole_replies < backend_connection::whole_replies_for_lazy_acks) {
+      acknowledge_at_once(conn_->stream.socket());
+      acks_armed_ = true;
+    }
     // A head of unusual size (an event with large headers) is not kept for the connection's life.
     if (conn_->head.capacity() > backend_connection::read_buffer_bytes) std::string().swap(conn_->head);
     std::string_view step = "sending the request";
@@ -217,13 +226,15 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
         if (head_request) parser_->skip(true);
         if (past_deadline(ec)) break;
         co_await read_head_bounded(socket(), conn_->buffer, *parser_, backend_connection::max_header_bytes,
-                                   header_bytes, ec);
+                                   header_bytes, ec, [this] { more_to_come(); });
         timed(ec);
         const int code = ec ? 0 : parser_->get().result_int();
         if (code / 100 != 1 || code == 101) break;
         // 100 Continue and 103 Early Hints are what a well-behaved app sends; after any other interim reply the
         // connection's state is the app's secret, so it serves this reply and no other.
         if (code != 100 && code != 103) reusable_ = false;
+        // Nothing of the reply itself is in yet, and the app may hold it until the interim one is acknowledged.
+        if (conn_->buffer.size() == 0) more_to_come();
       }
     }
     if (ec) {
@@ -246,6 +257,10 @@ awaitable<result<reply_head>> backend_exchange::send(const backend_request& req,
       co_return failure{error_types::backend_invalid_response, *refused + " (app at " + to_string(pool_.endpoint()) + ")"};
     }
     if (parser_->upgrade()) reusable_ = false;  // the app means to speak something else on it next
+    // Some of the body still to come? The parser has not looked at the body yet: what is buffered is compared with
+    // what is declared, and a chunked body counts as still to come.
+    const auto remaining = parser_->content_length_remaining();
+    if (!parser_->is_done() && (!remaining || *remaining > conn_->buffer.size())) more_to_come();
     head.status = msg.result_int();
     head.reason = std::string(msg.reason());
     // Sized once, in the list an earlier reply left: its strings are assigned again, not allocated (issue 14).
@@ -387,8 +402,17 @@ result<std::size_t> backend_exchange::direct_moved(std::size_t got, boost::syste
   return transport_failure(ec, body_step);
 }
 
+void backend_exchange::more_to_come() {
+  in_pieces_ = true;
+  if (acks_armed_) return;
+  acknowledge_at_once(socket());
+  acks_armed_ = true;
+}
+
 void backend_exchange::finish() {
   if (!conn_ || !parser_ || !body_done()) return;
+  const std::uint32_t whole = in_pieces_ ? 0 : conn_->whole_replies + 1;
+  conn_->whole_replies = std::min(whole, backend_connection::whole_replies_for_lazy_acks);
   // Pooled only when the reply ended exactly at its framing: a byte already read past it belongs to no request, and
   // the next one would take it for its reply. Bytes still on the socket are looked for when the connection is taken
   // (take_idle), which also sees those that arrive while it is idle.

@@ -59,10 +59,12 @@ class HttpServerApp:
 
 
 class PiecewiseApp:
-    """A raw-socket app that sends each reply as the given list of writes, Nagle on, keep-alive."""
+    """A raw-socket app that sends each reply as the given list of writes, Nagle on, keep-alive. With
+    `in_pieces_every` N, only every Nth reply goes in pieces, the others in one write."""
 
-    def __init__(self, pieces: list):
+    def __init__(self, pieces: list, in_pieces_every: int = 1):
         self.pieces = pieces
+        self.in_pieces_every = in_pieces_every
         self.listener = socket.create_server(('127.0.0.1', 0))
         self.port = self.listener.getsockname()[1]
         self.stopping = False
@@ -80,12 +82,17 @@ class PiecewiseApp:
         # The premise of the test: nothing here turns Nagle off.
         assert conn.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
         rest = b''
+        replies = 0  # on this connection (the bridge's readiness probe has its own)
         with conn:
             while True:
                 head, rest = recv_head(conn, rest)
                 if head is None:
                     return
                 _, rest = recv_body(conn, head, rest)
+                replies += 1
+                if replies % self.in_pieces_every != 0:
+                    conn.sendall(b''.join(self.pieces))
+                    continue
                 for piece in self.pieces:
                     conn.sendall(piece)
 
@@ -96,18 +103,21 @@ class PiecewiseApp:
 
 class AppsWritingInPieces(BridgeTestCase):
 
-    def median_invocation(self, port: int, expected_body: str) -> float:
+    def invocation_times(self, port: int, expected_body: str, count: int = INVOCATIONS) -> list:
         fake = self.start_fake()
         self.start_bridge(fake, port)
         took = []
-        for i in range(INVOCATIONS):
+        for i in range(count):
             started = time.monotonic()
             posted = fake.wait_result(fake.push(rest_event(f'/piece/{i}')), timeout=10)
             result = self.assert_response(posted)
             self.assertEqual(result.get('statusCode'), 200, result)
             self.assertEqual(result.get('body'), expected_body, result)
             took.append(posted.at - started)
-        return statistics.median(took)
+        return took
+
+    def median_invocation(self, port: int, expected_body: str) -> float:
+        return statistics.median(self.invocation_times(port, expected_body))
 
     def assert_no_stall(self, median: float):
         self.assertLess(median, MEDIAN_LIMIT,
@@ -138,6 +148,34 @@ class AppsWritingInPieces(BridgeTestCase):
                             b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello'])
         self.addCleanup(app.stop)
         self.assert_no_stall(self.median_invocation(app.port, 'hello'))
+
+    def test_reply_in_pieces_after_many_whole_ones_is_not_delayed(self):
+        # After 8 replies in a row that came whole, the bridge arms quick ACKs on that connection only once a reply
+        # shows it comes in pieces (backend_connection::whole_replies_for_lazy_acks). Every 10th reply here comes
+        # in pieces, each after 9 whole ones: the head, then the body held back until the head is acknowledged.
+        every = 10
+        app = PiecewiseApp([b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n', b'hello'],
+                           in_pieces_every=every)
+        self.addCleanup(app.stop)
+        took = self.invocation_times(app.port, 'hello', count=5 * every)
+        self.assert_no_stall(statistics.median(took[every - 1::every]))
+
+    def test_head_in_pieces_after_many_whole_replies_is_not_delayed(self):
+        every = 10
+        app = PiecewiseApp([b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n', b'Content-Length: 5\r\n\r\nhello'],
+                           in_pieces_every=every)
+        self.addCleanup(app.stop)
+        took = self.invocation_times(app.port, 'hello', count=5 * every)
+        self.assert_no_stall(statistics.median(took[every - 1::every]))
+
+    def test_interim_reply_after_many_whole_replies_is_not_delayed(self):
+        every = 10
+        app = PiecewiseApp([b'HTTP/1.1 100 Continue\r\n\r\n',
+                            b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello'],
+                           in_pieces_every=every)
+        self.addCleanup(app.stop)
+        took = self.invocation_times(app.port, 'hello', count=5 * every)
+        self.assert_no_stall(statistics.median(took[every - 1::every]))
 
 
 class ClientsWritingInPieces(EmulatorTestCase):

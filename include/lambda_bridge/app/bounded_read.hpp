@@ -49,12 +49,17 @@ awaitable<void> read_more(Stream& stream, beast::flat_buffer& buffer, Parser& pa
   if (ec) ec = http::error::partial_message;
 }
 
+struct no_hook {
+  void operator()() const {}
+};
+
 // Reads until `parser` has a complete head, counting every byte it consumes into `consumed` (which the caller may
 // carry over several heads, such as 1xx interim replies): the head fails with http::error::header_limit as soon as
-// it passes `limit`. Sets `ec`.
-template <class Stream, class Parser>
+// it passes `limit`. Sets `ec`. `in_pieces` is called before each read for a head that has begun to arrive (the
+// app's replies: backend_exchange::more_to_come).
+template <class Stream, class Parser, class InPieces = no_hook>
 awaitable<void> read_head_bounded(Stream& stream, beast::flat_buffer& buffer, Parser& parser, std::size_t limit,
-                                  std::size_t& consumed, boost::system::error_code& ec) {
+                                  std::size_t& consumed, boost::system::error_code& ec, InPieces in_pieces = {}) {
   while (!ec && !parser.is_header_done()) {
     if (buffer.size() > 0) {
       consumed += put_guarded(parser, buffer, ec);
@@ -64,6 +69,7 @@ awaitable<void> read_head_bounded(Stream& stream, beast::flat_buffer& buffer, Pa
       ec = http::error::header_limit;
       break;
     }
+    if (parser.got_some() || buffer.size() > 0) in_pieces();
     co_await read_more(stream, buffer, parser, ec);
   }
 }

@@ -57,8 +57,9 @@ std::string to_string(const tcp::endpoint& endpoint);
 // body) holds each piece after the first until the one before is acknowledged, and Linux delays that ACK by 40 ms
 // or more on a connection that looks interactive, which any request-then-reply connection does once we have
 // written on it: 40 ms per message (issue 14). The peer's socket is not ours to change, and TCP_NODELAY on ours
-// governs only what we send. Call it after each write, before reading the answer; one setsockopt, errors ignored
-// (the worst case is the delay this avoids).
+// governs only what we send. Call it after each write, before reading the answer (the app's connection, once its
+// replies have come whole for a while, only when one comes in pieces: backend_exchange::send); one setsockopt,
+// errors ignored (the worst case is the delay this avoids).
 void acknowledge_at_once(tcp::socket& socket);
 
 // One non-blocking send of `buffers`; returns what the socket did not take, which the caller writes with
