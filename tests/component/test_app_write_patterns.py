@@ -157,7 +157,7 @@ class AppsWritingInPieces(BridgeTestCase):
         app = PiecewiseApp([b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n', b'hello'],
                            in_pieces_every=every)
         self.addCleanup(app.stop)
-        took = self.invocation_times(app.port, 'hello', count=5 * every)
+        took = self.invocation_times(app.port, 'hello', count=10 * every)
         self.assert_no_stall(statistics.median(took[every - 1::every]))
 
     def test_head_in_pieces_after_many_whole_replies_is_not_delayed(self):
@@ -165,7 +165,7 @@ class AppsWritingInPieces(BridgeTestCase):
         app = PiecewiseApp([b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n', b'Content-Length: 5\r\n\r\nhello'],
                            in_pieces_every=every)
         self.addCleanup(app.stop)
-        took = self.invocation_times(app.port, 'hello', count=5 * every)
+        took = self.invocation_times(app.port, 'hello', count=10 * every)
         self.assert_no_stall(statistics.median(took[every - 1::every]))
 
     def test_interim_reply_after_many_whole_replies_is_not_delayed(self):
@@ -174,7 +174,7 @@ class AppsWritingInPieces(BridgeTestCase):
                             b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello'],
                            in_pieces_every=every)
         self.addCleanup(app.stop)
-        took = self.invocation_times(app.port, 'hello', count=5 * every)
+        took = self.invocation_times(app.port, 'hello', count=10 * every)
         self.assert_no_stall(statistics.median(took[every - 1::every]))
 
 

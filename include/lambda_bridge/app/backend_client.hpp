@@ -42,8 +42,9 @@ struct backend_connection {
   std::string head;
   steady_time idle_since{};
   std::uint64_t uses = 0;
-  // Replies in a row that arrived whole, each in the read that began it. From whole_replies_for_lazy_acks on, quick
-  // ACKs are armed only once a reply comes in pieces, not after every request (backend_exchange::send).
+  // Replies in a row that came whole: no read was needed once some of them had arrived, and no chunked body (which
+  // always counts as in pieces). From whole_replies_for_lazy_acks on, quick ACKs are armed only once a reply shows
+  // it comes in pieces, not after every request (backend_exchange::send, more_to_come).
   static constexpr std::uint32_t whole_replies_for_lazy_acks = 8;
   std::uint32_t whole_replies = 0;
 };
@@ -162,8 +163,9 @@ class backend_exchange {
   failure body_too_large(std::size_t limit, std::string_view step) const;
   // Why a reply head cannot be relayed at all (101, a status outside 100-599, a transfer coding other than chunked).
   static std::optional<std::string> refuse_framing(const http::response_header<reply_fields>& msg);
-  // Some of the reply is in and more must be read: it came in pieces, and a Nagle app may hold the rest until what
-  // came is acknowledged, so quick ACKs are armed if they are not yet.
+  // Some of the reply is in and more may have to be read (a chunked body counts, even when it is all in): it comes
+  // in pieces, and a Nagle app may hold the rest until what came is acknowledged, so quick ACKs are armed if they are
+  // not yet. The setsockopt itself sends the ACK the kernel is holding for what was read.
   void more_to_come();
   // Ends the exchange once the reply is complete: the connection is pooled, or closed if it may hold stray bytes.
   void finish();
@@ -181,7 +183,7 @@ class backend_exchange {
   std::optional<reply_parser> parser_;
   bool reusable_ = true;  // false once the reply showed the connection cannot serve another (an odd 1xx, Upgrade)
   bool acks_armed_ = false;  // acknowledge_at_once was called since the request was written
-  bool in_pieces_ = false;   // the reply (or an interim reply before it) took more than one read
+  bool in_pieces_ = false;   // more_to_come was called for this reply (or an interim reply before it)
   // Past the parser: the rest of a Content-Length body read from the socket straight into the caller's buffer.
   bool direct_ = false;
   std::uint64_t direct_remaining_ = 0;

@@ -57,9 +57,10 @@ std::string to_string(const tcp::endpoint& endpoint);
 // body) holds each piece after the first until the one before is acknowledged, and Linux delays that ACK by 40 ms
 // or more on a connection that looks interactive, which any request-then-reply connection does once we have
 // written on it: 40 ms per message (issue 14). The peer's socket is not ours to change, and TCP_NODELAY on ours
-// governs only what we send. Call it after each write, before reading the answer (the app's connection, once its
-// replies have come whole for a while, only when one comes in pieces: backend_exchange::send); one setsockopt,
-// errors ignored (the worst case is the delay this avoids).
+// governs only what we send. Call it after each write, before reading the answer; or, as the app's connection does
+// once its replies have come whole for a while, as soon as a read shows that more is to come: the call then sends
+// the ACK the kernel is holding for what was read (backend_exchange::more_to_come). One setsockopt, errors ignored
+// (the worst case is the delay this avoids).
 void acknowledge_at_once(tcp::socket& socket);
 
 // One non-blocking send of `buffers`; returns what the socket did not take, which the caller writes with
