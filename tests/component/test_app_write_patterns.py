@@ -149,33 +149,28 @@ class AppsWritingInPieces(BridgeTestCase):
         self.addCleanup(app.stop)
         self.assert_no_stall(self.median_invocation(app.port, 'hello'))
 
-    def test_reply_in_pieces_after_many_whole_ones_is_not_delayed(self):
+    def assert_pieces_after_whole_replies_not_delayed(self, pieces: list):
         # After 8 replies in a row that came whole, the bridge arms quick ACKs on that connection only once a reply
-        # shows it comes in pieces (backend_connection::whole_replies_for_lazy_acks). Every 10th reply here comes
-        # in pieces, each after 9 whole ones: the head, then the body held back until the head is acknowledged.
+        # shows it comes in pieces (backend_connection::whole_replies_for_lazy_acks). Every 10th reply here comes in
+        # pieces, each after 9 whole ones, and the app holds each piece until the one before is acknowledged.
         every = 10
-        app = PiecewiseApp([b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n', b'hello'],
-                           in_pieces_every=every)
+        app = PiecewiseApp(pieces, in_pieces_every=every)
         self.addCleanup(app.stop)
         took = self.invocation_times(app.port, 'hello', count=10 * every)
         self.assert_no_stall(statistics.median(took[every - 1::every]))
+
+    def test_reply_in_pieces_after_many_whole_ones_is_not_delayed(self):
+        self.assert_pieces_after_whole_replies_not_delayed(
+            [b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n', b'hello'])
 
     def test_head_in_pieces_after_many_whole_replies_is_not_delayed(self):
-        every = 10
-        app = PiecewiseApp([b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n', b'Content-Length: 5\r\n\r\nhello'],
-                           in_pieces_every=every)
-        self.addCleanup(app.stop)
-        took = self.invocation_times(app.port, 'hello', count=10 * every)
-        self.assert_no_stall(statistics.median(took[every - 1::every]))
+        self.assert_pieces_after_whole_replies_not_delayed(
+            [b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n', b'Content-Length: 5\r\n\r\nhello'])
 
     def test_interim_reply_after_many_whole_replies_is_not_delayed(self):
-        every = 10
-        app = PiecewiseApp([b'HTTP/1.1 100 Continue\r\n\r\n',
-                            b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello'],
-                           in_pieces_every=every)
-        self.addCleanup(app.stop)
-        took = self.invocation_times(app.port, 'hello', count=10 * every)
-        self.assert_no_stall(statistics.median(took[every - 1::every]))
+        self.assert_pieces_after_whole_replies_not_delayed(
+            [b'HTTP/1.1 100 Continue\r\n\r\n',
+             b'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello'])
 
 
 class ClientsWritingInPieces(EmulatorTestCase):
