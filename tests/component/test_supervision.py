@@ -447,10 +447,11 @@ class AppExitAndStartFailures(SupervisionTestCase):
 
     def test_readiness_timeout_with_an_unhealthy_app_gives_backend_not_ready_with_the_last_status(self):
         fake = self.start_fake()
-        # 3 s, not 1: the app (a Python process) must be listening before the timeout for its 503 to be the last
-        # probe's answer, and on a loaded machine Python alone can take over a second to start.
+        # 6 s, not 1: the app (a Python process) must be listening before the timeout for its 503 to be the last
+        # probe's answer, and on a loaded machine Python alone can take over a second to start (3 s was once not
+        # enough, with the whole suite and a build running: the last probe was refused).
         bridge = self.start_supervised(fake, '--unhealthy', wait_ready=False,
-                                       AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='3')
+                                       AWS_LWA_READINESS_CHECK_TIMEOUT_SECONDS='6')
 
         message = self.assert_init_error(fake.wait_init_error(10), 'Runtime.BackendNotReady')
 
