@@ -265,6 +265,54 @@ json_writer& json_writer::base64_string(std::string_view bytes) {
   return *this;
 }
 
+std::size_t json_text::decode_short_escapes(char* s, std::size_t n) {
+  std::size_t in = 0, out = 0;
+  while (in < n) {
+#if defined(__SSE2__)
+    if (in + 16 <= n) {
+      // Sixteen bytes at a time, stored whole where the output stands when the store ends at or before the next
+      // byte still to be read: always for a block without a backslash (out <= in), and for one with a backslash once
+      // the output is far enough behind (15 escapes in at most, so soon for a JSON document's many). Otherwise the bytes
+      // before the backslash are copied alone, since a whole store would write over the bytes after the escape.
+      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + in));
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))));
+      const std::size_t plain = mask == 0 ? 16 : static_cast<std::size_t>(__builtin_ctz(mask));
+      const std::size_t next_unread = mask == 0 ? in + 16 : in + plain + 1;  // the escape's letter
+      if (out + 16 <= next_unread) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(s + out), block);
+      } else {
+        for (std::size_t k = 0; k < plain; ++k) s[out + k] = s[in + k];
+      }
+      in += plain;
+      out += plain;
+      if (mask == 0) continue;
+    } else if (s[in] != '\\') {
+      s[out++] = s[in++];
+      continue;
+    }
+#else
+    const void* found = std::memchr(s + in, '\\', n - in);
+    const std::size_t plain =
+        found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - (s + in)) : n - in;
+    if (out != in) std::memmove(s + out, s + in, plain);
+    in += plain;
+    out += plain;
+    if (in == n) break;
+#endif
+    // s[in] is a backslash, and the scan saw a short escape's letter after it (should the letter be another, it is
+    // kept alone, and a backslash with nothing after it is kept; neither reaches here: the scan calls such a string
+    // not plain, and the decoded size is checked against the foretold one: request_builder::check_decoded_size).
+    if (in + 1 == n) {
+      s[out++] = '\\';
+      break;
+    }
+    const char decoded = short_escape(static_cast<unsigned char>(s[in + 1]));
+    s[out++] = decoded != 0 ? decoded : s[in + 1];
+    in += 2;
+  }
+  return out;
+}
+
 #if defined(__x86_64__)
 // Read once at start; __builtin_cpu_init first, since this may run before libgcc's own constructor has filled in the
 // CPU model (as base64.cpp's).

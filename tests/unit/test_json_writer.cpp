@@ -1,5 +1,6 @@
 // The JSON writer: nesting, separators, and string escaping at every offset of its fast path; the UTF-8 check fused
-// with the escaping, appended and in place.
+// with the escaping, appended and in place. And the way back for a body parsed around (json_text.hpp): short
+// escapes decoded in place.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -7,7 +8,11 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <rapidjson/document.h>
+
+#include "lambda_bridge/util/json_text.hpp"
 #include "lambda_bridge/util/json_writer.hpp"
 
 using namespace lambda_bridge;
@@ -178,5 +183,35 @@ TEST_CASE("escaping in place gives the appended form for bodies of any mix, acro
     const auto out = escape_if_utf8(s);
     REQUIRE(out);
     CHECK(*out == escaped_reference(s));
+  }
+}
+
+TEST_CASE("short escapes decode in place to what RapidJSON decodes, wherever they fall in the 16-byte steps") {
+  // Each of the eight short escapes, alone and two in a row, at every offset of a 70-byte text (so before, across
+  // and after the 16-byte blocks, and in the tail the blocks leave), and a text that is nothing but escapes.
+  const std::string letters = "\"\\/bfnrt";
+  std::vector<std::string> texts;
+  for (const char l : letters) {
+    const std::string escape = std::string("\\") + l;
+    for (std::size_t at = 0; at <= 70; ++at) {
+      std::string t(70, 'x');
+      for (std::size_t i = 0; i < t.size(); ++i) t[i] = char('a' + i % 26);
+      texts.push_back(std::string(t).insert(at, escape));
+      texts.push_back(std::string(t).insert(at, escape + escape));
+    }
+  }
+  std::string all;
+  for (int i = 0; i < 40; ++i) all += std::string("\\") + letters[static_cast<std::size_t>(i) % letters.size()];
+  texts.push_back(all);
+  texts.push_back("");
+  for (const std::string& text : texts) {
+    CAPTURE(text);
+    rapidjson::Document reference;
+    const std::string json = "\"" + text + "\"";
+    reference.Parse(json.c_str(), json.size());
+    REQUIRE_FALSE(reference.HasParseError());
+    std::string decoded = text;
+    decoded.resize(json_text::decode_short_escapes(decoded.data(), decoded.size()));
+    CHECK(decoded == std::string_view(reference.GetString(), reference.GetStringLength()));
   }
 }

@@ -4,6 +4,7 @@
 // (UTF-8, which the callers then check or escape).
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,28 @@
 namespace lambda_bridge::json_text {
 
 inline bool is_special(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+// The character a short escape stands for (the letter after the backslash), or 0 when the letter is not one of the
+// eight that JSON has besides \u (which callers leave to RapidJSON). A table, not a switch: a JSON document's escapes
+// mix letters, and a jump table's branch mispredicts on them.
+inline constexpr auto short_escapes = [] {
+  std::array<char, 256> t{};
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['/'] = '/';
+  t['b'] = '\b';
+  t['f'] = '\f';
+  t['n'] = '\n';
+  t['r'] = '\r';
+  t['t'] = '\t';
+  return t;
+}();
+inline char short_escape(unsigned char letter) { return short_escapes[letter]; }
+
+// Decodes a JSON string's text in place: the n bytes at `s` hold no escape but short ones (short_escape; the event
+// scan counts a string with any other as not plain, so this is never given one); returns the decoded length. The
+// output never overtakes the input, so it is written over it.
+std::size_t decode_short_escapes(char* s, std::size_t n);
 
 #if defined(__SSE2__)
 // The special bytes of the 16 at `at`, 0x80 or more included, as 0xff bytes. Read as signed, the bytes below 0x20 are
