@@ -35,7 +35,8 @@ bool event_scanner::use_blocks(bool on) {
 // One pass for the four things the translator must know before it parses: the nesting depth, UTF-8, a NUL, a
 // backslash. They were four passes over the whole event; a large event is read from memory once instead of four
 // times (a 4 MB one translates in 325 instead of 405 µs; docs/performance.md, "One pass before the parse"). On the
-// way it notes the longest string with no escape and no control byte: the parse can leave that one out (event_text).
+// way it notes the longest plain string (no control byte, only short escapes): the parse can leave that one out
+// (event_text).
 //
 // The scan goes 64 bytes a step (block_step, with AVX2) and visits only the bytes that change its state: quotes,
 // control bytes, brackets. A step holding a backslash or a non-ASCII byte is left to the byte-by-byte loop
@@ -100,9 +101,13 @@ std::size_t event_scanner::byte_steps(std::string_view json, std::size_t i, std:
     if (c == '\\') {
       found_.has_backslash = true;
       if (in_string_) {
-        string_plain_ = false;
-        // An escaped quote or backslash does not end the string, nor start an escape of its own.
-        if (p < end && (*p == '"' || *p == '\\')) ++p;
+        // An escaped quote or backslash does not end the string, nor start an escape of its own: passed over. A
+        // short escape keeps the string plain (its count is what the decoding apart will remove); any other (\u,
+        // which RapidJSON decodes, or an invalid one, which it reports) leaves the string to the parse.
+        const unsigned char letter = p < end ? *p : 0;
+        string_plain_ = string_plain_ && json_text::short_escape(letter) != 0;
+        ++string_escapes_;
+        if (letter == '"' || letter == '\\') ++p;
       }
     } else {
       visit(c, static_cast<std::size_t>(p - begin));

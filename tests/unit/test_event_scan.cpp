@@ -22,7 +22,8 @@ namespace {
 std::string describe(const event_scan& s) {
   return "depth " + std::to_string(s.depth) + ", utf8 " + std::to_string(s.valid_utf8) + ", nul " +
          std::to_string(s.has_nul) + ", backslash " + std::to_string(s.has_backslash) + ", plain string at " +
-         std::to_string(s.plain_string_offset) + " of " + std::to_string(s.plain_string_size);
+         std::to_string(s.plain_string_offset) + " of " + std::to_string(s.plain_string_size) + " with " +
+         std::to_string(s.plain_string_escapes) + " escapes";
 }
 
 // The scan of `event` fed in the pieces that `cuts` (ascending offsets) make, finished on the whole.
@@ -88,19 +89,21 @@ TEST_CASE("the scan fed in pieces finds what one pass finds, wherever the pieces
       std::string("{\"a\":\"x\0y\",\"b\":\"\t\"}\0", 19),
       // Nesting that closes more than it opens, and brackets inside strings.
       R"([[[{"a":"[[[{{{"}]]]]]}}}[)",
-      // The longest plain string, against a longer one with an escape and one with a control byte.
-      R"({"short":"abcd","escaped":"abcdefghij\\klmnop","plain":"abcdefghijklmn","ctl":")"
+      // The longest plain string (one with a short escape counts), against longer ones with a \u escape, an invalid
+      // escape, and a control byte.
+      R"({"short":"abcd","escaped":"abcdefghij\\klmnop","plain":"abcdefghijklmn",)"
+      R"("uni":"abcdefghij\u0041klmnopqrst","bad":"abcdefghij\xklmnopqrstuv","ctl":")"
       "abcdefghijklmnopqrst\x01\"}",
   };
-  // What one pass finds in each, worked out by hand (depth, UTF-8, NUL, backslash, longest plain string): the cuts
-  // and the two ways are held to the one pass, and the one pass to these.
+  // What one pass finds in each, worked out by hand (depth, UTF-8, NUL, backslash, longest plain string and its
+  // escapes): the cuts and the two ways are held to the one pass, and the one pass to these.
   const event_scan expected[] = {
       {3, true, false, false, 6, 14},    // "café € 😀": 14 bytes, non-ASCII but plain
       {1, false, false, false, 15, 3},   // the first of the 3-byte values ("\xe2\x82x")
-      {2, true, false, true, 2, 1},      // every value escaped: a 1-byte key is the longest plain string
+      {2, true, false, true, 6, 6, 2},   // "x\"y\\": 6 bytes, two short escapes ("\n\u00e9" is not plain)
       {1, true, true, false, 2, 1},      // "x\0y" and a raw tab are not plain
       {4, true, false, false, 9, 6},     // brackets inside the string count for nothing
-      {1, true, false, true, 56, 14},    // "plain", not the longer escaped or control-holding ones
+      {1, true, false, true, 27, 18, 1}, // "escaped", not the longer ones with \u, \x or a control byte
   };
   REQUIRE(cases.size() == std::size(expected));
   for (std::size_t k = 0; k < cases.size(); ++k) {

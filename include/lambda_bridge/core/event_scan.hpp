@@ -14,8 +14,10 @@ namespace lambda_bridge::events {
 // of arrays and objects (strings skipped), so that a hostile event is refused before any recursive code (serialising
 // requestContext) could meet it; whether its bytes are UTF-8; whether it holds a raw NUL (never valid JSON); and
 // whether it holds a backslash (an escape, which the in-place parse decodes by moving bytes: event_text). And its
-// longest string with no escape and no control byte (where its text begins, past the opening quote, and its length),
-// which the parse can leave out when it is most of the event (event_text).
+// longest plain string: no control byte, and no escape but the eight short ones (json_text::short_escape; a JSON
+// body's quotes are escaped so), where its text begins (past the opening quote), its length, and how many escapes it
+// holds. The parse can leave that string out when it is most of the event, and the body be decoded apart
+// (event_text).
 struct event_scan {
   std::size_t depth = 0;
   bool valid_utf8 = true;
@@ -23,6 +25,7 @@ struct event_scan {
   bool has_backslash = false;
   std::size_t plain_string_offset = 0;
   std::size_t plain_string_size = 0;
+  std::size_t plain_string_escapes = 0;
 
   friend bool operator==(const event_scan&, const event_scan&) = default;
 };
@@ -62,9 +65,11 @@ class event_scanner {
       if (!in_string_) {
         string_begin_ = after;
         string_plain_ = true;
+        string_escapes_ = 0;
       } else if (string_plain_ && after - 1 - string_begin_ > found_.plain_string_size) {
         found_.plain_string_size = after - 1 - string_begin_;
         found_.plain_string_offset = string_begin_;
+        found_.plain_string_escapes = string_escapes_;
       }
       in_string_ = !in_string_;
     } else if (!in_string_) {
@@ -81,7 +86,8 @@ class event_scanner {
   std::size_t depth_ = 0;
   std::size_t string_begin_ = 0;  // just past the opening quote of the string the scan is in
   bool in_string_ = false;
-  bool string_plain_ = false;  // that string has no escape and no control byte so far
+  bool string_plain_ = false;  // that string has no control byte and no escape but short ones so far
+  std::size_t string_escapes_ = 0;  // and this many of those
 };
 
 // One pass over a whole event.

@@ -12,6 +12,7 @@
 #include "lambda_bridge/core/error_types.hpp"
 #include "lambda_bridge/util/base64.hpp"
 #include "lambda_bridge/util/frame_cache.hpp"
+#include "lambda_bridge/util/json_text.hpp"
 #include "lambda_bridge/util/text.hpp"
 #include "lambda_bridge/util/uri.hpp"
 
@@ -76,6 +77,10 @@ namespace {
 constexpr std::size_t min_body_parsed_aside = 4096;
 // The largest copy kept for the next event (event_text::~event_text).
 constexpr std::size_t max_aside_kept = 64 * 1024;
+// A body with escapes is parsed around only when they are few: one in 64 bytes or fewer. A JSON document's quotes
+// come every few bytes, and there RapidJSON's decoding in place is as fast as the decoding apart, and the scan
+// dominates anyway (lambda-bridge-translate-timing's JSON lines; docs/performance.md, "Escaped bodies").
+constexpr std::size_t min_bytes_per_escape = 64;
 // The member whose string may be left out: the body of every HTTP source (their set_body).
 constexpr std::string_view body_member = "body";
 
@@ -84,12 +89,14 @@ constexpr std::string_view body_member = "body";
 event_text::event_text(std::string& bytes, const event_scan& scan, std::string& aside)
     : bytes_(bytes), aside_(aside), has_backslash_(scan.has_backslash) {
   const std::size_t size = scan.plain_string_size;
-  if (size < min_body_parsed_aside || size * 2 < bytes_.size()) {
+  if (size < min_body_parsed_aside || size * 2 < bytes_.size() ||
+      scan.plain_string_escapes > size / min_bytes_per_escape) {
     parse_in_place();
     return;
   }
   body_offset_ = scan.plain_string_offset;
   body_size_ = size;
+  body_escapes_ = scan.plain_string_escapes;
   aside_.assign(bytes_, 0, body_offset_);
   aside_.append(bytes_, body_offset_ + body_size_);
   aside_mode_ = true;
@@ -127,6 +134,14 @@ bool event_text::put_back_body(json_value& event) {
   if (it == event.MemberEnd() || !it->value.IsString() || it->value.GetStringLength() != 0 ||
       it->value.GetString() != aside_.data() + body_offset_) {
     return false;
+  }
+  // A body with escapes is decoded by finish_body, as text; one that the event calls base64 is parsed in place, so
+  // that base64 is read from the decoded text, as before.
+  if (body_escapes_ != 0) {
+    for (const std::string_view flag : {std::string_view("isBase64Encoded"), std::string_view("is_base64_encoded")}) {
+      const auto f = event.FindMember(rapidjson::StringRef(flag.data(), flag.size()));
+      if (f != event.MemberEnd() && f->value.IsTrue()) return false;
+    }
   }
   it->value.SetString(rapidjson::StringRef(bytes_.data() + body_offset_, static_cast<rapidjson::SizeType>(body_size_)));
   return true;
@@ -325,10 +340,13 @@ void request_builder::set_body(std::string_view body_field, std::string_view bas
   // Parsed in place, the body lies in the event's bytes.
   const auto offset = static_cast<std::size_t>(body->data() - text_.bytes().data());
   if (!encoded) {
-    body_in_event_ = slice{offset, body->size()};
+    // A body put back by event_text still holds its escapes: each short one decodes to one byte.
+    const std::size_t escapes = text_.escapes_in_body_at(offset);
+    body_in_event_ = slice{offset, body->size(), body->size() - escapes,
+                           escapes != 0 ? body_form::escaped_text : body_form::text};
   } else if (const auto size = base64::decoded_size(*body)) {
     // Decoded by finish_body, once the event's other strings are no longer needed.
-    body_in_event_ = slice{offset, body->size(), *size};
+    body_in_event_ = slice{offset, body->size(), *size, body_form::base64};
   } else {
     invalid_base64();
   }
@@ -347,19 +365,26 @@ void request_builder::finish_body() {
   const std::string_view in(bytes.data() + body.offset, body.size);
   if (body.decoded_size * 2 < bytes.size()) {
     // A small body in a large event: copied out, so the request does not pin the event's memory.
-    if (!body.base64) {
+    if (body.form != body_form::base64) {
       req_.body.assign(in);
+      if (body.form == body_form::escaped_text) {
+        req_.body.resize(json_text::decode_short_escapes(req_.body.data(), req_.body.size()));
+      }
     } else if (!base64::append_decoded(req_.body, in)) {
       invalid_base64();
     }
+    check_decoded_size(body);
     return;
   }
   // The event's memory becomes the request's. A text body is sent from where it lies (backend_request::body_offset);
   // a base64 one is decoded to the front (the output never overtakes the input). What follows the body is cut off.
   text_.mark_changed();
   std::size_t offset = 0, size = body.size;
-  if (!body.base64) {
+  if (body.form == body_form::text) {
     offset = body.offset;
+  } else if (body.form == body_form::escaped_text) {
+    offset = body.offset;
+    size = json_text::decode_short_escapes(bytes.data() + body.offset, body.size);
   } else if (const auto decoded = base64::decode_into(in, bytes.data())) {
     size = *decoded;
   } else {
@@ -369,6 +394,16 @@ void request_builder::finish_body() {
   req_.body = std::move(bytes);
   req_.body.resize(offset + size);
   req_.body_offset = offset;
+  check_decoded_size(body);
+}
+
+// Content-Length went out with the size foretold (body_size); a body that decoded to another would put bytes on
+// the wire that the length does not cover. The scan counts the escapes that the decoding meets, so never expected.
+void request_builder::check_decoded_size(const slice& body) {
+  if (!error && req_.payload().size() != body.decoded_size) {
+    invalid("event field '" + std::string(body_field_) + "' decoded to " + std::to_string(req_.payload().size()) +
+            " bytes, not the " + std::to_string(body.decoded_size) + " its text foretold");
+  }
 }
 
 request_builder::v1_query request_builder::read_v1_request_line() {

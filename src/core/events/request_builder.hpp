@@ -82,11 +82,16 @@ class event_text {
   const std::string* original();
   // A body moved or decoded over the bytes changed what the restoration cannot give back.
   void mark_changed() { changed_ = true; }
+  // How many short escapes the body put back holds when `offset` is where its text lies in the bytes (it is decoded
+  // apart, by finish_body), else 0: a string parsed in place is decoded already.
+  std::size_t escapes_in_body_at(std::size_t offset) const {
+    return aside_mode_ && offset == body_offset_ ? body_escapes_ : 0;
+  }
 
  private:
   std::string& bytes_;
   std::string& aside_;
-  std::size_t body_offset_ = 0, body_size_ = 0;
+  std::size_t body_offset_ = 0, body_size_ = 0, body_escapes_ = 0;
   bool aside_mode_ = false;
   bool has_backslash_;
   // After a parse of the copy: whether its top-level "body" is the emptied string, then given the bytes' text.
@@ -226,17 +231,17 @@ class request_builder {
   // The event parsed again with every number kept as its text, on the first number where a string belongs: only
   // hand-written events have one, so real events pay nothing (see number_as_written).
   std::unique_ptr<json_document> numbers_as_written_;
+  // The body as it lies in the event's bytes: text as it is, text with short escapes (a body parsed around:
+  // event_text), or base64.
+  enum class body_form { text, escaped_text, base64 };
   struct slice {
-    std::size_t offset, size;
-    std::size_t decoded_size = size;
-    bool base64 = false;
-    slice(std::size_t o, std::size_t n) : offset(o), size(n) {}
-    slice(std::size_t o, std::size_t n, std::size_t decoded)
-        : offset(o), size(n), decoded_size(decoded), base64(true) {}
+    std::size_t offset, size, decoded_size;
+    body_form form;
   };
   std::optional<slice> body_in_event_;
   std::string_view body_field_, base64_field_;
   void invalid_base64();
+  void check_decoded_size(const slice& body);
   std::string number_text_;
 };
 

@@ -29,7 +29,7 @@ bool parse_like_translate(std::string& event, json_document& doc, std::string& a
 
 }  // namespace
 
-TEST_CASE("the scan finds the longest string without an escape or a control byte, at any offset") {
+TEST_CASE("the scan finds the longest plain string, short escapes counted, at any offset") {
   for (std::size_t at = 0; at < 140; ++at) {
     CAPTURE(at);
     std::string body(200, 'a');
@@ -38,15 +38,26 @@ TEST_CASE("the scan finds the longest string without an escape or a control byte
     event_scan s = scan_event_text(event);
     CHECK(s.plain_string_offset == begins);
     CHECK(s.plain_string_size == 200);
-    // An escape, a raw control byte (never valid in a JSON string) or a raw NUL at `at` disqualifies the body: the
-    // longest plain string is then the header's.
-    for (const std::string& bad : {std::string("\\n"), std::string("\n"), std::string("\t"), std::string(1, '\0')}) {
+    CHECK(s.plain_string_escapes == 0);
+    // A \u escape (RapidJSON's to decode), an invalid escape, a raw control byte (never valid in a JSON string) or a
+    // raw NUL at `at` disqualifies the body: the longest plain string is then the header's.
+    for (const std::string& bad : {std::string("\\u0041"), std::string("\\x"), std::string("\n"), std::string("\t"),
+                                   std::string(1, '\0')}) {
       std::string b = body;
       b.replace(at, bad.size(), bad);
       s = scan_event_text(http_event(b, R"("headers":{"x":"0123456789"},)"));
       CHECK(s.plain_string_size == 10);
     }
-    // A non-ASCII character does not.
+    // A short escape does not; each is counted (\\\" is two).
+    for (const std::string& escape : {std::string("\\n"), std::string("\\\""), std::string("\\\\\\\"")}) {
+      std::string b = body;
+      b.replace(at, escape.size(), escape);
+      s = scan_event_text(http_event(b, R"("headers":{"x":"0123456789"},)"));
+      CHECK(s.plain_string_offset == begins);
+      CHECK(s.plain_string_size == 200);
+      CHECK(s.plain_string_escapes == escape.size() / 2);
+    }
+    // Nor does a non-ASCII character.
     std::string b = body;
     b.replace(at, 3, "\xe2\x82\xac");
     s = scan_event_text(http_event(b));
@@ -76,6 +87,76 @@ TEST_CASE("an event that is mostly a plain body is parsed without reading the bo
     CHECK(test_support::header_value(t.request, "x-q") == "say \"hi\"");
     CHECK(test_support::header_value(t.request, "content-length") == std::to_string(n));
   }
+}
+
+TEST_CASE("a JSON body with few escapes is parsed around and decoded apart, to the body the whole parse gives") {
+  std::string aside;
+  // JSON documents as bodies: every quote escaped, a line feed, a tab, a slash and a backslash among them; with long
+  // strings (an escape per 100 bytes or so: parsed around) and with short ones (one per 5 bytes: parsed whole, where
+  // RapidJSON's decoding in place is the faster).
+  for (const std::size_t note : {std::size_t{800}, std::size_t{0}}) {
+    CAPTURE(note);
+    std::string decoded;
+    for (int i = 0; decoded.size() < 20000; ++i) {
+      decoded += "{\"id\":" + std::to_string(i) + ",\"note\":\"a/b\tc\\\\d\n" + std::string(note, 'n') + "\"},";
+    }
+    std::string escaped;
+    for (const char c : decoded) {
+      escaped += c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n" : c == '\t' ? "\\t" : std::string(1, c);
+    }
+    escaped.replace(escaped.find('/'), 1, "\\/");  // one escaped slash, as some encoders write them
+    const std::string event = http_event(escaped, R"("headers":{"content-type":"application/json","x-n":1.50},)",
+                                         R"(,"isBase64Encoded":false)");
+    std::string parsed = event;
+    json_document doc;
+    CHECK(parse_like_translate(parsed, doc, aside) == (note != 0));
+    if (note != 0) CHECK(parsed == event);  // the bytes as they arrived until finish_body
+    const auto t = must_translate(event);
+    CHECK(t.request.payload() == decoded);
+    CHECK(test_support::header_value(t.request, "content-length") == std::to_string(decoded.size()));
+    CHECK(test_support::header_value(t.request, "x-n") == "1.50");
+    // The reference: RapidJSON's own parse of the whole text.
+    rapidjson::Document whole;
+    whole.Parse(event.c_str(), event.size());
+    REQUIRE_FALSE(whole.HasParseError());
+    CHECK(test_support::str(whole["body"]) == decoded);
+  }
+
+  // Escapes under the limit, the text over half the event but the decoded body under half: parsed around, then
+  // copied out of the bytes and decoded there.
+  std::string quotes;
+  for (int i = 0; i < 150; ++i) quotes += std::string(64, 'q') + "\\\"";  // 9900 bytes, 150 escapes
+  const std::size_t base = http_event(quotes, R"("headers":{"pad":""},)").size();
+  const std::string quotes_event = http_event(quotes, R"("headers":{"pad":")" + std::string(19650 - base, 'p') + "\"},");
+  REQUIRE(quotes_event.size() == 19650);  // 9900 * 2 >= 19650 > 9750 * 2
+  json_document doc;
+  std::string parsed = quotes_event;
+  CHECK(parse_like_translate(parsed, doc, aside));
+  std::string decoded_quotes;
+  for (int i = 0; i < 150; ++i) decoded_quotes += std::string(64, 'q') + "\"";
+  const auto q = must_translate(quotes_event);
+  CHECK(q.request.payload() == decoded_quotes);
+  CHECK(test_support::header_value(q.request, "content-length") == "9750");
+
+  // A base64 body with a few escaped slashes (under the limit) is parsed whole, so that base64 reads the decoded
+  // text, as before.
+  std::string bytes;
+  for (int i = 0; i < 20; ++i) {
+    for (int j = 0; j < 99; ++j) bytes += "abc";
+    bytes += "\xff\xff\xff";  // "////"
+  }
+  std::string b64;
+  lambda_bridge::base64::append_encoded(b64, bytes);
+  REQUIRE(b64.find('/') != std::string::npos);
+  std::string b64_escaped;
+  for (const char c : b64) b64_escaped += c == '/' ? std::string("\\/") : std::string(1, c);
+  for (const char* flag : {R"(,"isBase64Encoded":true)", R"(,"is_base64_encoded":true)"}) {
+    std::string b64_event = http_event(b64_escaped, "", flag);
+    CHECK_FALSE(parse_like_translate(b64_event, doc, aside));
+  }
+  std::string text_event = http_event(b64_escaped);  // the same text, not called base64: parsed around
+  CHECK(parse_like_translate(text_event, doc, aside));
+  CHECK(must_translate(http_event(b64_escaped, "", R"(,"isBase64Encoded":true)")).request.payload() == bytes);
 }
 
 TEST_CASE("an event whose long string is not its body, or is too short, is parsed whole") {
