@@ -1,5 +1,6 @@
-// The translation alone, in process: translator::translate on the bench's ALB events (text and base64 bodies of
-// 64 KB, 512 KB and 4 MB), best of 200, the event copied in just before each call as it arrives from the socket; and
+// The translation alone, in process: translator::translate on the bench's ALB events (text, base64, text in lines
+// and JSON bodies of 64 KB, 512 KB and 4 MB; the line feeds and a JSON body's quotes are escaped in the event), best
+// of 200, the event copied in just before each call as it arrives from the socket; and
 // the same with the scan fed all but the event's last 64 KB first, as the runtime client feeds it in the waits for
 // the event's later bytes (what is left after the last byte: "Scanned as it arrives").
 // Then the scan alone (events::scan_event_text) on three small fixture events, as published (indented) and compacted
@@ -29,6 +30,33 @@
 namespace {
 
 // The shape of bench/scenarios.cpp's alb_event.
+enum class body_kind { text, base64, lines, json };
+const char* name(body_kind k) {
+  return k == body_kind::text ? "text" : k == body_kind::base64 ? "base64" : k == body_kind::lines ? "lines" : "JSON";
+}
+
+// A text body of about n bytes in lines of 100 (CSV, a log): a line feed escaped every 101 bytes.
+std::string escaped_lines_body(std::size_t n) {
+  std::string body;
+  for (int i = 0; body.size() < n; ++i) {
+    std::string line = std::to_string(i) + ",";
+    line.resize(99, 'x');
+    body += line + "\\n";
+  }
+  return body;
+}
+
+// A JSON body of about n bytes as its event carries it: records of a few fields, every quote escaped.
+std::string escaped_json_body(std::size_t n) {
+  std::string body = "[";
+  for (int i = 0; body.size() < n; ++i) {
+    body += R"({\"id\":)" + std::to_string(i) + R"(,\"name\":\"item )" + std::to_string(i) +
+            R"(\",\"tags\":[\"a\",\"b\"],\"price\":12.5},)";
+  }
+  body.back() = ']';
+  return body;
+}
+
 std::string alb_event(const std::string& body, bool b64) {
   std::string e =
       R"({"requestContext":{"elb":{"targetGroupArn":"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/bench/0123456789abcdef"}},)";
@@ -45,11 +73,16 @@ std::string alb_event(const std::string& body, bool b64) {
 
 int main() {
   using namespace lambda_bridge;
-  for (bool b64 : {false, true}) {
+  for (const body_kind kind : {body_kind::text, body_kind::base64, body_kind::lines, body_kind::json}) {
+    const bool b64 = kind == body_kind::base64;
     for (std::size_t size : {std::size_t(64) << 10, std::size_t(512) << 10, std::size_t(4) << 20}) {
       std::string body;
       if (b64) {
         base64::append_encoded(body, std::string(size * 3 / 4, char(0xAB)));
+      } else if (kind == body_kind::lines) {
+        body = escaped_lines_body(size);
+      } else if (kind == body_kind::json) {
+        body = escaped_json_body(size);
       } else {
         body.assign(size, 'x');
       }
@@ -79,7 +112,7 @@ int main() {
       }
       std::printf("translate: ALB %s body of %zu KB: best of 200 %.1f us (%.2f GB/s of event); scanned as it arrived, "
                   "the last 64 KB left: %.1f us\n",
-                  b64 ? "base64" : "text", size >> 10, best, double(event.size()) / best / 1e3, best_fed);
+                  name(kind), size >> 10, best, double(event.size()) / best / 1e3, best_fed);
     }
   }
   // Small events: their many short strings, not a long body, are what the scan meets.
