@@ -39,8 +39,8 @@ bool event_scanner::use_blocks(bool on) {
 // (event_text).
 //
 // The scan goes 64 bytes a step (block_step, with AVX2) and visits only the bytes that change its state: quotes,
-// control bytes, brackets. A step holding a backslash or a non-ASCII byte is left to the byte-by-byte loop
-// (byte_steps), which knows escapes and UTF-8; so is the tail under 64 bytes, and every step on a CPU without AVX2
+// control bytes, brackets, backslashes. A step holding a non-ASCII byte is left to the byte-by-byte loop
+// (byte_steps), which knows UTF-8; so is the tail under 64 bytes, and every step on a CPU without AVX2
 // or on arm64. Inside a string, a stretch with none of those is skipped at once (json_text.hpp), which is nearly all
 // of a large body. Both visit the bytes in order with the same rule, so they agree wherever one hands over to the
 // other (tests/unit/test_event_scan.cpp holds them to each other and to every cut).
@@ -122,38 +122,96 @@ __attribute__((target("avx2"))) inline std::uint64_t mask64(__m256i lo, __m256i 
   return static_cast<std::uint32_t>(_mm256_movemask_epi8(lo)) |
          (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))} << 32);
 }
-// The bytes the scan visits in a step without a backslash or non-ASCII byte: quotes, control bytes, brackets.
-__attribute__((target("avx2"))) inline __m256i visited(__m256i v) {
-  const __m256i folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));  // '[' -> '{', ']' -> '}'
-  return _mm256_or_si256(
-      _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')), _mm256_cmpgt_epi8(_mm256_set1_epi8(0x20), v)),
-      _mm256_or_si256(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')), _mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}'))));
+__attribute__((target("avx2"))) inline std::uint64_t equal64(__m256i lo, __m256i hi, char c) {
+  return mask64(_mm256_cmpeq_epi8(lo, _mm256_set1_epi8(c)), _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(c)));
 }
+// The 32 bytes' brackets ('[' and '{' fold to '{', ']' and '}' to '}').
+__attribute__((target("avx2"))) inline __m256i brackets(__m256i v) {
+  const __m256i folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+  return _mm256_or_si256(_mm256_cmpeq_epi8(folded, _mm256_set1_epi8('{')),
+                         _mm256_cmpeq_epi8(folded, _mm256_set1_epi8('}')));
+}
+// The 32 bytes that are letters of a short escape (json_text::short_escape).
+__attribute__((target("avx2"))) inline __m256i short_letters(__m256i v) {
+  __m256i m = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'));
+  for (const char c : {'\\', '/', 'b', 'f', 'n', 'r', 't'}) m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)));
+  return m;
+}
+// The bytes a backslash escapes, given the step's backslashes and none escaped from before the step: the byte after
+// each odd-length run of backslashes (a backslash in a run escapes the next one, which escapes nothing). The run
+// arithmetic is simdjson's: adding the runs that start on odd bits carries each to its end.
+inline std::uint64_t escaped_bytes(std::uint64_t backslashes) {
+  constexpr std::uint64_t even_bits = 0x5555555555555555;
+  const std::uint64_t follows_backslash = backslashes << 1;
+  const std::uint64_t odd_starts = backslashes & ~even_bits & ~follows_backslash;
+  const std::uint64_t ends_on_even = (odd_starts + backslashes) << 1;
+  return (even_bits ^ ends_on_even) & follows_backslash;
+}
+// Each bit set from a set bit of `x` until the next (the bytes from an opening quote up to its closing one).
+inline std::uint64_t prefix_xor(std::uint64_t x) {
+  for (int shift = 1; shift < 64; shift *= 2) x ^= x << shift;
+  return x;
+}
+inline std::uint64_t below(std::size_t at) { return (std::uint64_t{1} << at) - 1; }
 }  // namespace
 
-// The 64 bytes at `i`, when none is a backslash or non-ASCII: each quote, control byte and bracket visited in order
-// (a bracket inside a string too: visit ignores it there, as the byte loop does), and the rest passed over, since
-// the byte loop would change nothing for them. A step wholly inside a string with none of those is the start of a
-// long plain stretch, skipped at once. Returns where the scan got to, or `i` when the step is the byte loop's.
-__attribute__((target("avx2,bmi"))) std::size_t event_scanner::block_step(const char* s, std::size_t i,
-                                                                          std::size_t n) {
+// The 64 bytes at `i`, when none is non-ASCII. The step works out, a mask at a time, which bytes its backslashes
+// escape and which bytes lie inside strings (from the string the step begins in and the quotes not escaped), then
+// visits in order what changes the scan's state: those quotes, control bytes, and brackets outside strings. A
+// string's escapes are counted, and a letter not of a short escape noted, as its closing quote is visited (and at
+// the step's end for the string it ends in). The rest is passed over, since the byte loop would change nothing for
+// it. A step wholly inside a string with nothing to visit is the start of a long stretch, skipped at once. Returns
+// where the scan got to: short of a last byte that begins an escape (the next step takes the escape whole), or `i`
+// when the step is the byte loop's (a non-ASCII byte; a backslash outside a string, which is not JSON and which
+// the byte loop reads its own way). A step without a backslash takes the short way: its quotes all count.
+//
+// Backslashes were the byte loop's too, and a JSON document sent as a body (an escaped quote every few bytes) went
+// through it all: half its translation (docs/performance.md, "Escaped bodies").
+__attribute__((target("avx2,bmi,popcnt"))) std::size_t event_scanner::block_step(const char* s, std::size_t i,
+                                                                                 std::size_t n) {
   const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i));
   const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i + 32));
-  const __m256i backslash = _mm256_set1_epi8('\\');
-  if (mask64(_mm256_or_si256(lo, _mm256_cmpeq_epi8(lo, backslash)),
-             _mm256_or_si256(hi, _mm256_cmpeq_epi8(hi, backslash))) != 0) {
-    return i;  // the sign bit: a byte of 0x80 or more, or a backslash (its compare sets every bit)
+  if (mask64(lo, hi) != 0) return i;  // the sign bit: a byte of 0x80 or more
+  const __m256i low = _mm256_set1_epi8(0x20);
+  const std::uint64_t controls = mask64(_mm256_cmpgt_epi8(low, lo), _mm256_cmpgt_epi8(low, hi));
+  const std::uint64_t bracket_bytes = mask64(brackets(lo), brackets(hi));
+  std::uint64_t quotes = equal64(lo, hi, '"');
+  const std::uint64_t backslashes = equal64(lo, hi, '\\');
+  if (backslashes == 0) {
+    // Most steps: every quote ends or begins a string, and a bracket inside one is visited and ignored there (the
+    // masks below would cost a small event's many short strings more than those visits).
+    std::uint64_t events = quotes | controls | bracket_bytes;
+    if (events == 0 && in_string_) return json_text::first_special<true>(s, i + 64, n);
+    while (events != 0) {
+      const auto at = static_cast<std::size_t>(_tzcnt_u64(events));
+      events &= events - 1;
+      visit(static_cast<unsigned char>(s[i + at]), i + at + 1);
+    }
+    return i + 64;
   }
-  std::uint64_t events = mask64(visited(lo), visited(hi));
-  if (events == 0 && in_string_) {
-    return json_text::first_special<true>(s, i + 64, n);
-  }
+  std::uint64_t escaped = escaped_bytes(backslashes);
+  quotes &= ~escaped;
+  std::uint64_t not_short = escaped & ~mask64(short_letters(lo), short_letters(hi));
+  const std::uint64_t inside = prefix_xor(quotes) ^ (in_string_ ? ~std::uint64_t{0} : 0);
+  if ((backslashes & ~inside) != 0) return i;
+  found_.has_backslash = true;
+  std::uint64_t events = quotes | controls | (bracket_bytes & ~inside);
   while (events != 0) {
     const auto at = static_cast<std::size_t>(_tzcnt_u64(events));
     events &= events - 1;
-    visit(static_cast<unsigned char>(s[i + at]), i + at + 1);
+    const auto c = static_cast<unsigned char>(s[i + at]);
+    if (c == '"' && in_string_) {
+      // The string's escapes up to its closing quote (those before its opening quote were the last string's).
+      string_escapes_ += static_cast<std::size_t>(_mm_popcnt_u64(escaped & below(at)));
+      string_plain_ = string_plain_ && (not_short & below(at)) == 0;
+      escaped &= ~below(at);
+      not_short &= ~below(at);
+    }
+    visit(c, i + at + 1);
   }
-  return i + 64;
+  string_escapes_ += static_cast<std::size_t>(_mm_popcnt_u64(escaped));
+  string_plain_ = string_plain_ && not_short == 0;
+  return i + 64 - ((backslashes & ~escaped) >> 63);  // a last byte that begins an escape waits for the next step
 }
 #endif
 

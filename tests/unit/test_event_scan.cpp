@@ -162,7 +162,7 @@ TEST_CASE("the scan's 64-byte steps agree with its byte loop on any mix of the b
   // every kind of byte, inside strings and out.
   const std::string alphabet[] = {"\"", "\\", "{", "}", "[", "]", "a", "a", "a", "a", " ", ":", ",", "\n",
                                   std::string(1, '\0'), "\x01", "\xc3\xa9", "\xe2\x82\xac", "\x80", "\xc3",
-                                  "\\\"", std::string(70, 'x')};
+                                  "\\\"", "\\n", "\\/", "\\\\", "\\u00e9", "n", "u", std::string(70, 'x')};
   std::mt19937 random(20261202);
   const blocks_restored restore;
   for (int round = 0; round < 3000; ++round) {
