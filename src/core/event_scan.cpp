@@ -134,18 +134,10 @@ __attribute__((target("avx2"))) inline __m256i brackets(__m256i v) {
 // The 32 bytes that are letters of a short escape (json_text::short_escape).
 __attribute__((target("avx2"))) inline __m256i short_letters(__m256i v) {
   __m256i m = _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"'));
-  for (const char c : {'\\', '/', 'b', 'f', 'n', 'r', 't'}) m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)));
+  for (const char c : {'\\', '/', 'b', 'f', 'n', 'r', 't'}) {
+    m = _mm256_or_si256(m, _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c)));
+  }
   return m;
-}
-// The bytes a backslash escapes, given the step's backslashes and none escaped from before the step: the byte after
-// each odd-length run of backslashes (a backslash in a run escapes the next one, which escapes nothing). The run
-// arithmetic is simdjson's: adding the runs that start on odd bits carries each to its end.
-inline std::uint64_t escaped_bytes(std::uint64_t backslashes) {
-  constexpr std::uint64_t even_bits = 0x5555555555555555;
-  const std::uint64_t follows_backslash = backslashes << 1;
-  const std::uint64_t odd_starts = backslashes & ~even_bits & ~follows_backslash;
-  const std::uint64_t ends_on_even = (odd_starts + backslashes) << 1;
-  return (even_bits ^ ends_on_even) & follows_backslash;
 }
 // Each bit set from a set bit of `x` until the next (the bytes from an opening quote up to its closing one).
 inline std::uint64_t prefix_xor(std::uint64_t x) {
@@ -189,7 +181,8 @@ __attribute__((target("avx2,bmi,popcnt"))) std::size_t event_scanner::block_step
     }
     return i + 64;
   }
-  std::uint64_t escaped = escaped_bytes(backslashes);
+  std::uint64_t carry = 0;  // the step begins after any escape (byte_steps and the steps end past them)
+  std::uint64_t escaped = json_text::escaped_bytes(backslashes, carry);
   quotes &= ~escaped;
   std::uint64_t not_short = escaped & ~mask64(short_letters(lo), short_letters(hi));
   const std::uint64_t inside = prefix_xor(quotes) ^ (in_string_ ? ~std::uint64_t{0} : 0);
@@ -211,7 +204,7 @@ __attribute__((target("avx2,bmi,popcnt"))) std::size_t event_scanner::block_step
   }
   string_escapes_ += static_cast<std::size_t>(_mm_popcnt_u64(escaped));
   string_plain_ = string_plain_ && not_short == 0;
-  return i + 64 - ((backslashes & ~escaped) >> 63);  // a last byte that begins an escape waits for the next step
+  return i + 64 - carry;  // a last byte that begins an escape waits for the next step
 }
 #endif
 

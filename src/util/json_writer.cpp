@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #endif
 
+#include <array>
 #include <bit>
 #include <charconv>
 
@@ -265,32 +266,12 @@ json_writer& json_writer::base64_string(std::string_view bytes) {
   return *this;
 }
 
-std::size_t json_text::decode_short_escapes(char* s, std::size_t n) {
-  std::size_t in = 0, out = 0;
+namespace {
+// decode_short_escapes from `in` (where no escape is cut), its output at `out`: the plain stretches found with
+// memchr and moved down, each escape decoded alone. The whole of it on arm64 and CPUs without AVX2; elsewhere the
+// tail under 16 bytes.
+std::size_t decode_short_escapes_from(char* s, std::size_t in, std::size_t out, std::size_t n) {
   while (in < n) {
-#if defined(__SSE2__)
-    if (in + 16 <= n) {
-      // Sixteen bytes at a time, stored whole where the output stands when the store ends at or before the next
-      // byte still to be read: always for a block without a backslash (out <= in), and for one with a backslash once
-      // the output is far enough behind (15 escapes in at most, so soon for a JSON document's many). Otherwise the bytes
-      // before the backslash are copied alone, since a whole store would write over the bytes after the escape.
-      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + in));
-      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, _mm_set1_epi8('\\'))));
-      const std::size_t plain = mask == 0 ? 16 : static_cast<std::size_t>(__builtin_ctz(mask));
-      const std::size_t next_unread = mask == 0 ? in + 16 : in + plain + 1;  // the escape's letter
-      if (out + 16 <= next_unread) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(s + out), block);
-      } else {
-        for (std::size_t k = 0; k < plain; ++k) s[out + k] = s[in + k];
-      }
-      in += plain;
-      out += plain;
-      if (mask == 0) continue;
-    } else if (s[in] != '\\') {
-      s[out++] = s[in++];
-      continue;
-    }
-#else
     const void* found = std::memchr(s + in, '\\', n - in);
     const std::size_t plain =
         found != nullptr ? static_cast<std::size_t>(static_cast<const char*>(found) - (s + in)) : n - in;
@@ -298,19 +279,115 @@ std::size_t json_text::decode_short_escapes(char* s, std::size_t n) {
     in += plain;
     out += plain;
     if (in == n) break;
-#endif
     // s[in] is a backslash, and the scan saw a short escape's letter after it (should the letter be another, it is
-    // kept alone, and a backslash with nothing after it is kept; neither reaches here: the scan calls such a string
-    // not plain, and the decoded size is checked against the foretold one: request_builder::check_decoded_size).
+    // kept alone, and a backslash with nothing after it is kept; neither reaches here: the scan calls such a
+    // string not plain, and the decoded size is checked against the foretold one:
+    // request_builder::check_decoded_size).
     if (in + 1 == n) {
       s[out++] = '\\';
       break;
     }
-    const char decoded = short_escape(static_cast<unsigned char>(s[in + 1]));
+    const char decoded = json_text::short_escape(static_cast<unsigned char>(s[in + 1]));
     s[out++] = decoded != 0 ? decoded : s[in + 1];
     in += 2;
   }
   return out;
+}
+
+#if defined(__x86_64__)
+// For each set of bytes to keep among eight (a bit each): the shuffle that moves them to the front, in order.
+constexpr auto keep_shuffles = [] {
+  std::array<std::uint64_t, 256> t{};
+  for (unsigned keep = 0; keep < 256; ++keep) {
+    unsigned slot = 0;
+    for (unsigned byte = 0; byte < 8; ++byte) {
+      if ((keep >> byte & 1) != 0) t[keep] |= std::uint64_t{byte} << (8 * slot++);
+    }
+  }
+  return t;
+}();
+
+__attribute__((target("avx2"))) inline std::uint64_t backslashes64(__m256i lo, __m256i hi) {
+  const __m256i backslash = _mm256_set1_epi8('\\');
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, backslash))) |
+         std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, backslash)))} << 32;
+}
+
+// 64 bytes a step, from the start to the last whole step, with no branch per escape: a JSON document sent as a
+// body has an escaped quote every few bytes. A step's escapes are found as the scan finds them
+// (json_text::escaped_bytes, carried from step to step, so an escape may straddle two), then each 16 bytes have
+// their letters b f n r t replaced by what they stand for and the backslashes that begin an escape dropped: each
+// half packed by a shuffle from a table and stored, 8 bytes at `out`, then 8 after the first half's kept bytes.
+// The output never overtakes the input (out <= in) and the step's 64 bytes are all read before it stores, so a
+// store never lands on a byte still to be read. Returns where it stopped, in and out, past any escape it began.
+__attribute__((target("avx2,bmi,popcnt"))) void decode_blocks_avx2(char* s, std::size_t n, std::size_t& in_at,
+                                                                   std::size_t& out_at) {
+  std::size_t in = 0, out = 0;
+  std::uint64_t carry = 0;
+  const __m128i bit_of_byte = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  const __m128i byte_of_bit = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  const __m128i high_half = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 8, 8, 8, 8, 8, 8, 8, 8);
+  // At 'b' >> 1 & 15 (1): '\b'; 'f' (3): '\f'; 'n' (7): '\n'; 'r' (9): '\r'; 't' (10): '\t'.
+  const __m128i controls = _mm_setr_epi8(0, '\b', 0, '\f', 0, 0, 0, '\n', 0, '\r', '\t', 0, 0, 0, 0, 0);
+  const __m128i above_slash = _mm_set1_epi8(0x60);
+  const __m128i low_nibble = _mm_set1_epi8(0x0f);
+  while (in + 64 <= n) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + in));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + in + 32));
+    const std::uint64_t backslashes = backslashes64(lo, hi);
+    if ((backslashes | carry) == 0) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(s + out), lo);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(s + out + 32), hi);
+      in += 64;
+      out += 64;
+      continue;
+    }
+    const std::uint64_t letters = json_text::escaped_bytes(backslashes, carry);
+    const std::uint64_t keep = ~(backslashes & ~letters);
+    const __m128i parts[4] = {_mm256_castsi256_si128(lo), _mm256_extracti128_si256(lo, 1),
+                              _mm256_castsi256_si128(hi), _mm256_extracti128_si256(hi, 1)};
+    for (int part = 0; part < 4; ++part) {
+      __m128i v = parts[part];
+      const auto part_letters = static_cast<unsigned>(letters >> (16 * part)) & 0xffff;
+      const auto part_keep = static_cast<unsigned>(keep >> (16 * part)) & 0xffff;
+      // The letters as bytes, then b f n r t replaced by a lookup at (letter >> 1) & 15, where those five differ
+      // (the quote, backslash and slash stand for themselves, and lie below 0x60).
+      const __m128i letter_bytes = _mm_cmpeq_epi8(
+          _mm_and_si128(_mm_shuffle_epi8(_mm_cvtsi32_si128(static_cast<int>(part_letters)), byte_of_bit),
+                        bit_of_byte),
+          bit_of_byte);
+      const __m128i control_letters = _mm_and_si128(letter_bytes, _mm_cmpgt_epi8(v, above_slash));
+      const __m128i stands_for = _mm_shuffle_epi8(controls, _mm_and_si128(_mm_srli_epi16(v, 1), low_nibble));
+      v = _mm_blendv_epi8(v, stands_for, control_letters);
+      const __m128i shuffle = _mm_add_epi8(_mm_set_epi64x(static_cast<long long>(keep_shuffles[part_keep >> 8]),
+                                                          static_cast<long long>(keep_shuffles[part_keep & 0xff])),
+                                           high_half);
+      const __m128i packed = _mm_shuffle_epi8(v, shuffle);
+      const auto low_kept = static_cast<std::size_t>(_mm_popcnt_u32(part_keep & 0xff));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(s + out), packed);
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(s + out + low_kept), _mm_unpackhi_epi64(packed, packed));
+      out += low_kept + static_cast<std::size_t>(_mm_popcnt_u32(part_keep >> 8));
+    }
+    in += 64;
+  }
+  if (carry != 0) {
+    // The last step's last byte began an escape, dropped there: its letter is the first byte left.
+    const char letter = in < n ? s[in++] : '\\';
+    const char decoded = json_text::short_escape(static_cast<unsigned char>(letter));
+    s[out++] = decoded != 0 ? decoded : letter;
+  }
+  in_at = in;
+  out_at = out;
+}
+#endif
+}  // namespace
+
+std::size_t json_text::decode_short_escapes(char* s, std::size_t n) {
+  std::size_t in = 0, out = 0;
+#if defined(__x86_64__)
+  if (have_avx2) decode_blocks_avx2(s, n, in, out);
+#endif
+  return decode_short_escapes_from(s, in, out, n);
 }
 
 #if defined(__x86_64__)

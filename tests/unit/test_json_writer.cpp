@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iterator>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -186,23 +187,34 @@ TEST_CASE("escaping in place gives the appended form for bodies of any mix, acro
   }
 }
 
-TEST_CASE("short escapes decode in place to what RapidJSON decodes, wherever they fall in the 16-byte steps") {
-  // Each of the eight short escapes, alone and two in a row, at every offset of a 70-byte text (so before, across
-  // and after the 16-byte blocks, and in the tail the blocks leave), and a text that is nothing but escapes.
+TEST_CASE("short escapes decode in place to what RapidJSON decodes, wherever they fall in the steps") {
+  // Each of the eight short escapes, alone and two in a row, at every offset of a 140-byte text (so before, across
+  // and after the 16-byte parts and the 64-byte steps, and in the tail the steps leave), a text that is nothing
+  // but escapes, and random mixes of escapes, runs of escaped backslashes and plain bytes (an escape across every
+  // boundary of the steps, with a plain byte or a backslash after it), 1 to 300 bytes long.
   const std::string letters = "\"\\/bfnrt";
   std::vector<std::string> texts;
   for (const char l : letters) {
     const std::string escape = std::string("\\") + l;
-    for (std::size_t at = 0; at <= 70; ++at) {
-      std::string t(70, 'x');
+    for (std::size_t at = 0; at <= 140; ++at) {
+      std::string t(140, 'x');
       for (std::size_t i = 0; i < t.size(); ++i) t[i] = char('a' + i % 26);
       texts.push_back(std::string(t).insert(at, escape));
       texts.push_back(std::string(t).insert(at, escape + escape));
     }
   }
   std::string all;
-  for (int i = 0; i < 40; ++i) all += std::string("\\") + letters[static_cast<std::size_t>(i) % letters.size()];
+  for (int i = 0; i < 100; ++i) all += std::string("\\") + letters[static_cast<std::size_t>(i) % letters.size()];
   texts.push_back(all);
+  const std::string pieces[] = {"a",   "b",   "n",   "\\\"", "\\\\",     "\\n", "\\t",
+                                "\\/", "\\b", "\\f", "\\r",  "\\\\\\\\", "xyz"};
+  std::mt19937 random(20261203);
+  for (int round = 0; round < 3000; ++round) {
+    std::string mix;
+    const std::size_t size = 1 + random() % 300;
+    while (mix.size() < size) mix += pieces[random() % std::size(pieces)];
+    texts.push_back(mix);
+  }
   texts.push_back("");
   for (const std::string& text : texts) {
     CAPTURE(text);

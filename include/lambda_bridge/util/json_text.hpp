@@ -34,6 +34,21 @@ inline constexpr auto short_escapes = [] {
 }();
 inline char short_escape(unsigned char letter) { return short_escapes[letter]; }
 
+// The bytes that a string's backslashes escape, given the backslashes among up to 64 bytes (a bit each, the first
+// byte the lowest bit): the byte after each odd-length run of backslashes (a backslash in a run escapes the next
+// one, which escapes nothing). `carry` says whether the byte before them began an escape (so the first byte is
+// escaped), and is set to whether the 64th byte begins one. The run arithmetic is simdjson's: adding the runs that
+// start on odd bits carries each to its end. The event scan and the decoding apart share it.
+inline std::uint64_t escaped_bytes(std::uint64_t backslashes, std::uint64_t& carry) {
+  constexpr std::uint64_t even_bits = 0x5555555555555555;
+  backslashes &= ~carry;
+  const std::uint64_t follows_backslash = backslashes << 1 | carry;
+  const std::uint64_t odd_starts = backslashes & ~even_bits & ~follows_backslash;
+  std::uint64_t ends_on_even = 0;
+  carry = __builtin_add_overflow(odd_starts, backslashes, &ends_on_even) ? 1 : 0;
+  return (even_bits ^ (ends_on_even << 1)) & follows_backslash;
+}
+
 // Decodes a JSON string's text in place: the n bytes at `s` hold no escape but short ones (short_escape; the event
 // scan counts a string with any other as not plain, so this is never given one); returns the decoded length. The
 // output never overtakes the input, so it is written over it.

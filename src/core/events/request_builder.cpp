@@ -77,10 +77,6 @@ namespace {
 constexpr std::size_t min_body_parsed_aside = 4096;
 // The largest copy kept for the next event (event_text::~event_text).
 constexpr std::size_t max_aside_kept = 64 * 1024;
-// A body with escapes is parsed around only when they are few: one in 64 bytes or fewer. A JSON document's quotes
-// come every few bytes, and there RapidJSON's decoding in place is as fast as the decoding apart, and the scan
-// dominates anyway (lambda-bridge-translate-timing's JSON lines; docs/performance.md, "Escaped bodies").
-constexpr std::size_t min_bytes_per_escape = 64;
 // The member whose string may be left out: the body of every HTTP source (their set_body).
 constexpr std::string_view body_member = "body";
 
@@ -89,8 +85,7 @@ constexpr std::string_view body_member = "body";
 event_text::event_text(std::string& bytes, const event_scan& scan, std::string& aside)
     : bytes_(bytes), aside_(aside), has_backslash_(scan.has_backslash) {
   const std::size_t size = scan.plain_string_size;
-  if (size < min_body_parsed_aside || size * 2 < bytes_.size() ||
-      scan.plain_string_escapes > size / min_bytes_per_escape) {
+  if (size < min_body_parsed_aside || size * 2 < bytes_.size()) {
     parse_in_place();
     return;
   }
