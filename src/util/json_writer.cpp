@@ -382,6 +382,14 @@ __attribute__((target("avx2,bmi,popcnt"))) void decode_blocks_avx2(char* s, std:
 #endif
 }  // namespace
 
+bool json_text::decode_short_escapes_in_steps() {
+#if defined(__x86_64__)
+  return have_avx2;
+#else
+  return false;
+#endif
+}
+
 std::size_t json_text::decode_short_escapes(char* s, std::size_t n) {
   std::size_t in = 0, out = 0;
 #if defined(__x86_64__)

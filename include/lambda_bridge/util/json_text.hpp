@@ -53,6 +53,9 @@ inline std::uint64_t escaped_bytes(std::uint64_t backslashes, std::uint64_t& car
 // scan counts a string with any other as not plain, so this is never given one); returns the decoded length. The
 // output never overtakes the input, so it is written over it.
 std::size_t decode_short_escapes(char* s, std::size_t n);
+// Whether decode_short_escapes takes 64-byte steps here (AVX2). Without them it finds each escape with memchr, which
+// is slower than RapidJSON's own decoding where escapes are dense (a JSON document's quotes, every few bytes).
+bool decode_short_escapes_in_steps();
 
 #if defined(__SSE2__)
 // The special bytes of the 16 at `at`, 0x80 or more included, as 0xff bytes. Read as signed, the bytes below 0x20 are

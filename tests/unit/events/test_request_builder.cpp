@@ -7,6 +7,7 @@
 
 #include "core_test_support.hpp"
 #include "lambda_bridge/util/base64.hpp"
+#include "lambda_bridge/util/json_text.hpp"
 #include "events/request_builder.hpp"
 
 using lambda_bridge::events::event_scan;
@@ -108,8 +109,10 @@ TEST_CASE("a JSON body is parsed around and decoded apart, to the body the whole
                                          R"(,"isBase64Encoded":false)");
     std::string parsed = event;
     json_document doc;
-    CHECK(parse_like_translate(parsed, doc, aside));
-    CHECK(parsed == event);  // the bytes as they arrived until finish_body
+    // Dense escapes are left to RapidJSON where they are decoded without vector steps (arm64).
+    const bool around = note != 0 || lambda_bridge::json_text::decode_short_escapes_in_steps();
+    CHECK(parse_like_translate(parsed, doc, aside) == around);
+    if (around) CHECK(parsed == event);  // the bytes as they arrived until finish_body
     const auto t = must_translate(event);
     CHECK(t.request.payload() == decoded);
     CHECK(test_support::header_value(t.request, "content-length") == std::to_string(decoded.size()));
