@@ -59,7 +59,20 @@ std::string json_of_size(size_t n) {  // a JSON document of exactly n bytes (n >
   return s;
 }
 
-// A JSON document as a JSON string's contents (json_of_size's documents have no other character to escape).
+// A JSON document of about n bytes as an API returns or takes one: records of a few fields, a quote every 5 bytes
+// or so (each escaped in the event that carries it).
+std::string records_json(size_t n) {
+  std::string s = "[";
+  for (int i = 0; s.size() < n; ++i) {
+    s += R"({"id":)" + std::to_string(i) + R"(,"name":"item )" + std::to_string(i) +
+         R"(","tags":["a","b"],"price":12.5},)";
+  }
+  s.back() = ']';
+  return s;
+}
+
+// A JSON document as a JSON string's contents (json_of_size's and records_json's documents have no other character
+// to escape).
 std::string quotes_escaped(const std::string& body) {
   std::string escaped;
   for (char c : body) {
@@ -159,6 +172,18 @@ scenario post_64k(int k) {
   s.reply_body = R"({"ok":true})";
   s.warmup = 50;
   s.measured = 1000 / k;
+  s.payload = body.size();
+  s.expect_request_body = body.size();
+  return s;
+}
+
+// post-64k with a body as APIs see them: a document of records, its quotes escaped in the event every few bytes
+// (post-64k's body has four).
+scenario post_json_64k(int k) {
+  scenario s = post_64k(k);
+  s.name = "post-json-64k";
+  const std::string body = records_json(64 * 1024);
+  s.event_template = apigw_v2_event("POST", quotes_escaped(body), false);
   s.payload = body.size();
   s.expect_request_body = body.size();
   return s;
@@ -275,7 +300,7 @@ scenario split_writes(std::string name, int writes, int k) {
 std::vector<scenario> make_scenarios(bool quick) {
   const int k = quick ? 5 : 1;
   std::vector<scenario> v{get_1k(k), split_writes("split-head-body-1k", 1, k), split_writes("split-pieces-1k", 4, k),
-                          post_64k(k), binary_1m(k), reply_5m(quick), stream_100m(quick)};
+                          post_64k(k), post_json_64k(k), binary_1m(k), reply_5m(quick), stream_100m(quick)};
   for (int c : {1, 8}) v.push_back(sleep_20ms(c, k));
   v.push_back(fastapi_get(k));
   for (bool b64 : {false, true}) {
