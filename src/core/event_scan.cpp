@@ -118,13 +118,8 @@ std::size_t event_scanner::byte_steps(std::string_view json, std::size_t i, std:
 
 #if defined(__x86_64__)
 namespace {
-__attribute__((target("avx2"))) inline std::uint64_t mask64(__m256i lo, __m256i hi) {
-  return static_cast<std::uint32_t>(_mm256_movemask_epi8(lo)) |
-         (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))} << 32);
-}
-__attribute__((target("avx2"))) inline std::uint64_t equal64(__m256i lo, __m256i hi, char c) {
-  return mask64(_mm256_cmpeq_epi8(lo, _mm256_set1_epi8(c)), _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(c)));
-}
+using json_text::equal64;
+using json_text::mask64;
 // The 32 bytes' brackets ('[' and '{' fold to '{', ']' and '}' to '}').
 __attribute__((target("avx2"))) inline __m256i brackets(__m256i v) {
   const __m256i folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));

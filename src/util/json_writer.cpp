@@ -269,7 +269,7 @@ json_writer& json_writer::base64_string(std::string_view bytes) {
 namespace {
 // decode_short_escapes from `in` (where no escape is cut), its output at `out`: the plain stretches found with
 // memchr and moved down, each escape decoded alone. The whole of it on arm64 and CPUs without AVX2; elsewhere the
-// tail under 16 bytes.
+// tail under 64 bytes.
 std::size_t decode_short_escapes_from(char* s, std::size_t in, std::size_t out, std::size_t n) {
   while (in < n) {
     const void* found = std::memchr(s + in, '\\', n - in);
@@ -307,12 +307,6 @@ constexpr auto keep_shuffles = [] {
   return t;
 }();
 
-__attribute__((target("avx2"))) inline std::uint64_t backslashes64(__m256i lo, __m256i hi) {
-  const __m256i backslash = _mm256_set1_epi8('\\');
-  return static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, backslash))) |
-         std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, backslash)))} << 32;
-}
-
 // 64 bytes a step, from the start to the last whole step, with no branch per escape: a JSON document sent as a
 // body has an escaped quote every few bytes. A step's escapes are found as the scan finds them
 // (json_text::escaped_bytes, carried from step to step, so an escape may straddle two), then each 16 bytes have
@@ -334,7 +328,7 @@ __attribute__((target("avx2,bmi,popcnt"))) void decode_blocks_avx2(char* s, std:
   while (in + 64 <= n) {
     const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + in));
     const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + in + 32));
-    const std::uint64_t backslashes = backslashes64(lo, hi);
+    const std::uint64_t backslashes = json_text::equal64(lo, hi, '\\');
     if ((backslashes | carry) == 0) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(s + out), lo);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(s + out + 32), hi);

@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#if defined(__SSE2__)
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
@@ -82,6 +84,15 @@ extern const bool have_avx2;
 // From `i`, 128 bytes a step while none is special or 0x80 or more; where the first step that holds one begins, or
 // the last whole step's end (json_writer.cpp, compiled for AVX2).
 std::size_t skip_plain_avx2(const char* s, std::size_t i, std::size_t n);
+// The sign bits of 64 bytes held in two AVX2 registers, as a mask (the first byte the lowest bit); and the bytes
+// equal to `c`. For the 64-byte steps of the event scan and the decoding apart (compiled for AVX2 where they run).
+__attribute__((target("avx2"))) inline std::uint64_t mask64(__m256i lo, __m256i hi) {
+  return static_cast<std::uint32_t>(_mm256_movemask_epi8(lo)) |
+         (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi))} << 32);
+}
+__attribute__((target("avx2"))) inline std::uint64_t equal64(__m256i lo, __m256i hi, char c) {
+  return mask64(_mm256_cmpeq_epi8(lo, _mm256_set1_epi8(c)), _mm256_cmpeq_epi8(hi, _mm256_set1_epi8(c)));
+}
 #endif
 
 // The index of the first byte of s[i, n) that is special (with StopHigh, or 0x80 or more), or `n`. The first 16
