@@ -81,7 +81,7 @@ struct turn_taker {
   std::string label, log;
   pid_t pid = 0;
   std::vector<double> e2e;  // t3 - t0 per invocation, µs
-  double cpu_us = 0;        // over the measured blocks
+  double cpu_us = 0;        // over the measured turns
   int64_t busy_ns = 0;
 
   [[noreturn]] void give_up(const std::string& why) const {
@@ -94,11 +94,15 @@ struct turn_taker {
     if (!world.wait_polls(1, 10s)) give_up("no /next poll");
   }
 
-  // `n` invocations one at a time, each result checked; with `measure`, their end-to-end times and CPU kept.
+  // `n` invocations one at a time, each result checked; with `measure`, their end-to-end times and CPU kept. Each
+  // is pushed once the child is parked on /next again: the tail of its last one (the 202, its log line, the next
+  // poll) is over by then, so it neither runs into the other child's turn nor escapes this child's CPU count.
   void serve(const scenario& s, int n, bool measure) {
+    park();
     const double cpu0 = cpu_us_sched(pid);
     const int64_t t0 = now_ns();
     for (int i = 0; i < n; ++i) {
+      if (i > 0) park();
       const uint64_t id = world.push(s);
       if (!world.wait_done(id, 20s)) give_up("no result in time");
       const invocation inv = world.get(id);
@@ -109,8 +113,13 @@ struct turn_taker {
       if (measure) e2e.push_back(double(inv.t3 - inv.t0) / 1e3);
     }
     if (!measure) return;
+    park();
     busy_ns += now_ns() - t0;
     cpu_us += cpu_us_sched(pid) - cpu0;
+  }
+
+  void park() {
+    if (!world.wait_parked(1, 10s)) give_up("not parked on /next again");
   }
 
   figures finish(const scenario& s, const std::string& child) {
@@ -136,7 +145,7 @@ struct turn_taker {
     f.mean_us = sum / double(e2e.size());
     f.per_s = double(e2e.size()) / (double(busy_ns) / 1e9);
     f.cpu_us = cpu_us / double(e2e.size());
-    f.cpu_us_stat = 0;  // not sampled per block
+    f.cpu_us_stat = 0;  // not sampled per turn
     return f;
   }
 };
@@ -162,8 +171,11 @@ std::vector<figures> run_whole_stack(bench_world& w, const options& o, const sce
   const real_app_context ctx{app.port, capture_app_request(w, o, s)};
 
   // Both children run at once, each polling a Runtime API of its own in front of the same app process, and take
-  // turns in blocks: load that comes and goes on a shared machine falls on both alike, where one child after the
-  // other would compare two different minutes. Each is parked on /next while the other works.
+  // turns, an invocation each: load that comes and goes on a shared machine falls on both alike, where one child after
+  // the other would compare two different minutes. Turns of 50 were too long: this VM's slow spells come and go within
+  // a few milliseconds, so the median of one block of 50 could be 160 us and of the next 320, and the two children's
+  // ratio moved from 1.11x to 1.49x between runs of the same binaries (docs/performance.md, "Turns of one invocation").
+  // Each is parked on /next while the other works.
   bench_world null_world;
   turn_taker bridge{w, s.name + " (bridge)", o.work_dir + "/" + s.name + "-bridge.log"};
   turn_taker null{null_world, s.name + " (null)", o.work_dir + "/" + s.name + "-null.log"};
@@ -180,11 +192,9 @@ std::vector<figures> run_whole_stack(bench_world& w, const options& o, const sce
   null_world.set_scenario(&s, false);
   null.start(o.null_forwarder, null_env);
   null.serve(s, s.warmup, false);
-  constexpr int block = 50;
-  for (int done = 0; done < s.measured; done += block) {
-    const int n = std::min(block, s.measured - done);
-    bridge.serve(s, n, true);
-    null.serve(s, n, true);
+  for (int i = 0; i < s.measured; ++i) {
+    bridge.serve(s, 1, true);
+    null.serve(s, 1, true);
   }
   std::vector<figures> rows{bridge.finish(s, "bridge"), null.finish(s, "null")};
   null_world.stop();
