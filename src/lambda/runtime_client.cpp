@@ -38,18 +38,18 @@ constexpr std::size_t max_trailer_bytes = 64 * 1024;
 // waiting for as long as bytes are there (the socket is non-blocking), and only when the next read would wait is what
 // has come scanned, in the time the wait would have idled (event_scan.hpp; "Scanned as it arrives"): a scan between
 // reads that found bytes waiting held the sender back and made a 6 MB event slower to arrive than the scan saved.
-awaitable<void> read_sized_body(beast::tcp_stream& stream, beast::flat_buffer& buffer, std::string& body,
+awaitable<void> read_sized_body(tcp::socket& socket, beast::flat_buffer& buffer, std::string& body,
                                 std::size_t size, events::event_scanner& scan, boost::system::error_code& ec) {
   resize_uninitialized(body, size);
   std::size_t have = std::min(buffer.size(), size);
   asio::buffer_copy(asio::buffer(body.data(), have), buffer.data());
   buffer.consume(have);
   while (have < size && !ec) {
-    have += stream.socket().read_some(asio::buffer(body.data() + have, size - have), ec);
+    have += socket.read_some(asio::buffer(body.data() + have, size - have), ec);
     if (ec != asio::error::would_block && ec != asio::error::try_again) continue;
     ec = {};
     scan.feed({body.data(), have});
-    have += co_await stream.async_read_some(asio::buffer(body.data() + have, size - have),
+    have += co_await socket.async_read_some(asio::buffer(body.data() + have, size - have),
                                             asio::redirect_error(asio::use_awaitable, ec));
   }
   if (ec == asio::error::eof) ec = http::error::partial_message;
@@ -166,7 +166,10 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     if (cancelled_) co_return false;
     if (!connected_) co_await ensure_connected();  // no coroutine frame when connected
     boost::system::error_code ec;
-    stream_.expires_never();  // the long poll may last as long as the process is frozen
+    // The long poll may last as long as the process is frozen: no timer. Written and read on the socket, not through
+    // Beast's tcp_stream, whose per-operation layer (its timer's bookkeeping, a handler and a work guard more per read)
+    // was on the way in of every event for nothing.
+    stream_.expires_never();
     const auto rest = write_at_once(stream_.socket(), asio::buffer(next_request_), ec);
     if (!ec && asio::buffer_size(rest) > 0) {
       co_await asio::async_write(stream_.socket(), rest, asio::redirect_error(asio::use_awaitable, ec));
@@ -180,7 +183,9 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     lean_answer_parser parser(ev.body, &ev.ctx, lean_answer_parser::keep_old_body);
     ev.problem.reset();
     parser.body_limit((std::numeric_limits<std::uint64_t>::max)());  // not Beast's 8 MiB default either
-    if (!ec) co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      co_await http::async_read_header(stream_.socket(), buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (cancelled_) co_return false;
     if (ec) {
       // A dropped keep-alive connection is reconnected; a Runtime API that stays away ends the process.
@@ -205,11 +210,11 @@ awaitable<bool> runtime_client::next(next_event& ev) {
     const bool sized = declared && !parser.chunked();
     if (ev.problem || !sized) ev.body.clear();  // a recycled buffer's old event; the parser appends to what is there
     if (!ev.problem && sized) {
-      co_await read_sized_body(stream_, buffer_, ev.body, static_cast<std::size_t>(*declared), ev.scan, ec);
+      co_await read_sized_body(stream_.socket(), buffer_, ev.body, static_cast<std::size_t>(*declared), ev.scan, ec);
     } else if (!ev.problem) {
       // Read by hand, bounded (bounded_read.hpp): a chunked event's trailer could otherwise throw out of Beast's
       // read.
-      co_await read_body_bounded(stream_, buffer_, parser, max_trailer_bytes, ec);
+      co_await read_body_bounded(stream_.socket(), buffer_, parser, max_trailer_bytes, ec);
     }
     if (ec == http::error::body_limit) {
       ev.problem = failure{error_types::event_too_large, "the event is over the bridge's limit of " +
