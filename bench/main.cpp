@@ -21,7 +21,7 @@
 //
 // The whole stack (fastapi-get, issue 14): the app is instead a real child process, the sample FastAPI app
 // (--fastapi DIR, default examples/fastapi) under Debian's uvicorn with uvloop and httptools, one process for both
-// children, which run at once on a Runtime API each and take turns in blocks of 50 invocations; the bench sees only
+// children, which run at once on a Runtime API each and take turns of one invocation each; the bench sees only
 // t0 and t3, so that scenario's figures are end to end (t3 - t0), app included.
 //
 // Plain blocking sockets and one thread per connection: the bench must be obviously correct, not clever; its own
@@ -64,7 +64,9 @@ namespace {
 void usage() {
   std::fputs("usage: lambda-bridge-bench --bridge PATH --null PATH [--json] [--quick] [--only PREFIX] "
              "[--count N] [--no-startup] [--time-limit SECONDS] [--work-dir DIR] [--fastapi DIR]\n"
-             "       [--counting PATH]\n"
+             "       [--counting PATH] [--no-pin]\n"
+             "       --no-pin: the children under test run wherever the scheduler puts them (by default, with two CPUs\n"
+             "       or more, on the last one, and the bench and the whole stack's app on the others)\n"
              "       --fastapi DIR: the sample FastAPI app of the whole-stack scenario (default examples/fastapi)\n"
              "       --counting PATH: lambda-bridge-counting (bench/alloc_counter.cpp), for heap allocations per invocation\n"
              "       (--only also takes allocs-get-1k and idle-c64, the measurements after the scenarios)\n"
@@ -97,6 +99,7 @@ options parse_options(int argc, char** argv) {
     else if (a == "--soak") o.soak = std::atol(value().c_str());
     else if (a == "--fastapi") o.fastapi_dir = value();
     else if (a == "--counting") o.counting = value();
+    else if (a == "--no-pin") o.pin = false;
     else usage_and_exit();
   }
   if (o.bridge.empty() || (o.null_forwarder.empty() && o.soak == 0)) usage_and_exit();
@@ -141,17 +144,18 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o, std::vector
       }
       continue;
     }
-    // Bridge and floor take turns, a quarter of the invocations each time, so that a slow spell of the machine
-    // (another VM's load, a frequency change) falls on both: one run of each in turn let the same binaries' ratio
-    // move by up to 0.8 between bench runs, with 1,000 invocations each (docs/performance.md, "Taking turns").
-    const int rounds = s.with_null && s.measured >= 40 ? 4 : 1;
+    // Bridge and floor take turns of one invocation, so that a slow spell of the machine (another VM's load, a
+    // frequency change) falls on both: one run of each in turn let the same binaries' ratio move by up to 0.8 between
+    // bench runs, and four turns of a quarter each still drew different spells for the two (docs/performance.md,
+    // "Taking turns" and "Turns, and one CPU for the children"). Throughput runs and scenarios without a floor run alone.
     std::vector<figures> bridge, floor;
-    for (int r = 0; r < rounds; ++r) {
-      scenario part = s;
-      part.measured = s.measured / rounds + (r < s.measured % rounds ? 1 : 0);
-      bridge.push_back(run_one(w, o, part, false, r));
-      if (!bridge.back().ok()) break;
-      if (s.with_null) floor.push_back(run_one(w, o, part, true, r));
+    if (s.with_null && s.concurrency == 1) {
+      auto both = run_in_turns(w, o, s);
+      bridge.push_back(std::move(both[0]));
+      floor.push_back(std::move(both[1]));
+    } else {
+      bridge.push_back(run_one(w, o, s, false));
+      if (bridge.back().ok() && s.with_null) floor.push_back(run_one(w, o, s, true));
     }
     const auto add_row = [&](const std::vector<figures>& rounds) {
       rows.push_back(merge_rounds(rounds));
@@ -211,6 +215,9 @@ int main(int argc, char** argv) {
   const uint64_t binary_size = uint64_t(sb.st_size);
 
   const int64_t t_start = now_ns();
+  // Before any thread of the bench starts: they inherit its CPUs.
+  const std::string placement = o.pin ? keep_children_apart() : "the scheduler's (--no-pin)";
+  if (!o.json) std::fprintf(stderr, "  placement: %s\n", placement.c_str());
   bench_world w;
   if (o.soak > 0) {
     const int rc = run_soak(w, o, o.soak);

@@ -15,6 +15,7 @@ struct options {
   int count = 0;  // > 0: this many measured invocations per scenario, one warm-up (for profiling runs)
   long soak = 0;  // > 0: the soak instead of the benchmark, with this many invocations
   std::string fastapi_dir = "examples/fastapi";  // the sample app of the whole-stack scenario (whole_stack.hpp)
+  bool pin = true;  // the children under test on a CPU of their own (process.hpp, keep_children_apart)
 };
 
 }  // namespace bench

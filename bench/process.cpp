@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -58,8 +59,31 @@ void kill_all_children() {
   fatal(what);
 }
 
+namespace {
+
+cpu_set_t children_cpus;
+bool children_apart = false;
+
+}  // namespace
+
+std::string keep_children_apart() {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  if (::sched_getaffinity(0, sizeof all, &all) != 0 || CPU_COUNT(&all) < 2) return "the scheduler's (one CPU)";
+  int last = -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &all)) last = c;
+  CPU_ZERO(&children_cpus);
+  CPU_SET(last, &children_cpus);
+  CPU_CLR(last, &all);
+  if (::sched_setaffinity(0, sizeof all, &all) != 0) return "the scheduler's (sched_setaffinity failed)";
+  children_apart = true;
+  return "the children under test on CPU " + std::to_string(last) + ", the bench and the whole stack's app on the " +
+         std::to_string(CPU_COUNT(&all)) + " other" + (CPU_COUNT(&all) > 1 ? "s" : "");
+}
+
 pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path,
-            const std::vector<std::string>& args) {
+            const std::vector<std::string>& args, bool under_test) {
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   posix_spawnattr_setpgroup(&attr, 0);
@@ -88,6 +112,9 @@ pid_t spawn(const std::string& binary, const std::vector<std::string>& env, cons
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) fatal("cannot start " + binary + ": " + std::strerror(rc));
+  // From the parent, as posix_spawn has no attribute for it: the child's first instructions may run on the bench's
+  // CPUs, none of what it is measured on.
+  if (under_test && children_apart) ::sched_setaffinity(pid, sizeof children_cpus, &children_cpus);
   children.insert(pid);
   return pid;
 }

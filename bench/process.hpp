@@ -20,9 +20,17 @@ int64_t now_ns();
 // SIGKILL to every child still running and to its process group.
 void kill_all_children();
 
-// `binary` with `args`, environment `env`, stdin from /dev/null, stdout and stderr appended to `log_path`.
+// With two CPUs or more to run on: the bench keeps all of them but the last for itself (and its threads, which
+// inherit it), and each child under test that spawn() starts runs on that last one. Both children of a scenario then
+// meet the same placement: left to the scheduler, one could stay beside the bench's threads for a whole scenario and
+// the other on a CPU of its own, and the same binaries' ratios moved from 0.78x to 1.91x between runs
+// (docs/performance.md, "Turns, and one CPU for the children"). Returns the placement in words.
+std::string keep_children_apart();
+
+// `binary` with `args`, environment `env`, stdin from /dev/null, stdout and stderr appended to `log_path`; a child
+// under test (not the whole stack's app) on the children's CPU (keep_children_apart).
 pid_t spawn(const std::string& binary, const std::vector<std::string>& env, const std::string& log_path,
-            const std::vector<std::string>& args = {});
+            const std::vector<std::string>& args = {}, bool under_test = true);
 void stop_child(pid_t pid);
 // The last 2,000 bytes of a child's log, for the message that ends the bench when it misbehaves.
 std::string log_tail(const std::string& path);

@@ -98,6 +98,19 @@ void add(measurement& m, const invocation& inv) {
   m.out.push_back(double(inv.t3 - inv.t2) / 1e3);
 }
 
+// A result as the scenario expects it, or the bench ends with the child's log. False for an error post (the world
+// keeps it among its failures).
+bool check_result(const scenario& s, const watched_child& c, const invocation& inv, bool measured) {
+  if (inv.error) return false;
+  if (inv.result_bytes < s.expect_min_result)
+    c.give_up("result of " + std::to_string(inv.result_bytes) + " bytes, expected at least " +
+              std::to_string(s.expect_min_result) + ": " + inv.result_prefix.substr(0, 300));
+  if (inv.result_prefix.find("\"statusCode\":200") == std::string::npos)
+    c.give_up("result without statusCode 200: " + inv.result_prefix.substr(0, 300));
+  if (measured && inv.captured) c.give_up("a measured invocation was captured (its bodies copied)");
+  return true;
+}
+
 // One invocation at a time, the warm-up first; every result checked.
 void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_child& c, measurement& m) {
   for (int i = 0; i < s.warmup + s.measured; ++i) {
@@ -106,14 +119,8 @@ void measure_one_at_a_time(bench_world& w, const scenario& s, const watched_chil
     if (!w.wait_done(id, per_invocation_timeout)) c.give_up("no result in time");
     const invocation inv = w.get(id);
     w.forget(id);
-    if (inv.error) break;
-    if (inv.result_bytes < s.expect_min_result)
-      c.give_up("result of " + std::to_string(inv.result_bytes) + " bytes, expected at least " +
-                std::to_string(s.expect_min_result) + ": " + inv.result_prefix.substr(0, 300));
-    if (inv.result_prefix.find("\"statusCode\":200") == std::string::npos)
-      c.give_up("result without statusCode 200: " + inv.result_prefix.substr(0, 300));
+    if (!check_result(s, c, inv, i >= s.warmup)) break;
     if (i == 0) w.stop_capturing();  // the first (a warm-up one) was captured; none that is measured is
-    if (i >= s.warmup && inv.captured) c.give_up("a measured invocation was captured (its bodies copied)");
     if (i >= s.warmup) add(m, inv);
   }
 }
@@ -140,7 +147,9 @@ void measure_bursts(bench_world& w, const scenario& s, const watched_child& c, m
   }
 }
 
-void summarize(figures& f, const measurement& m, int64_t end, double cpu1, double cpu1s) {
+// `seconds`: the time the measured invocations took; `cpu_us`, `cpu_us_stat`: the child's CPU over them (schedstat,
+// and stat's ticks).
+void summarize(figures& f, const measurement& m, double seconds, double cpu_us, double cpu_us_stat) {
   f.count = int(m.added.size());
   f.samples = m.added;
   f.in_samples = m.in;
@@ -153,13 +162,116 @@ void summarize(figures& f, const measurement& m, int64_t end, double cpu1, doubl
   double sum = 0;
   for (double a : m.added) sum += a;
   f.mean_us = sum / double(m.added.size());
-  f.per_s = double(m.added.size()) / (double(end - m.start) / 1e9);
-  f.cpu_us = (cpu1 - m.cpu0) / double(m.added.size());
-  f.cpu_us_stat = (cpu1s - m.cpu0s) / double(m.added.size());
+  f.per_s = seconds > 0 ? double(m.added.size()) / seconds : 0;
+  f.cpu_us = cpu_us / double(m.added.size());
+  f.cpu_us_stat = cpu_us_stat / double(m.added.size());
   f.mbytes_per_s = f.mean_us > 0 ? double(f.payload) / f.mean_us : 0;  // bytes per µs = MB/s
 }
 
+// One of the two children of a scenario run in turns (run_in_turns): its world, what it measured, and its end.
+struct turn_taker {
+  turn_taker(bench_world& w, watched_child c) : world(w), child(std::move(c)) {}
+
+  bench_world& world;
+  watched_child child;
+  measurement m;
+  double cpu = 0, cpu_stat = 0;
+  int64_t busy_ns = 0;
+
+  void park() const {
+    if (!world.wait_parked(1, 10s)) child.give_up("not parked on /next again");
+  }
+
+  // `n` invocations one after the other, the first pushed once the child is parked on /next: the tail of its last
+  // turn (the 202, its log line, the next poll) is over by then, so it neither runs into the other child's turn nor
+  // escapes this one's CPU count.
+  void turn(const scenario& s, int n) {
+    park();
+    const double c0 = cpu_us_sched(child.pid), c0s = cpu_us_stat(child.pid);
+    const int64_t t0 = now_ns();
+    for (int i = 0; i < n; ++i) {
+      const uint64_t id = world.push(s);
+      if (!world.wait_done(id, per_invocation_timeout)) child.give_up("no result in time");
+      const invocation inv = world.get(id);
+      world.forget(id);
+      if (check_result(s, child, inv, true)) add(m, inv);
+    }
+    park();
+    busy_ns += now_ns() - t0;
+    cpu += cpu_us_sched(child.pid) - c0;
+    cpu_stat += cpu_us_stat(child.pid) - c0s;
+  }
+
+  figures finish(const scenario& s, const std::string& name) {
+    figures f;
+    f.scenario = s.name;
+    f.child = name;
+    f.payload = s.payload;
+    // Idle: parked on /next again after the work, the allocator's high-water marks as they stay.
+    std::this_thread::sleep_for(50ms);
+    const proc_mem mem = read_mem(child.pid);
+    f.failures = world.failures();
+    if (!child_alive(child.pid)) f.failures.push_back("the child exited: " + log_tail(child.log));
+    stop_child(child.pid);
+    if (!world.wait_no_parked(3s)) fail("a /next long poll outlived its child");
+    world.clear_queue();
+    summarize(f, m, double(busy_ns) / 1e9, cpu, cpu_stat);
+    f.peak_rss_kb = mem.hwm_kb;
+    f.idle_rss_kb = mem.rss_kb;
+    return f;
+  }
+};
+
+}  // namespace
+
+std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenario& s) {
+  if (s.warmup < 1) fail(s.name + ": no warm-up invocation to capture the null forwarder's bytes from");
+  std::vector<std::string> env = base_env(w);
+  env.insert(env.end(), s.env.begin(), s.env.end());
+  w.set_scenario(&s, true);
+  turn_taker bridge{w, start_child(s.name + " (bridge)", o.bridge, env, o.work_dir + "/" + s.name + "-bridge.log")};
+  if (!w.wait_polls(1, 10s)) bridge.child.give_up("the child did not poll /next");
+  for (int i = 0; i < s.warmup; ++i) {
+    const uint64_t id = w.push(s);
+    if (!w.wait_done(id, per_invocation_timeout)) bridge.child.give_up("no result in time");
+    const invocation inv = w.get(id);
+    w.forget(id);
+    if (!check_result(s, bridge.child, inv, false)) break;
+    if (i == 0) w.stop_capturing();  // the first was captured for the null forwarder; none that is measured is
+  }
+
+  bench_world null_world;
+  std::vector<std::string> null_env = base_env(null_world);
+  add_null_forwarder_env(w, o, s, {}, null_env);
+  null_world.set_scenario(&s, false);
+  turn_taker null{null_world,
+                  start_child(s.name + " (null)", o.null_forwarder, null_env, o.work_dir + "/" + s.name + "-null.log")};
+  if (!null_world.wait_polls(1, 10s)) null.child.give_up("the child did not poll /next");
+  for (int i = 0; i < s.warmup; ++i) {
+    const uint64_t id = null_world.push(s);
+    if (!null_world.wait_done(id, per_invocation_timeout)) null.child.give_up("no result in time");
+    const invocation inv = null_world.get(id);
+    null_world.forget(id);
+    if (!check_result(s, null.child, inv, false)) break;
+  }
+
+  // Turns of ten: short beside the VM's slow spells (they come and go within about 15 ms), and nine of ten
+  // invocations find the child's caches as its last one left them, as back-to-back invocations do.
+  constexpr int per_turn = 10;
+  for (int done = 0; done < s.measured; done += per_turn) {
+    const int n = std::min(per_turn, s.measured - done);
+    bridge.turn(s, n);
+    null.turn(s, n);
+  }
+  std::vector<figures> rows{bridge.finish(s, "bridge"), null.finish(s, "null")};
+  null_world.stop();
+  return rows;
+}
+
+namespace {
+
 // ---------------------------------------------------------------------------------------------------------------
+// The soak// ---------------------------------------------------------------------------------------------------------------
 // The soak
 
 // Each scenario of the mix `weight` times, dealt in a fixed pseudo-random order.
@@ -266,6 +378,7 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
     measure_bursts(w, s, c, m);
   const int64_t end = now_ns();
   const double cpu1 = cpu_us_sched(c.pid), cpu1s = cpu_us_stat(c.pid);
+  const double seconds = double(end - m.start) / 1e9;
   // Idle: parked on /next again after the work, the allocator's high-water marks as they stay.
   std::this_thread::sleep_for(50ms);
   const proc_mem mem = read_mem(c.pid);
@@ -275,7 +388,7 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
   if (!w.wait_no_parked(3s)) fail("a /next long poll outlived its child");
   w.clear_queue();
 
-  summarize(f, m, end, cpu1, cpu1s);
+  summarize(f, m, seconds, cpu1 - m.cpu0, cpu1s - m.cpu0s);
   f.peak_rss_kb = mem.hwm_kb;
   f.idle_rss_kb = mem.rss_kb;
   return f;

@@ -22,6 +22,11 @@ struct real_app_context {
 // result the bridge produced for the same scenario in the run just before. Not for a real_app scenario.
 figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, int round = 0);
 
+// One scenario with a floor, one invocation at a time: lambda-bridge and the null forwarder (fed with the request and
+// result the bridge produced in its first warm-up invocation) run at once, each on a Runtime API and app of its own,
+// and take turns of one invocation each. Returns the bridge's figures, then the null forwarder's.
+std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenario& s);
+
 // The null forwarder's variables for `s`: the result `captured` last recorded from the bridge, and the app request
 // (from `app`, for a real app, else also from `captured`), each written to a file of the work directory.
 void add_null_forwarder_env(bench_world& captured, const options& o, const scenario& s, const real_app_context& app,

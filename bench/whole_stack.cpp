@@ -56,7 +56,8 @@ app_process start_fastapi(const options& o) {
   a.pid = spawn("/usr/bin/python3", {"PATH=/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE=1"}, a.log,
                 {"-m", "uvicorn", "app:app", "--app-dir", o.fastapi_dir, "--host", "127.0.0.1", "--port",
                  std::to_string(a.port), "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level",
-                 "warning"});
+                 "warning"},
+                /*under_test=*/false);
   // Bounded: Python imports FastAPI in about a second here, ten times that under load.
   const int64_t deadline = now_ns() + 20'000'000'000;
   while (!accepts_connections(a.port)) {
@@ -174,7 +175,7 @@ std::vector<figures> run_whole_stack(bench_world& w, const options& o, const sce
   // turns, an invocation each: load that comes and goes on a shared machine falls on both alike, where one child after
   // the other would compare two different minutes. Turns of 50 were too long: this VM's slow spells come and go within
   // a few milliseconds, so the median of one block of 50 could be 160 us and of the next 320, and the two children's
-  // ratio moved from 1.11x to 1.49x between runs of the same binaries (docs/performance.md, "Turns of one invocation").
+  // ratio moved from 1.11x to 1.49x between runs of the same binaries (docs/performance.md, "Turns, and one CPU for the children").
   // Each is parked on /next while the other works.
   bench_world null_world;
   turn_taker bridge{w, s.name + " (bridge)", o.work_dir + "/" + s.name + "-bridge.log"};
