@@ -53,10 +53,13 @@ class Engine:
             self.service = subprocess.Popen(["podman", "system", "service", "--time=0", "unix://" + sock],
                                             env=self.env, stdout=LOG, stderr=LOG)
             self.env.update(DOCKER_HOST="unix://" + sock, DOCKER_BUILDKIT="0")
-            end = time.monotonic() + 20
+            # 60 s: under the release stage's build and tests (scripts/test runs this in the background), podman
+            # took over 20 s to open its socket once, and the prebuild failed for that alone.
+            end = time.monotonic() + 60
             while not os.path.exists(sock):
                 if time.monotonic() > end or self.service.poll() is not None:
-                    raise RuntimeError("podman's API service did not open %s" % sock)
+                    self.close()  # a service that opens its socket late must not outlive the run
+                    raise RuntimeError("podman's API service did not open %s within 60 s" % sock)
                 time.sleep(0.05)
         elif name == "docker":
             self.env.setdefault("DOCKER_BUILDKIT", "0")
