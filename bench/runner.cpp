@@ -168,6 +168,19 @@ void summarize(figures& f, const measurement& m, double seconds, double cpu_us, 
   f.mbytes_per_s = f.mean_us > 0 ? double(f.payload) / f.mean_us : 0;  // bytes per µs = MB/s
 }
 
+// The end of a child's scenario: parked on /next again after the work, its memory read 50 ms later (the allocator's
+// high-water marks as they stay), what the world saw go wrong noted in `f`, and the child stopped.
+proc_mem retire(bench_world& w, const watched_child& c, figures& f) {
+  std::this_thread::sleep_for(50ms);
+  const proc_mem mem = read_mem(c.pid);
+  f.failures = w.failures();
+  if (!child_alive(c.pid)) f.failures.push_back("the child exited: " + log_tail(c.log));
+  stop_child(c.pid);
+  if (!w.wait_no_parked(3s)) fail("a /next long poll outlived its child");
+  w.clear_queue();
+  return mem;
+}
+
 // One of the two children of a scenario run in turns (run_in_turns): its world, what it measured, and its end.
 struct turn_taker {
   turn_taker(bench_world& w, watched_child c) : world(w), child(std::move(c)) {}
@@ -207,14 +220,7 @@ struct turn_taker {
     f.scenario = s.name;
     f.child = name;
     f.payload = s.payload;
-    // Idle: parked on /next again after the work, the allocator's high-water marks as they stay.
-    std::this_thread::sleep_for(50ms);
-    const proc_mem mem = read_mem(child.pid);
-    f.failures = world.failures();
-    if (!child_alive(child.pid)) f.failures.push_back("the child exited: " + log_tail(child.log));
-    stop_child(child.pid);
-    if (!world.wait_no_parked(3s)) fail("a /next long poll outlived its child");
-    world.clear_queue();
+    const proc_mem mem = retire(world, child, f);
     summarize(f, m, double(busy_ns) / 1e9, cpu, cpu_stat);
     f.peak_rss_kb = mem.hwm_kb;
     f.idle_rss_kb = mem.rss_kb;
@@ -379,15 +385,7 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
   const int64_t end = now_ns();
   const double cpu1 = cpu_us_sched(c.pid), cpu1s = cpu_us_stat(c.pid);
   const double seconds = double(end - m.start) / 1e9;
-  // Idle: parked on /next again after the work, the allocator's high-water marks as they stay.
-  std::this_thread::sleep_for(50ms);
-  const proc_mem mem = read_mem(c.pid);
-  f.failures = w.failures();
-  if (!child_alive(c.pid)) f.failures.push_back("the child exited: " + log_tail(c.log));
-  stop_child(c.pid);
-  if (!w.wait_no_parked(3s)) fail("a /next long poll outlived its child");
-  w.clear_queue();
-
+  const proc_mem mem = retire(w, c, f);
   summarize(f, m, seconds, cpu1 - m.cpu0, cpu1s - m.cpu0s);
   f.peak_rss_kb = mem.hwm_kb;
   f.idle_rss_kb = mem.rss_kb;
