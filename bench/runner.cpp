@@ -191,6 +191,20 @@ struct turn_taker {
   double cpu = 0, cpu_stat = 0;
   int64_t busy_ns = 0;
 
+  // Once it polls: the scenario's warm-up, one invocation at a time. The world stops capturing after the first (the
+  // bridge's, captured for the null forwarder; none that is measured is).
+  void warm_up(const scenario& s) {
+    if (!world.wait_polls(1, 10s)) child.give_up("the child did not poll /next");
+    for (int i = 0; i < s.warmup; ++i) {
+      const uint64_t id = world.push(s);
+      if (!world.wait_done(id, per_invocation_timeout)) child.give_up("no result in time");
+      const invocation inv = world.get(id);
+      world.forget(id);
+      if (!check_result(s, child, inv, false)) break;
+      if (i == 0) world.stop_capturing();
+    }
+  }
+
   void park() const {
     if (!world.wait_parked(1, 10s)) child.give_up("not parked on /next again");
   }
@@ -236,15 +250,7 @@ std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenar
   env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, true);
   turn_taker bridge{w, start_child(s.name + " (bridge)", o.bridge, env, o.work_dir + "/" + s.name + "-bridge.log")};
-  if (!w.wait_polls(1, 10s)) bridge.child.give_up("the child did not poll /next");
-  for (int i = 0; i < s.warmup; ++i) {
-    const uint64_t id = w.push(s);
-    if (!w.wait_done(id, per_invocation_timeout)) bridge.child.give_up("no result in time");
-    const invocation inv = w.get(id);
-    w.forget(id);
-    if (!check_result(s, bridge.child, inv, false)) break;
-    if (i == 0) w.stop_capturing();  // the first was captured for the null forwarder; none that is measured is
-  }
+  bridge.warm_up(s);
 
   bench_world null_world;
   std::vector<std::string> null_env = base_env(null_world);
@@ -252,14 +258,7 @@ std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenar
   null_world.set_scenario(&s, false);
   turn_taker null{null_world,
                   start_child(s.name + " (null)", o.null_forwarder, null_env, o.work_dir + "/" + s.name + "-null.log")};
-  if (!null_world.wait_polls(1, 10s)) null.child.give_up("the child did not poll /next");
-  for (int i = 0; i < s.warmup; ++i) {
-    const uint64_t id = null_world.push(s);
-    if (!null_world.wait_done(id, per_invocation_timeout)) null.child.give_up("no result in time");
-    const invocation inv = null_world.get(id);
-    null_world.forget(id);
-    if (!check_result(s, null.child, inv, false)) break;
-  }
+  null.warm_up(s);
 
   // Turns of ten: short beside the VM's slow spells (they come and go within about 15 ms), and nine of ten
   // invocations find the child's caches as its last one left them, as back-to-back invocations do.
