@@ -45,6 +45,14 @@ int listen_socket(bool listen_now, int& port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // Fixed buffers for the bench's side of every connection (accepted ones inherit them): left to the kernel's
+  // autotuning, each connection settled on its own, so a child's 512 KB events took 205 µs in one run and 280 in the
+  // next, and the two children drew independently (the same binary in both places: 202 against 285 µs). 4 MB is this
+  // machine's wmem_max and rmem_max; a smaller cap elsewhere only lowers it, for both children alike
+  // (docs/performance.md, "The bench's socket buffers").
+  const int buffer_bytes = 4 << 20;
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buffer_bytes, sizeof buffer_bytes);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
