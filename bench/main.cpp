@@ -144,29 +144,25 @@ std::vector<figures> run_scenarios(bench_world& w, const options& o, std::vector
       }
       continue;
     }
-    // Bridge and floor take turns of one invocation, so that a slow spell of the machine (another VM's load, a
+    // Bridge and floor take turns of ten invocations, so that a slow spell of the machine (another VM's load, a
     // frequency change) falls on both: one run of each in turn let the same binaries' ratio move by up to 0.8 between
     // bench runs, and four turns of a quarter each still drew different spells for the two (docs/performance.md,
-    // "Taking turns" and "Turns, and one CPU for the children"). Throughput runs and scenarios without a floor run alone.
-    std::vector<figures> bridge, floor;
+    // "Taking turns" and "Turns, and one CPU for the children"). Throughput runs and scenarios without a floor run
+    // alone.
+    std::vector<figures> both;
     if (s.with_null && s.concurrency == 1) {
-      auto both = run_in_turns(w, o, s);
-      bridge.push_back(std::move(both[0]));
-      floor.push_back(std::move(both[1]));
+      both = run_in_turns(w, o, s);
     } else {
-      bridge.push_back(run_one(w, o, s, false));
-      if (bridge.back().ok() && s.with_null) floor.push_back(run_one(w, o, s, true));
+      both.push_back(run_one(w, o, s, false));
+      if (both.back().ok() && s.with_null) both.push_back(run_one(w, o, s, true));
     }
-    const auto add_row = [&](const std::vector<figures>& rounds) {
-      rows.push_back(merge_rounds(rounds));
-      const figures& f = rows.back();
+    for (const figures& f : both) {
+      rows.push_back(f);
       if (!o.json) {
         std::fprintf(stderr, "  %-16s %-6s p50 %8.0f us (in %.0f, out %.0f)\n", s.name.c_str(), f.child.c_str(),
                      f.p50_us, f.in_p50_us, f.out_p50_us);
       }
-    };
-    add_row(bridge);
-    if (!floor.empty()) add_row(floor);
+    }
   }
   return rows;
 }

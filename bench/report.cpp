@@ -301,40 +301,6 @@ void print_table(const std::vector<figures>& rows, const footprint& fp, const st
 
 }  // namespace
 
-figures merge_rounds(const std::vector<figures>& rounds) {
-  figures f = rounds.front();
-  f.samples.clear();
-  f.in_samples.clear();
-  f.out_samples.clear();
-  f.failures.clear();
-  double seconds = 0, cpu = 0, cpu_stat = 0;
-  for (const auto& r : rounds) {
-    f.samples.insert(f.samples.end(), r.samples.begin(), r.samples.end());
-    f.in_samples.insert(f.in_samples.end(), r.in_samples.begin(), r.in_samples.end());
-    f.out_samples.insert(f.out_samples.end(), r.out_samples.begin(), r.out_samples.end());
-    f.failures.insert(f.failures.end(), r.failures.begin(), r.failures.end());
-    if (r.per_s > 0) seconds += double(r.count) / r.per_s;
-    cpu += r.cpu_us * r.count;
-    cpu_stat += r.cpu_us_stat * r.count;
-    f.peak_rss_kb = std::max(f.peak_rss_kb, r.peak_rss_kb);
-    f.idle_rss_kb = r.idle_rss_kb;
-  }
-  f.count = int(f.samples.size());
-  if (f.count == 0) return f;
-  f.p50_us = percentile(f.samples, 50);
-  f.p99_us = percentile(f.samples, 99);
-  f.in_p50_us = percentile(f.in_samples, 50);
-  f.out_p50_us = percentile(f.out_samples, 50);
-  double sum = 0;
-  for (double a : f.samples) sum += a;
-  f.mean_us = sum / f.count;
-  f.per_s = seconds > 0 ? f.count / seconds : 0;
-  f.cpu_us = cpu / f.count;
-  f.cpu_us_stat = cpu_stat / f.count;
-  f.mbytes_per_s = f.mean_us > 0 ? double(f.payload) / f.mean_us : 0;
-  return f;
-}
-
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());

@@ -24,8 +24,6 @@ struct figures {
   // event handed out -> the request whole at the app) and the way out (t3 - t2: the app's reply begun -> the result
   // whole at the Runtime API). None for end-to-end rows (null in --json).
   double in_p50_us = 0, out_p50_us = 0;
-  std::vector<double> samples;  // each invocation's added latency (µs), for merging rounds (merge_rounds)
-  std::vector<double> in_samples, out_samples;  // its halves, likewise
   std::vector<std::string> failures;
   bool ok() const { return failures.empty() && count > 0; }
 };
@@ -35,10 +33,6 @@ struct startup_figures {
   std::vector<double> exec_to_next_ms, readiness_lag_ms;
   long idle_rss_kb = 0, code_rss_kb = 0;
 };
-
-// One row from the rounds of one child (run_scenarios): the samples pooled, counts and CPU weighted by invocations,
-// the highest peak RSS, the last idle RSS.
-figures merge_rounds(const std::vector<figures>& rounds);
 
 // The nearest-rank percentile p (0..100] of v; 0 for none.
 double percentile(std::vector<double> v, double p);

@@ -151,9 +151,6 @@ void measure_bursts(bench_world& w, const scenario& s, const watched_child& c, m
 // and stat's ticks).
 void summarize(figures& f, const measurement& m, double seconds, double cpu_us, double cpu_us_stat) {
   f.count = int(m.added.size());
-  f.samples = m.added;
-  f.in_samples = m.in;
-  f.out_samples = m.out;
   if (m.added.empty()) return;
   f.p50_us = percentile(m.added, 50);
   f.p99_us = percentile(m.added, 99);
@@ -183,10 +180,11 @@ proc_mem retire(bench_world& w, const watched_child& c, figures& f) {
 
 // One of the two children of a scenario run in turns (run_in_turns): its world, what it measured, and its end.
 struct turn_taker {
-  turn_taker(bench_world& w, watched_child c) : world(w), child(std::move(c)) {}
+  turn_taker(bench_world& w, watched_child c, bool e2e) : world(w), child(std::move(c)), end_to_end(e2e) {}
 
   bench_world& world;
   watched_child child;
+  bool end_to_end;  // a real app's scenario: the bench sees t0 and t3 only, and keeps t3 - t0 as `added`
   measurement m;
   double cpu = 0, cpu_stat = 0;
   int64_t busy_ns = 0;
@@ -221,7 +219,11 @@ struct turn_taker {
       if (!world.wait_done(id, per_invocation_timeout)) child.give_up("no result in time");
       const invocation inv = world.get(id);
       world.forget(id);
-      if (check_result(s, child, inv, true)) add(m, inv);
+      if (!check_result(s, child, inv, true)) continue;
+      if (end_to_end)
+        m.added.push_back(double(inv.t3 - inv.t0) / 1e3);
+      else
+        add(m, inv);
     }
     park();
     busy_ns += now_ns() - t0;
@@ -234,6 +236,7 @@ struct turn_taker {
     f.scenario = s.name;
     f.child = name;
     f.payload = s.payload;
+    f.end_to_end = end_to_end;
     const proc_mem mem = retire(world, child, f);
     summarize(f, m, double(busy_ns) / 1e9, cpu, cpu_stat);
     f.peak_rss_kb = mem.hwm_kb;
@@ -244,25 +247,30 @@ struct turn_taker {
 
 }  // namespace
 
-std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenario& s) {
+std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenario& s, const real_app_context* app) {
   if (s.warmup < 1) fail(s.name + ": no warm-up invocation to capture the null forwarder's bytes from");
   std::vector<std::string> env = base_env(w);
+  if (app) env[2] = "AWS_LWA_PORT=" + std::to_string(app->port);
   env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, true);
-  turn_taker bridge{w, start_child(s.name + " (bridge)", o.bridge, env, o.work_dir + "/" + s.name + "-bridge.log")};
+  turn_taker bridge{w, start_child(s.name + " (bridge)", o.bridge, env, o.work_dir + "/" + s.name + "-bridge.log"),
+                    app != nullptr};
   bridge.warm_up(s);
 
   bench_world null_world;
   std::vector<std::string> null_env = base_env(null_world);
-  add_null_forwarder_env(w, o, s, {}, null_env);
+  if (app) null_env[2] = "AWS_LWA_PORT=" + std::to_string(app->port);
+  add_null_forwarder_env(w, o, s, app ? *app : real_app_context{}, null_env);
   null_world.set_scenario(&s, false);
   turn_taker null{null_world,
-                  start_child(s.name + " (null)", o.null_forwarder, null_env, o.work_dir + "/" + s.name + "-null.log")};
+                  start_child(s.name + " (null)", o.null_forwarder, null_env, o.work_dir + "/" + s.name + "-null.log"),
+                  app != nullptr};
   null.warm_up(s);
 
   // Turns of ten: short beside the VM's slow spells (they come and go within about 15 ms), and nine of ten
-  // invocations find the child's caches as its last one left them, as back-to-back invocations do.
-  constexpr int per_turn = 10;
+  // invocations find the child's caches as its last one left them, as back-to-back invocations do. With a real app,
+  // turns of one: it runs between every two hops anyway, so the children's caches are as cold either way.
+  const int per_turn = app ? 1 : 10;
   for (int done = 0; done < s.measured; done += per_turn) {
     const int n = std::min(per_turn, s.measured - done);
     bridge.turn(s, n);
@@ -276,7 +284,6 @@ std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenar
 namespace {
 
 // ---------------------------------------------------------------------------------------------------------------
-// The soak// ---------------------------------------------------------------------------------------------------------------
 // The soak
 
 // Each scenario of the mix `weight` times, dealt in a fixed pseudo-random order.
@@ -358,7 +365,7 @@ int soak_verdict(const soak_record& seen, long count, size_t kinds, double secon
 
 }  // namespace
 
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, int round) {
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child) {
   // The bytes the null forwarder replays are captured from the bridge's first warm-up invocation, never a measured one.
   if (!null_child && s.warmup < 1) fail(s.name + ": no warm-up invocation to capture the null forwarder's bytes from");
   figures f;
@@ -372,8 +379,7 @@ figures run_one(bench_world& w, const options& o, const scenario& s, bool null_c
     env.insert(env.end(), s.env.begin(), s.env.end());
   w.set_scenario(&s, !null_child);
   const watched_child c = start_child(s.name + " (" + f.child + ")", null_child ? o.null_forwarder : o.bridge, env,
-                                      o.work_dir + "/" + s.name + "-" + f.child +
-                                          (round > 0 ? "-" + std::to_string(round + 1) : "") + ".log");
+                                      o.work_dir + "/" + s.name + "-" + f.child + ".log");
   if (!w.wait_polls(s.concurrency, 10s)) c.give_up("the child did not poll /next");
 
   measurement m;

@@ -19,13 +19,17 @@ struct real_app_context {
 };
 
 // One scenario against a fresh child: lambda-bridge, or (null_child) the null forwarder fed with the request and
-// result the bridge produced for the same scenario in the run just before. Not for a real_app scenario.
-figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child, int round = 0);
+// result the bridge produced for the same scenario in the run just before. For throughput runs and scenarios without
+// a floor; not for a real_app scenario.
+figures run_one(bench_world& w, const options& o, const scenario& s, bool null_child);
 
 // One scenario with a floor, one invocation at a time: lambda-bridge and the null forwarder (fed with the request and
-// result the bridge produced in its first warm-up invocation) run at once, each on a Runtime API and app of its own,
-// and take turns of one invocation each. Returns the bridge's figures, then the null forwarder's.
-std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenario& s);
+// result the bridge produced in its first warm-up invocation) run at once, each on a Runtime API of its own, and take
+// turns of ten invocations (of one with a real app). Without `app`, each has an in-process app of its own; with it,
+// both forward to the real app at app->port, the null forwarder replaying app->request, and the figures are end to
+// end. Returns the bridge's figures, then the null forwarder's.
+std::vector<figures> run_in_turns(bench_world& w, const options& o, const scenario& s,
+                                  const real_app_context* app = nullptr);
 
 // The null forwarder's variables for `s`: the result `captured` last recorded from the bridge, and the app request
 // (from `app`, for a real app, else also from `captured`), each written to a file of the work directory.
